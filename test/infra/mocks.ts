@@ -1,0 +1,165 @@
+/**
+ * Pulumi mocked runtime shared by every infra test.
+ *
+ * Install it with `installMocks()` BEFORE importing any code under `infra/` (Pulumi reads the mock monitor when a
+ * resource is constructed). Every registered resource is recorded with its inputs so tests assert on what would be
+ * sent to AWS. The `call` mock is strict: an invoke without a handler below throws, so a new data-source lookup
+ * cannot pass silently.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+export const MOCK_ACCOUNT = "123456789012";
+export const MOCK_REGION = "eu-west-1";
+
+export interface RecordedResource {
+  readonly type: string;
+  readonly name: string;
+  readonly inputs: Record<string, any>;
+  readonly state: Record<string, any>;
+}
+
+export const recorded: RecordedResource[] = [];
+
+/** All recorded resources of one type token, e.g. `aws:sqs/queue:Queue`. */
+export function resourcesOfType(type: string): RecordedResource[] {
+  return recorded.filter((r) => r.type === type);
+}
+
+/** The single recorded resource of `type` whose logical name is `name` (throws when absent). */
+export function resourceNamed(type: string, name: string): RecordedResource {
+  const found = recorded.find((r) => r.type === type && r.name === name);
+  if (!found) {
+    const names = resourcesOfType(type).map((r) => r.name);
+    throw new Error(`no ${type} named ${name}; recorded: ${names.join(", ") || "none"}`);
+  }
+  return found;
+}
+
+/** Resolves any Output (or plain value) to its value, for assertions. */
+export function promiseOf<T>(value: pulumi.Input<T>): Promise<T> {
+  return new Promise((resolve) => pulumi.output(value).apply((v) => resolve(v as T)));
+}
+
+/** Waits until Pulumi has processed every pending registration. */
+export function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** Renders an `aws.iam.getPolicyDocument` invoke the way AWS does, so tests assert on real policy JSON. */
+export function renderPolicyDocument(inputs: any): string {
+  const list = (v: unknown) => (Array.isArray(v) ? (v.length === 1 ? v[0] : v) : v);
+  const statements = (inputs.statements ?? []).map((s: any) => {
+    const out: Record<string, unknown> = { Effect: s.effect ?? "Allow" };
+    if (s.sid) out.Sid = s.sid;
+    if (s.actions) out.Action = list(s.actions);
+    if (s.notActions) out.NotAction = list(s.notActions);
+    if (s.resources) out.Resource = list(s.resources);
+    if (s.notResources) out.NotResource = list(s.notResources);
+    if (s.principals) {
+      const principal: Record<string, unknown> = {};
+      for (const p of s.principals) principal[p.type] = list(p.identifiers);
+      out.Principal = s.principals.length === 1 && s.principals[0].type === "*" ? "*" : principal;
+    }
+    if (s.conditions) {
+      const condition: Record<string, Record<string, unknown>> = {};
+      for (const c of s.conditions) {
+        condition[c.test] = { ...(condition[c.test] ?? {}), [c.variable]: list(c.values) };
+      }
+      out.Condition = condition;
+    }
+    return out;
+  });
+  return JSON.stringify({ Version: "2012-10-17", Statement: statements });
+}
+
+const invokeHandlers: Record<string, (inputs: any) => Record<string, any>> = {
+  "aws:iam/getPolicyDocument:getPolicyDocument": (inputs) => ({ json: renderPolicyDocument(inputs), id: "doc" }),
+  "aws:index/getCallerIdentity:getCallerIdentity": () => ({
+    accountId: MOCK_ACCOUNT,
+    arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/test`,
+    userId: "AIDTEST",
+    id: MOCK_ACCOUNT,
+  }),
+  "aws:index/getRegion:getRegion": () => ({ name: MOCK_REGION, region: MOCK_REGION, id: MOCK_REGION }),
+  "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
+  "aws:ecr/getAuthorizationToken:getAuthorizationToken": () => ({
+    userName: "AWS",
+    password: "mock-ecr-password",
+    authorizationToken: "bW9jaw==",
+    proxyEndpoint: `https://${MOCK_ACCOUNT}.dkr.ecr.${MOCK_REGION}.amazonaws.com`,
+    id: "token",
+  }),
+};
+
+/** Outputs AWS computes for a resource, keyed by type token; everything else echoes the inputs. */
+function computedState(type: string, name: string, inputs: any): Record<string, any> {
+  const physical = inputs.name ?? `${name}-mock`;
+  const service = type.split(":")[1]?.split("/")[0] ?? "mock";
+  const state: Record<string, any> = {
+    arn: `arn:aws:${service}:${MOCK_REGION}:${MOCK_ACCOUNT}:${physical}`,
+    name: physical,
+  };
+  switch (type) {
+    case "aws:sqs/queue:Queue":
+      state.url = `https://sqs.${MOCK_REGION}.amazonaws.com/${MOCK_ACCOUNT}/${physical}`;
+      state.arn = `arn:aws:sqs:${MOCK_REGION}:${MOCK_ACCOUNT}:${physical}`;
+      break;
+    case "aws:ecr/repository:Repository":
+      state.repositoryUrl = `${MOCK_ACCOUNT}.dkr.ecr.${MOCK_REGION}.amazonaws.com/${physical}`;
+      break;
+    case "docker:index/image:Image":
+      state.repoDigest = `${inputs.imageName ?? physical}@sha256:${"ab".repeat(32)}`;
+      state.imageName = inputs.imageName;
+      break;
+    case "aws:kms/key:Key":
+      state.keyId = `key-${name}`;
+      state.arn = `arn:aws:kms:${MOCK_REGION}:${MOCK_ACCOUNT}:key/key-${name}`;
+      break;
+    case "aws:lb/loadBalancer:LoadBalancer":
+      state.dnsName = `${physical}.${MOCK_REGION}.elb.amazonaws.com`;
+      state.arnSuffix = `app/${physical}/0123456789abcdef`;
+      break;
+    case "aws:lb/targetGroup:TargetGroup":
+      state.arnSuffix = `targetgroup/${physical}/0123456789abcdef`;
+      break;
+    case "awsx:ec2:Vpc":
+      state.vpcId = "vpc-mock";
+      state.privateSubnetIds = ["subnet-private-a", "subnet-private-b"];
+      state.publicSubnetIds = ["subnet-public-a", "subnet-public-b"];
+      break;
+  }
+  return state;
+}
+
+/**
+ * Installs the recording mocks. `preview` selects dry-run mode (unknown outputs stay unknown).
+ * Call again to switch mode; it clears the recorded resources.
+ */
+export function installMocks(options: { preview?: boolean; stack?: string } = {}): void {
+  recorded.length = 0;
+  pulumi.runtime.setMocks(
+    {
+      newResource(args: pulumi.runtime.MockResourceArgs) {
+        const state = { ...args.inputs, ...computedState(args.type, args.name, args.inputs) };
+        recorded.push({ type: args.type, name: args.name, inputs: args.inputs, state });
+        return { id: `${args.name}-id`, state };
+      },
+      call(args: pulumi.runtime.MockCallArgs) {
+        const handler = invokeHandlers[args.token];
+        if (!handler) throw new Error(`unmocked invoke ${args.token}: add a handler in test/infra/mocks.ts`);
+        return handler(args.inputs);
+      },
+    },
+    "traced-onboarding",
+    options.stack ?? "test",
+    options.preview ?? false,
+  );
+}
+
+/** Sets stack config the way `pulumi config set` would (keys without the project prefix). */
+export function setStackConfig(values: Record<string, string>, secretKeys: string[] = []): void {
+  const prefixed = (k: string) => (k.includes(":") ? k : `traced-onboarding:${k}`);
+  const all: Record<string, string> = {};
+  for (const [k, v] of Object.entries(values)) all[prefixed(k)] = v;
+  pulumi.runtime.setAllConfig(all, secretKeys.map(prefixed));
+}
