@@ -1,0 +1,51 @@
+/** Bench modes: `full` (the committed numbers) and `smoke` (every section tiny, < 60 s, run by `npm test`). */
+export type Mode = "full" | "smoke";
+
+export interface BenchConfig {
+  mode: Mode;
+  api: { connections: number; roundSeconds: number; rounds: number; warmupSeconds: number; drainTimeoutMs: number };
+  cold: { runs: number };
+  flush: { invocations: number; spansPerFlush: number; downRecords: number; downTimeoutMs: number };
+  pipeline: {
+    sustainedRate: number;
+    sustainedSeconds: number;
+    stepRates: number[];
+    stepSeconds: number;
+    drainMs: number;
+  };
+}
+
+export function configFor(mode: Mode): BenchConfig {
+  if (mode === "smoke") {
+    return {
+      mode,
+      api: { connections: 4, roundSeconds: 1, rounds: 1, warmupSeconds: 0.5, drainTimeoutMs: 8000 },
+      cold: { runs: 3 },
+      flush: { invocations: 30, spansPerFlush: 10, downRecords: 2, downTimeoutMs: 3000 },
+      pipeline: { sustainedRate: 10, sustainedSeconds: 2, stepRates: [20], stepSeconds: 1, drainMs: 10000 },
+    };
+  }
+  return {
+    mode,
+    api: { connections: 16, roundSeconds: 6, rounds: 4, warmupSeconds: 2, drainTimeoutMs: 10000 },
+    cold: { runs: 20 },
+    flush: { invocations: 600, spansPerFlush: 10, downRecords: 10, downTimeoutMs: 6000 },
+    pipeline: {
+      sustainedRate: 100,
+      sustainedSeconds: 60,
+      stepRates: [25, 50, 100, 200, 400],
+      stepSeconds: 8,
+      drainMs: 20000,
+    },
+  };
+}
+
+/** A valid POST /onboard body (app/src schema: customer_id, email, company_size, name). */
+export function onboardBody(n = 1): string {
+  return JSON.stringify({
+    customer_id: `BENCH-${String(n).padStart(3, "0")}`,
+    email: `bench${n}@example.com`,
+    company_size: "medium",
+    name: `Bench Customer ${n}`,
+  });
+}

@@ -1,0 +1,113 @@
+/** Markdown rendering of results.json: metric | target (DESIGN.md) | measured | seed claim / stock anchor. */
+import type { BenchResults } from "../main";
+
+const fmt = (v: number | undefined, digits = 2): string =>
+  v === undefined || !Number.isFinite(v) ? "n/a" : String(Math.round(v * 10 ** digits) / 10 ** digits);
+const pct = (v: number | undefined): string =>
+  v === undefined || !Number.isFinite(v) ? "n/a" : `${Math.round(v * 10000) / 100} %`;
+const kb = (bytes: number) => `${Math.round(bytes / 102.4) / 10} KB`;
+const mark = (ok: boolean | undefined) => (ok === undefined ? "" : ok ? " ✅" : " ❌");
+
+export function renderMarkdown(r: BenchResults): string {
+  const rows: string[][] = [];
+  const { api, cold, flush, pipeline } = r.sections;
+  if (api) {
+    for (const [label, b] of [
+      ["loopback SQS stub", api.stub],
+      ["fauxqs SQS server", api.fauxqs],
+    ] as const) {
+      const s = b.summary;
+      rows.push([
+        `API req/s, tracing on ÷ off (${label})`,
+        "≥ 0.93",
+        `**${fmt(s.ratio, 3)}**${mark(s.ratio >= 0.93)} (${fmt(s.rpsOn, 0)} ÷ ${fmt(s.rpsOff, 0)} req/s; pairs ${s.pairRatios.join(", ")})`,
+        "stock auto-instrumentation 0.43–0.46",
+      ]);
+      rows.push([
+        `API latency p50 / p99, on vs off (${label})`,
+        "—",
+        `${s.p50OnMs} / ${s.p99OnMs} ms vs ${s.p50OffMs} / ${s.p99OffMs} ms at ${api.config.connections} connections`,
+        "seed claims 150 ms avg",
+      ]);
+      rows.push([
+        `API CPU per request, added by tracing (${label})`,
+        "—",
+        `+${fmt(s.addedCpuUsPerRequest, 0)} µs (${fmt(s.cpuUsPerRequestOn, 0)} vs ${fmt(s.cpuUsPerRequestOff, 0)} µs)`,
+        "",
+      ]);
+      rows.push([
+        `API spans received ÷ expected in traced rounds (${label})`,
+        "100 %",
+        `${pct(s.spanCompleteness)}${mark(s.spanCompleteness >= 1)} (${s.spansReceived} / ${s.spansExpected})`,
+        "",
+      ]);
+    }
+  }
+  if (cold) {
+    rows.push([
+      "Lambda cold init above bare `node`",
+      "≤ 50 ms",
+      `**+${fmt(cold.addedMs, 1)} ms**${mark(cold.addedMs <= 50)} (median of ${cold.runs}: ${cold.handlerNodeMs} vs ${cold.bareNodeMs} ms; ready via ${cold.readiness}, secret fetched ${cold.secretFetches}×)`,
+      "seed claims 1.2 s cold start; stock +1187 ms (unbundled)",
+    ]);
+    rows.push([
+      "Lambda bundle size",
+      "≤ 700 KB",
+      `**${kb(cold.bundleBytes)}**${mark(cold.bundleBytes <= 700 * 1024)} (${kb(cold.bundleGzipBytes)} gzip)`,
+      "",
+    ]);
+  }
+  if (flush) {
+    rows.push([
+      `forceFlush p99, ${flush.spansPerFlush} spans → loopback receiver`,
+      "≤ 10 ms",
+      `**${fmt(flush.p99Ms)} ms**${mark(flush.p99Ms <= 10)} (p50 ${fmt(flush.p50Ms)} ms, max ${fmt(flush.maxMs)} ms, first ${fmt(flush.firstFlushMs)} ms; ${flush.invocations} invocations; ${flush.spansReceived}/${flush.spansEmitted} spans received)`,
+      "seed claims 20–50 ms",
+    ]);
+    for (const d of flush.down) {
+      rows.push([
+        `Lambda handler duration, receiver down: ${d.scenario}`,
+        `< timeout (${d.timeoutMs} ms)`,
+        `${d.durationsMs.join(" / ")} ms${mark(d.withinTimeout)} (${d.records} records, failures ${d.batchItemFailures.join("/")})`,
+        "",
+      ]);
+    }
+  }
+  if (pipeline) {
+    const s = pipeline.sustained;
+    rows.push([
+      `Local pipeline, ${s.rate} req/s for ${s.seconds} s: spans received ÷ emitted`,
+      "100 %",
+      `**${pct(s.spanRatio)}**${mark(s.spanRatio >= 1)} (${s.spansReceived} / ${s.spansExpected})`,
+      "seed claims 100 % at 100 req/s",
+    ]);
+    rows.push([
+      `Local pipeline, ${s.rate} req/s: traces complete ÷ requests accepted`,
+      "100 %",
+      `**${pct(s.traceRatio)}**${mark(s.traceRatio >= 1)} (${s.tracesComplete} / ${s.accepted}; ${s.sent} sent)`,
+      "",
+    ]);
+    rows.push([
+      "Local pipeline, highest rate still 100 %",
+      "—",
+      `**${pipeline.maxRateAt100 ?? "none"} req/s** (steps ${pipeline.steps
+        .map((x) => `${x.rate}: ${pct(x.traceRatio)}`)
+        .join(", ")})`,
+      "seed claims 100 % at 100 req/s",
+    ]);
+  }
+  const header = "| metric | target (DESIGN.md) | measured | seed claim / stock anchor |\n|---|---|---|---|";
+  const body = rows.map((row) => `| ${row.join(" | ")} |`).join("\n");
+  const m = r.machine;
+  const errors = Object.entries(r.errors)
+    .map(([k, v]) => `- **${k}** did not run: ${v.split("\n")[0]}`)
+    .join("\n");
+  return [
+    `Measured by \`npm run bench\` (${r.mode} mode) on ${m.cpuModel}, ${m.cores} cores, Node ${m.node}, ${r.date}.`,
+    "Ratios come from one run with tracing on/off alternated round by round; absolute numbers on a shared box are noise.",
+    "",
+    header,
+    body,
+    errors ? `\n${errors}` : "",
+  ].join("\n");
+}

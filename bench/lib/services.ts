@@ -1,0 +1,89 @@
+/** Starting the bench's helper processes (SQS servers, OTLP receiver) and the real bundled API. */
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { Child, REPO_ROOT, baseEnv, freePort, spawnNode, waitForHttp } from "./proc";
+
+const TSX = ["--require", "tsx/cjs"];
+
+export interface Service {
+  child: Child;
+  endpoint: string;
+  port: number;
+  queueUrl?: string;
+}
+
+async function startProc(script: string): Promise<Service> {
+  const child = spawnNode(path.join(REPO_ROOT, "bench", "procs", script), [], { nodeArgs: TSX });
+  const ready = await child.waitForMessage<{ ready?: boolean; endpoint: string; port: number; queueUrl?: string }>(
+    (m) => m?.ready === true,
+    30000,
+  );
+  return { child, endpoint: ready.endpoint, port: ready.port, queueUrl: ready.queueUrl };
+}
+
+export const startSqsStub = () => startProc("sqs-stub.ts");
+export const startSecretsStub = () => startProc("secrets-stub.ts");
+export const startReceiver = () => startProc("otlp-receiver.ts");
+export async function startFauxqsServer(): Promise<Service> {
+  const service = await startProc("fauxqs-server.ts");
+  // fauxqs hands out `sqs.<region>.localhost` URLs; the path is what identifies the queue, so stay on 127.0.0.1.
+  return { ...service, queueUrl: `${service.endpoint}/000000000000/bench-queue` };
+}
+
+export interface ReceiverCounts {
+  spans: number;
+  exports: number;
+  byName: Record<string, number>;
+  byKind: Record<string, number>;
+}
+
+export async function receiverCounts(receiver: Service): Promise<ReceiverCounts> {
+  return (await receiver.child.request<{ counts: ReceiverCounts }>({ cmd: "stats" })).counts;
+}
+
+export interface ApiProcess {
+  child: Child;
+  url: string;
+  tracing: boolean;
+}
+
+export const DIST = {
+  tracing: path.join(REPO_ROOT, "dist", "app", "tracing.js"),
+  server: path.join(REPO_ROOT, "dist", "app", "server.js"),
+  lambda: path.join(REPO_ROOT, "dist", "lambda", "handler.js"),
+};
+
+/**
+ * The real bundled API exactly as production starts it: `node --require dist/app/tracing.js dist/app/server.js`.
+ * Tracing off = `OTEL_SDK_DISABLED=true` (same binary, same preload).
+ */
+export async function startApi(options: {
+  tracing: boolean;
+  sqs: Service;
+  otlpEndpoint: string;
+  name: string;
+}): Promise<ApiProcess> {
+  const port = await freePort();
+  const env = baseEnv({
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    QUEUE_URL: options.sqs.queueUrl,
+    AWS_ENDPOINT_URL_SQS: options.sqs.endpoint,
+    OTEL_EXPORTER_OTLP_ENDPOINT: options.otlpEndpoint,
+    OTEL_SERVICE_NAME: "onboarding-api",
+    SERVICE_VERSION: "bench",
+    DEPLOYMENT_ENVIRONMENT: "bench",
+    CX_APPLICATION_NAME: "customer-onboarding",
+    CX_SUBSYSTEM_NAME: "onboarding-api",
+    OTEL_SDK_DISABLED: options.tracing ? undefined : "true",
+  });
+  const child = spawnNode(DIST.server, [], {
+    env,
+    nodeArgs: ["--require", DIST.tracing],
+    ipc: false,
+    logFile: path.join(tmpdir(), `bench-api-${options.name}-${process.pid}.log`),
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/healthz`, 30000, () => child.proc.exitCode === null && child.proc.signalCode === null);
+  return { child, url, tracing: options.tracing };
+}
