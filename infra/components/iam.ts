@@ -1,0 +1,59 @@
+/**
+ * Small IAM helpers shared by the components: policies are always built from typed statements with
+ * `aws.iam.getPolicyDocumentOutput`, never hand-written JSON.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+/** A typed IAM policy statement. */
+export type PolicyStatement = aws.types.input.iam.GetPolicyDocumentStatementArgs;
+
+/** Renders typed statements to policy JSON. */
+export function policyDocument(
+  statements: pulumi.Input<PolicyStatement>[],
+  opts: pulumi.InvokeOutputOptions,
+): pulumi.Output<string> {
+  return aws.iam.getPolicyDocumentOutput({ statements }, opts).json;
+}
+
+/** Options for {@link createServiceRole}. */
+export interface ServiceRoleArgs {
+  /** Service principal allowed to assume the role, e.g. `lambda.amazonaws.com`. */
+  readonly service: string;
+  /** What the role may do; keep every statement scoped to one resource. */
+  readonly statements: pulumi.Input<PolicyStatement>[];
+  /** Conditions on the trust policy (e.g. `aws:SourceAccount`) against the confused-deputy problem. */
+  readonly trustConditions?: aws.types.input.iam.GetPolicyDocumentStatementConditionArgs[];
+  readonly description: string;
+}
+
+/** A role assumable by one AWS service, with one inline policy `<name>-policy`. */
+export function createServiceRole(
+  name: string,
+  args: ServiceRoleArgs,
+  parent: pulumi.Resource,
+): { role: aws.iam.Role; policy: aws.iam.RolePolicy } {
+  const role = new aws.iam.Role(
+    name,
+    {
+      description: args.description,
+      assumeRolePolicy: policyDocument(
+        [
+          {
+            actions: ["sts:AssumeRole"],
+            principals: [{ type: "Service", identifiers: [args.service] }],
+            conditions: args.trustConditions,
+          },
+        ],
+        { parent },
+      ),
+    },
+    { parent },
+  );
+  const policy = new aws.iam.RolePolicy(
+    `${name}-policy`,
+    { role: role.name, policy: policyDocument(args.statements, { parent }) },
+    { parent },
+  );
+  return { role, policy };
+}

@@ -1,0 +1,295 @@
+/**
+ * TracedContainerLambda: the SQS consumer as a container-image Lambda on arm64, pinned to the pushed image digest,
+ * with its own log group, a least-privilege role, an event source mapping with partial batch responses, and
+ * alarms on errors and throttles.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { resolveCoralogixDomain } from "../../telemetry/coralogix";
+import { createEcrImage, type ImageBuildArgs } from "./container-image";
+import { createServiceRole } from "./iam";
+import { checkLogRetention, DEFAULT_LOG_RETENTION_DAYS } from "./log-retention";
+import { minimumVisibilityTimeout, type TracedQueue } from "./traced-queue";
+import type { TelemetrySecret } from "./telemetry-secret";
+import { checkIntegerRange, throwIfInvalid } from "./validation";
+
+/** Documented defaults, merged under the caller's args. */
+export const LAMBDA_DEFAULTS = {
+  timeoutSeconds: 30,
+  memorySizeMb: 512,
+  batchSize: 10,
+  batchingWindowSeconds: 1,
+  maximumConcurrency: 5,
+  serviceName: "onboarding-lambda",
+  image: { context: ".", dockerfile: "lambda/Dockerfile", platform: "linux/arm64" },
+} as const;
+
+export interface TracedContainerLambdaArgs {
+  /**
+   * The queue this function consumes. Its visibility timeout must be at least
+   * `6 × timeoutSeconds + batchingWindowSeconds`; create it with `consumer` set to the same values.
+   * @example new TracedQueue("onboarding", { consumer: { timeoutSeconds: 30, batchingWindowSeconds: 1 } })
+   */
+  readonly queue: TracedQueue;
+  /**
+   * The Secrets Manager secret holding `{"api_key": "…"}`; the function gets its ARN, never its value.
+   * @example new TelemetrySecret("coralogix", { apiKey })
+   */
+  readonly secret: Pick<TelemetrySecret, "arn" | "keyArn">;
+  /**
+   * Coralogix region (`us2`) or domain (`us2.coralogix.com`).
+   * @example "eu2"
+   */
+  readonly coralogixDomain: string;
+  /**
+   * Coralogix application name (`CX_APPLICATION_NAME`).
+   * @example "customer-onboarding"
+   */
+  readonly applicationName: pulumi.Input<string>;
+  /**
+   * Coralogix subsystem name (`CX_SUBSYSTEM_NAME`) and OpenTelemetry `service.name`.
+   * @default "onboarding-lambda"
+   */
+  readonly serviceName?: string;
+  /**
+   * `service.version` of the deployed code.
+   * @example "0.1.0"
+   */
+  readonly serviceVersion: pulumi.Input<string>;
+  /**
+   * `deployment.environment.name`.
+   * @example "dev"
+   */
+  readonly deploymentEnvironment: pulumi.Input<string>;
+  /**
+   * Function timeout in seconds (1 to 900).
+   * @default 30
+   */
+  readonly timeoutSeconds?: number;
+  /**
+   * Memory in MB (128 to 10240).
+   * @default 512
+   */
+  readonly memorySizeMb?: number;
+  /**
+   * Records per batch (1 to 10000; above 10 needs `batchingWindowSeconds` ≥ 1).
+   * @default 10
+   */
+  readonly batchSize?: number;
+  /**
+   * Seconds the event source mapping waits to fill a batch (0 to 300).
+   * @default 1
+   */
+  readonly batchingWindowSeconds?: number;
+  /**
+   * Maximum concurrent invocations the SQS event source mapping drives (2 to 1000).
+   * @default 5
+   */
+  readonly maximumConcurrency?: number;
+  /**
+   * Reserved concurrency for the function; at least `maximumConcurrency` so the mapping is never throttled.
+   * @default none (unreserved)
+   * @example 20
+   */
+  readonly reservedConcurrency?: number;
+  /**
+   * Log retention in days (a CloudWatch-accepted value).
+   * @default 30
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * How the image is built.
+   * @default { context: ".", dockerfile: "lambda/Dockerfile", platform: "linux/arm64" }
+   */
+  readonly image?: Partial<ImageBuildArgs>;
+  /**
+   * Alarms on errors and throttles, notifying `topicArn`. `false` creates none.
+   * @default no alarms
+   * @example { topicArn: alarmTopic.topicArn }
+   */
+  readonly alarms?: false | { readonly topicArn: pulumi.Input<string> };
+}
+
+/** Every problem with the args (empty when valid). Pure, so it is tested without Pulumi. */
+export function validateTracedContainerLambdaArgs(
+  args: Omit<TracedContainerLambdaArgs, "queue" | "secret"> & {
+    readonly queue: Pick<TracedQueue, "visibilityTimeoutSeconds">;
+  },
+): string[] {
+  const problems: string[] = [];
+  const timeout = args.timeoutSeconds ?? LAMBDA_DEFAULTS.timeoutSeconds;
+  const window = args.batchingWindowSeconds ?? LAMBDA_DEFAULTS.batchingWindowSeconds;
+  const batchSize = args.batchSize ?? LAMBDA_DEFAULTS.batchSize;
+  const maxConcurrency = args.maximumConcurrency ?? LAMBDA_DEFAULTS.maximumConcurrency;
+  try {
+    resolveCoralogixDomain(args.coralogixDomain);
+  } catch (error) {
+    problems.push(`coralogixDomain: ${(error as Error).message}`);
+  }
+  checkIntegerRange(problems, "timeoutSeconds", timeout, 1, 900);
+  checkIntegerRange(problems, "memorySizeMb", args.memorySizeMb, 128, 10240);
+  checkIntegerRange(problems, "batchSize", batchSize, 1, 10000);
+  checkIntegerRange(problems, "batchingWindowSeconds", window, 0, 300);
+  checkIntegerRange(problems, "maximumConcurrency", maxConcurrency, 2, 1000);
+  if (batchSize > 10 && window < 1) {
+    problems.push(`batchSize ${batchSize} needs batchingWindowSeconds of at least 1 (SQS rule for batches over 10).`);
+  }
+  if (args.reservedConcurrency !== undefined) {
+    checkIntegerRange(problems, "reservedConcurrency", args.reservedConcurrency, 0, 10000);
+    if (args.reservedConcurrency < maxConcurrency) {
+      problems.push(
+        `reservedConcurrency (${args.reservedConcurrency}) must be at least maximumConcurrency (${maxConcurrency}), ` +
+          `or the event source mapping is throttled. Raise reservedConcurrency or lower maximumConcurrency.`,
+      );
+    }
+  }
+  const minimum = minimumVisibilityTimeout({ timeoutSeconds: timeout, batchingWindowSeconds: window });
+  if (args.queue.visibilityTimeoutSeconds < minimum) {
+    problems.push(
+      `the queue's visibility timeout (${args.queue.visibilityTimeoutSeconds} s) must be at least 6 × timeoutSeconds ` +
+        `(${timeout}) + batchingWindowSeconds (${window}) = ${minimum} s. Create the queue with ` +
+        `consumer: { timeoutSeconds: ${timeout}, batchingWindowSeconds: ${window} }.`,
+    );
+  }
+  const retention = checkLogRetention("logRetentionDays", args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS);
+  if (retention) problems.push(retention);
+  return problems;
+}
+
+export class TracedContainerLambda extends pulumi.ComponentResource {
+  readonly logGroup: aws.cloudwatch.LogGroup;
+  readonly role: aws.iam.Role;
+  readonly function: aws.lambda.Function;
+  readonly eventSourceMapping: aws.lambda.EventSourceMapping;
+  readonly repository: aws.ecr.Repository;
+  readonly functionName: pulumi.Output<string>;
+  readonly functionArn: pulumi.Output<string>;
+  /** The digest-pinned image URI the function runs. */
+  readonly imageUri: pulumi.Output<string>;
+  readonly alarms: aws.cloudwatch.MetricAlarm[];
+
+  constructor(name: string, args: TracedContainerLambdaArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("traced:aws:TracedContainerLambda", name, {}, opts);
+    throwIfInvalid("TracedContainerLambda", name, validateTracedContainerLambdaArgs(args));
+
+    const built = createEcrImage(name, { ...LAMBDA_DEFAULTS.image, ...args.image }, this);
+    this.repository = built.repository;
+    this.imageUri = built.imageUri;
+    this.logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-logs`,
+      { retentionInDays: args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS },
+      { parent: this },
+    );
+    const { role, policy } = this.createRole(name, args);
+    this.role = role;
+    this.function = this.createFunction(name, args, policy);
+    this.eventSourceMapping = this.createEventSourceMapping(name, args);
+    this.alarms = args.alarms ? this.createAlarms(name, args.alarms.topicArn) : [];
+
+    this.functionName = this.function.name;
+    this.functionArn = this.function.arn;
+    this.registerOutputs({ functionName: this.functionName, functionArn: this.functionArn, imageUri: this.imageUri });
+  }
+
+  /** Writes only its log group, consumes only its queue, reads only its secret, decrypts only those keys. */
+  private createRole(name: string, args: TracedContainerLambdaArgs) {
+    const account = aws.getCallerIdentityOutput({}, { parent: this });
+    return createServiceRole(
+      `${name}-role`,
+      {
+        description: `Runs the ${name} function`,
+        service: "lambda.amazonaws.com",
+        trustConditions: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [account.accountId] }],
+        statements: [
+          {
+            sid: "WriteOwnLogs",
+            actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+            resources: [pulumi.interpolate`${this.logGroup.arn}:*`],
+          },
+          ...args.queue.consumeStatements,
+          { sid: "ReadTelemetrySecret", actions: ["secretsmanager:GetSecretValue"], resources: [args.secret.arn] },
+          { sid: "DecryptTelemetrySecret", actions: ["kms:Decrypt"], resources: [args.secret.keyArn] },
+        ],
+      },
+      this,
+    );
+  }
+
+  private createFunction(
+    name: string,
+    args: TracedContainerLambdaArgs,
+    policy: aws.iam.RolePolicy,
+  ): aws.lambda.Function {
+    const serviceName = args.serviceName ?? LAMBDA_DEFAULTS.serviceName;
+    return new aws.lambda.Function(
+      name,
+      {
+        description: "Consumes onboarding messages from SQS; one trace from the API through this function",
+        packageType: "Image",
+        imageUri: this.imageUri,
+        architectures: ["arm64"],
+        role: this.role.arn,
+        timeout: args.timeoutSeconds ?? LAMBDA_DEFAULTS.timeoutSeconds,
+        memorySize: args.memorySizeMb ?? LAMBDA_DEFAULTS.memorySizeMb,
+        reservedConcurrentExecutions: args.reservedConcurrency,
+        loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
+        environment: {
+          variables: {
+            CORALOGIX_DOMAIN: resolveCoralogixDomain(args.coralogixDomain),
+            CORALOGIX_SECRET_ARN: args.secret.arn,
+            OTEL_SERVICE_NAME: serviceName,
+            SERVICE_VERSION: args.serviceVersion,
+            DEPLOYMENT_ENVIRONMENT: args.deploymentEnvironment,
+            CX_APPLICATION_NAME: args.applicationName,
+            CX_SUBSYSTEM_NAME: serviceName,
+          },
+        },
+      },
+      // The log group (retention set) must exist before Lambda would create an unmanaged one; the role's policy
+      // must exist before the first invocation writes logs.
+      { parent: this, dependsOn: [this.logGroup, policy] },
+    );
+  }
+
+  private createEventSourceMapping(name: string, args: TracedContainerLambdaArgs): aws.lambda.EventSourceMapping {
+    return new aws.lambda.EventSourceMapping(
+      `${name}-sqs`,
+      {
+        eventSourceArn: args.queue.arn,
+        functionName: this.function.arn,
+        batchSize: args.batchSize ?? LAMBDA_DEFAULTS.batchSize,
+        maximumBatchingWindowInSeconds: args.batchingWindowSeconds ?? LAMBDA_DEFAULTS.batchingWindowSeconds,
+        functionResponseTypes: ["ReportBatchItemFailures"],
+        scalingConfig: { maximumConcurrency: args.maximumConcurrency ?? LAMBDA_DEFAULTS.maximumConcurrency },
+      },
+      { parent: this },
+    );
+  }
+
+  private createAlarms(name: string, topicArn: pulumi.Input<string>): aws.cloudwatch.MetricAlarm[] {
+    const alarm = (suffix: string, metricName: string, description: string) =>
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-${suffix}`,
+        {
+          alarmDescription: description,
+          namespace: "AWS/Lambda",
+          metricName,
+          dimensions: { FunctionName: this.function.name },
+          statistic: "Sum",
+          period: 60,
+          evaluationPeriods: 5,
+          datapointsToAlarm: 3,
+          threshold: 0,
+          comparisonOperator: "GreaterThanThreshold",
+          treatMissingData: "notBreaching",
+          alarmActions: [topicArn],
+          okActions: [topicArn],
+        },
+        { parent: this },
+      );
+    return [
+      alarm("errors", "Errors", `The ${name} function is failing invocations: check its logs and traces.`),
+      alarm("throttles", "Throttles", `The ${name} function is throttled: raise reserved or account concurrency.`),
+    ];
+  }
+}

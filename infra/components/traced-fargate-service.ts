@@ -1,0 +1,568 @@
+/**
+ * TracedFargateService: the Koa API on ECS Fargate (ARM64) in private subnets behind a public ALB, with an
+ * OpenTelemetry Collector sidecar (AWS Distro for OpenTelemetry) that forwards traces to Coralogix.
+ *
+ * The collector's config is the file `app/collector/config.yaml`, read when the program runs and passed in
+ * `AOT_CONFIG_CONTENT` (ADOT's variable for inline config); it only references environment variables, and the
+ * Coralogix key arrives as `CORALOGIX_API_KEY` through ECS `secrets`/`valueFrom`, never as plaintext.
+ */
+import * as fs from "node:fs";
+import * as aws from "@pulumi/aws";
+import * as awsx from "@pulumi/awsx";
+import * as pulumi from "@pulumi/pulumi";
+import { resolveCoralogixDomain } from "../../telemetry/coralogix";
+import { createEcrImage, type ImageBuildArgs } from "./container-image";
+import { checkFargateSize } from "./fargate-sizes";
+import { createServiceRole } from "./iam";
+import { checkLogRetention, DEFAULT_LOG_RETENTION_DAYS } from "./log-retention";
+import { API_KEY_FIELD, type TelemetrySecret } from "./telemetry-secret";
+import type { TracedQueue } from "./traced-queue";
+import { checkIntegerRange, throwIfInvalid } from "./validation";
+
+/** The ADOT collector image, pinned. It ships `/healthcheck`, which queries the `health_check` extension. */
+export const DEFAULT_COLLECTOR_IMAGE = "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3";
+
+/** Documented defaults, merged under the caller's args. */
+export const FARGATE_DEFAULTS = {
+  cpu: 256,
+  memory: 512,
+  desiredCount: 2,
+  containerPort: 8000,
+  healthCheckPath: "/healthz",
+  natGateways: "Single",
+  serviceName: "onboarding-api",
+  collectorImage: DEFAULT_COLLECTOR_IMAGE,
+  collectorConfigPath: "app/collector/config.yaml",
+  image: { context: ".", dockerfile: "app/Dockerfile", platform: "linux/arm64" },
+  /** uid:gid of the `node` user in the official Node images. */
+  appUser: "1000:1000",
+  /** uid:gid of the `aoc` user the ADOT image runs as. */
+  collectorUser: "10001:10001",
+} as const;
+
+/** Container names inside the task. */
+export const APP_CONTAINER = "app";
+export const COLLECTOR_CONTAINER = "otel-collector";
+
+export interface TracedFargateServiceArgs {
+  /**
+   * The queue the API sends to; the task role may send to it and use its key, nothing else.
+   * @example new TracedQueue("onboarding")
+   */
+  readonly queue: TracedQueue;
+  /**
+   * The secret holding `{"api_key": "…"}`; the execution role reads it to inject the collector's key.
+   * @example new TelemetrySecret("coralogix", { apiKey })
+   */
+  readonly secret: Pick<TelemetrySecret, "arn" | "keyArn">;
+  /**
+   * Coralogix region (`us2`) or domain (`us2.coralogix.com`).
+   * @example "eu2"
+   */
+  readonly coralogixDomain: string;
+  /**
+   * Coralogix application name.
+   * @example "customer-onboarding"
+   */
+  readonly applicationName: pulumi.Input<string>;
+  /**
+   * Coralogix subsystem name and OpenTelemetry `service.name`.
+   * @default "onboarding-api"
+   */
+  readonly serviceName?: string;
+  /**
+   * `service.version` of the deployed code.
+   * @example "0.1.0"
+   */
+  readonly serviceVersion: pulumi.Input<string>;
+  /**
+   * `deployment.environment.name`.
+   * @example "dev"
+   */
+  readonly deploymentEnvironment: pulumi.Input<string>;
+  /**
+   * Task CPU units; with `memory`, one of Fargate's allowed pairs.
+   * @default 256
+   * @example 512
+   */
+  readonly cpu?: number;
+  /**
+   * Task memory in MiB.
+   * @default 512
+   * @example 1024
+   */
+  readonly memory?: number;
+  /**
+   * Number of tasks.
+   * @default 2
+   */
+  readonly desiredCount?: number;
+  /**
+   * The port the API listens on (`PORT`).
+   * @default 8000
+   */
+  readonly containerPort?: number;
+  /**
+   * NAT gateways for the private subnets: one for the VPC (cheaper) or one per availability zone (no single point
+   * of failure).
+   * @default "Single"
+   * @example "OnePerAz"
+   */
+  readonly natGateways?: "Single" | "OnePerAz";
+  /**
+   * ACM certificate for an HTTPS listener; HTTP then redirects to HTTPS.
+   * @default none: HTTP only
+   * @example "arn:aws:acm:eu-west-1:123456789012:certificate/…"
+   */
+  readonly certificateArn?: string;
+  /**
+   * The collector image (must contain `/healthcheck`, as ADOT images do).
+   * @default "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3"
+   */
+  readonly collectorImage?: string;
+  /**
+   * Path of the collector config file.
+   * @default "app/collector/config.yaml"
+   */
+  readonly collectorConfigPath?: string;
+  /**
+   * Log retention in days (a CloudWatch-accepted value).
+   * @default 30
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * How the app image is built.
+   * @default { context: ".", dockerfile: "app/Dockerfile", platform: "linux/arm64" }
+   */
+  readonly image?: Partial<ImageBuildArgs>;
+  /**
+   * Alarms on target 5xx responses and unhealthy targets, notifying `topicArn`. `false` creates none.
+   * @default no alarms
+   * @example { topicArn: alarmTopic.topicArn }
+   */
+  readonly alarms?: false | { readonly topicArn: pulumi.Input<string> };
+}
+
+/** Every problem with the args (empty when valid). Pure apart from checking that the collector config exists. */
+export function validateTracedFargateServiceArgs(args: Omit<TracedFargateServiceArgs, "queue" | "secret">): string[] {
+  const problems: string[] = [];
+  try {
+    resolveCoralogixDomain(args.coralogixDomain);
+  } catch (error) {
+    problems.push(`coralogixDomain: ${(error as Error).message}`);
+  }
+  problems.push(...checkFargateSize(args.cpu ?? FARGATE_DEFAULTS.cpu, args.memory ?? FARGATE_DEFAULTS.memory));
+  checkIntegerRange(problems, "desiredCount", args.desiredCount, 1, 1000);
+  checkIntegerRange(problems, "containerPort", args.containerPort, 1024, 65535);
+  if (args.containerPort === 4317 || args.containerPort === 4318 || args.containerPort === 13133) {
+    problems.push(`containerPort ${args.containerPort} is used by the collector sidecar; use another, e.g. 8000.`);
+  }
+  const configPath = args.collectorConfigPath ?? FARGATE_DEFAULTS.collectorConfigPath;
+  if (!fs.existsSync(configPath)) {
+    problems.push(
+      `collectorConfigPath "${configPath}" does not exist (relative to ${process.cwd()}); run pulumi from the repo ` +
+        `root or pass the path of the collector config.`,
+    );
+  }
+  const retention = checkLogRetention("logRetentionDays", args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS);
+  if (retention) problems.push(retention);
+  return problems;
+}
+
+export class TracedFargateService extends pulumi.ComponentResource {
+  readonly vpc: awsx.ec2.Vpc;
+  readonly cluster: aws.ecs.Cluster;
+  readonly loadBalancer: aws.lb.LoadBalancer;
+  readonly targetGroup: aws.lb.TargetGroup;
+  readonly taskDefinition: aws.ecs.TaskDefinition;
+  readonly service: aws.ecs.Service;
+  readonly taskRole: aws.iam.Role;
+  readonly executionRole: aws.iam.Role;
+  readonly appLogGroup: aws.cloudwatch.LogGroup;
+  readonly collectorLogGroup: aws.cloudwatch.LogGroup;
+  readonly repository: aws.ecr.Repository;
+  /** The digest-pinned app image URI. */
+  readonly imageUri: pulumi.Output<string>;
+  /** `http(s)://<alb dns>` */
+  readonly url: pulumi.Output<string>;
+  readonly clusterName: pulumi.Output<string>;
+  readonly serviceName: pulumi.Output<string>;
+  readonly loadBalancerArnSuffix: pulumi.Output<string>;
+  readonly targetGroupArnSuffix: pulumi.Output<string>;
+  readonly alarms: aws.cloudwatch.MetricAlarm[];
+
+  constructor(name: string, args: TracedFargateServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("traced:aws:TracedFargateService", name, {}, opts);
+    throwIfInvalid("TracedFargateService", name, validateTracedFargateServiceArgs(args));
+    const port = args.containerPort ?? FARGATE_DEFAULTS.containerPort;
+
+    this.vpc = new awsx.ec2.Vpc(
+      `${name}-vpc`,
+      {
+        numberOfAvailabilityZones: 2,
+        natGateways: { strategy: args.natGateways ?? FARGATE_DEFAULTS.natGateways },
+      },
+      { parent: this },
+    );
+    const { albSecurityGroup, taskSecurityGroup } = this.createSecurityGroups(name, port, args.certificateArn);
+    this.loadBalancer = new aws.lb.LoadBalancer(
+      `${name}-alb`,
+      {
+        loadBalancerType: "application",
+        internal: false,
+        subnets: this.vpc.publicSubnetIds,
+        securityGroups: [albSecurityGroup.id],
+        dropInvalidHeaderFields: true,
+      },
+      { parent: this },
+    );
+    this.targetGroup = new aws.lb.TargetGroup(
+      `${name}-tg`,
+      {
+        vpcId: this.vpc.vpcId,
+        targetType: "ip",
+        protocol: "HTTP",
+        port,
+        deregistrationDelay: 30,
+        healthCheck: {
+          path: FARGATE_DEFAULTS.healthCheckPath,
+          matcher: "200",
+          interval: 15,
+          healthyThreshold: 2,
+          unhealthyThreshold: 3,
+        },
+      },
+      { parent: this },
+    );
+    const listener = this.createListeners(name, args.certificateArn);
+    this.cluster = new aws.ecs.Cluster(
+      `${name}-cluster`,
+      { settings: [{ name: "containerInsights", value: "enabled" }] },
+      { parent: this },
+    );
+    const built = createEcrImage(name, { ...FARGATE_DEFAULTS.image, ...args.image }, this);
+    this.repository = built.repository;
+    this.imageUri = built.imageUri;
+    const retentionInDays = args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS;
+    this.appLogGroup = new aws.cloudwatch.LogGroup(`${name}-app-logs`, { retentionInDays }, { parent: this });
+    this.collectorLogGroup = new aws.cloudwatch.LogGroup(
+      `${name}-collector-logs`,
+      { retentionInDays },
+      { parent: this },
+    );
+    this.executionRole = this.createExecutionRole(name, args);
+    this.taskRole = this.createTaskRole(name, args);
+    this.taskDefinition = this.createTaskDefinition(name, args, port);
+    this.service = this.createService(name, args, port, taskSecurityGroup, listener);
+    this.alarms = args.alarms ? this.createAlarms(name, args.alarms.topicArn) : [];
+
+    this.url = pulumi.interpolate`${args.certificateArn ? "https" : "http"}://${this.loadBalancer.dnsName}`;
+    this.clusterName = this.cluster.name;
+    this.serviceName = this.service.name;
+    this.loadBalancerArnSuffix = this.loadBalancer.arnSuffix;
+    this.targetGroupArnSuffix = this.targetGroup.arnSuffix;
+    this.registerOutputs({ url: this.url, clusterName: this.clusterName, serviceName: this.serviceName });
+  }
+
+  /** The ALB accepts the internet on its listener ports and talks only to the tasks; tasks accept only the ALB. */
+  private createSecurityGroups(name: string, port: number, certificateArn: string | undefined) {
+    const albSecurityGroup = new aws.ec2.SecurityGroup(
+      `${name}-alb-sg`,
+      { vpcId: this.vpc.vpcId, description: `Public ingress to the ${name} load balancer` },
+      { parent: this },
+    );
+    const taskSecurityGroup = new aws.ec2.SecurityGroup(
+      `${name}-task-sg`,
+      { vpcId: this.vpc.vpcId, description: `The ${name} tasks: ingress from the load balancer only` },
+      { parent: this },
+    );
+    const listenerPorts = certificateArn ? [80, 443] : [80];
+    for (const listenerPort of listenerPorts) {
+      new aws.vpc.SecurityGroupIngressRule(
+        `${name}-alb-in-${listenerPort}`,
+        {
+          securityGroupId: albSecurityGroup.id,
+          description: "Public HTTP(S)",
+          ipProtocol: "tcp",
+          fromPort: listenerPort,
+          toPort: listenerPort,
+          cidrIpv4: "0.0.0.0/0",
+        },
+        { parent: this },
+      );
+    }
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-alb-out-tasks`,
+      {
+        securityGroupId: albSecurityGroup.id,
+        description: "To the tasks",
+        ipProtocol: "tcp",
+        fromPort: port,
+        toPort: port,
+        referencedSecurityGroupId: taskSecurityGroup.id,
+      },
+      { parent: this },
+    );
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-task-in-alb`,
+      {
+        securityGroupId: taskSecurityGroup.id,
+        description: "From the load balancer",
+        ipProtocol: "tcp",
+        fromPort: port,
+        toPort: port,
+        referencedSecurityGroupId: albSecurityGroup.id,
+      },
+      { parent: this },
+    );
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-task-out-https`,
+      {
+        securityGroupId: taskSecurityGroup.id,
+        description: "HTTPS to AWS APIs, ECR and Coralogix (through the NAT gateway)",
+        ipProtocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        cidrIpv4: "0.0.0.0/0",
+      },
+      { parent: this },
+    );
+    return { albSecurityGroup, taskSecurityGroup };
+  }
+
+  /** Forwards to the target group: on HTTPS with HTTP redirecting when a certificate is given, else on HTTP. */
+  private createListeners(name: string, certificateArn: string | undefined): aws.lb.Listener {
+    const forward = [{ type: "forward", targetGroupArn: this.targetGroup.arn }];
+    if (!certificateArn) {
+      return new aws.lb.Listener(
+        `${name}-http`,
+        { loadBalancerArn: this.loadBalancer.arn, port: 80, protocol: "HTTP", defaultActions: forward },
+        { parent: this },
+      );
+    }
+    new aws.lb.Listener(
+      `${name}-http`,
+      {
+        loadBalancerArn: this.loadBalancer.arn,
+        port: 80,
+        protocol: "HTTP",
+        defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
+      },
+      { parent: this },
+    );
+    return new aws.lb.Listener(
+      `${name}-https`,
+      {
+        loadBalancerArn: this.loadBalancer.arn,
+        port: 443,
+        protocol: "HTTPS",
+        certificateArn,
+        sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        defaultActions: forward,
+      },
+      { parent: this },
+    );
+  }
+
+  /** Pulls its image, writes its two log groups, reads its secret and decrypts that secret's key. */
+  private createExecutionRole(name: string, args: TracedFargateServiceArgs): aws.iam.Role {
+    const account = aws.getCallerIdentityOutput({}, { parent: this });
+    return createServiceRole(
+      `${name}-execution-role`,
+      {
+        description: `Starts the ${name} tasks: pulls images, writes logs, injects the telemetry secret`,
+        service: "ecs-tasks.amazonaws.com",
+        trustConditions: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [account.accountId] }],
+        statements: [
+          // GetAuthorizationToken has no resource-level permissions; it only returns a registry login.
+          { sid: "EcrLogin", actions: ["ecr:GetAuthorizationToken"], resources: ["*"] },
+          {
+            sid: "PullOwnImage",
+            actions: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            resources: [this.repository.arn],
+          },
+          {
+            sid: "WriteOwnLogs",
+            actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+            resources: [
+              pulumi.interpolate`${this.appLogGroup.arn}:*`,
+              pulumi.interpolate`${this.collectorLogGroup.arn}:*`,
+            ],
+          },
+          { sid: "ReadTelemetrySecret", actions: ["secretsmanager:GetSecretValue"], resources: [args.secret.arn] },
+          { sid: "DecryptTelemetrySecret", actions: ["kms:Decrypt"], resources: [args.secret.keyArn] },
+        ],
+      },
+      this,
+    ).role;
+  }
+
+  /** What the API itself may do: send to its queue with its key. */
+  private createTaskRole(name: string, args: TracedFargateServiceArgs): aws.iam.Role {
+    const account = aws.getCallerIdentityOutput({}, { parent: this });
+    return createServiceRole(
+      `${name}-task-role`,
+      {
+        description: `The ${name} API: sends to its queue`,
+        service: "ecs-tasks.amazonaws.com",
+        trustConditions: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [account.accountId] }],
+        statements: args.queue.sendStatements,
+      },
+      this,
+    ).role;
+  }
+
+  private createTaskDefinition(name: string, args: TracedFargateServiceArgs, port: number): aws.ecs.TaskDefinition {
+    const region = aws.getRegionOutput({}, { parent: this }).region;
+    const domain = resolveCoralogixDomain(args.coralogixDomain);
+    const serviceName = args.serviceName ?? FARGATE_DEFAULTS.serviceName;
+    const collectorConfig = fs.readFileSync(args.collectorConfigPath ?? FARGATE_DEFAULTS.collectorConfigPath, "utf8");
+    const logging = (group: aws.cloudwatch.LogGroup, prefix: string) => ({
+      logDriver: "awslogs",
+      options: { "awslogs-group": group.name, "awslogs-region": region, "awslogs-stream-prefix": prefix },
+    });
+    const env = (vars: Record<string, pulumi.Input<string>>) =>
+      Object.entries(vars).map(([key, value]) => ({ name: key, value }));
+
+    const collector = {
+      name: COLLECTOR_CONTAINER,
+      image: args.collectorImage ?? FARGATE_DEFAULTS.collectorImage,
+      essential: true,
+      user: FARGATE_DEFAULTS.collectorUser,
+      readonlyRootFilesystem: true,
+      environment: env({
+        AOT_CONFIG_CONTENT: collectorConfig,
+        CORALOGIX_DOMAIN: domain,
+        CX_APPLICATION_NAME: args.applicationName,
+        CX_SUBSYSTEM_NAME: serviceName,
+        DEPLOYMENT_ENVIRONMENT: args.deploymentEnvironment,
+      }),
+      secrets: [{ name: "CORALOGIX_API_KEY", valueFrom: pulumi.interpolate`${args.secret.arn}:${API_KEY_FIELD}::` }],
+      healthCheck: { command: ["CMD", "/healthcheck"], interval: 10, timeout: 5, retries: 3, startPeriod: 10 },
+      logConfiguration: logging(this.collectorLogGroup, "collector"),
+    };
+    const app = {
+      name: APP_CONTAINER,
+      image: this.imageUri,
+      essential: true,
+      user: FARGATE_DEFAULTS.appUser,
+      readonlyRootFilesystem: true,
+      portMappings: [{ containerPort: port, protocol: "tcp" }],
+      environment: env({
+        QUEUE_URL: args.queue.url,
+        PORT: String(port),
+        HOST: "0.0.0.0",
+        AWS_REGION: region,
+        OTEL_EXPORTER_OTLP_ENDPOINT: "http://localhost:4317",
+        OTEL_SERVICE_NAME: serviceName,
+        SERVICE_VERSION: args.serviceVersion,
+        DEPLOYMENT_ENVIRONMENT: args.deploymentEnvironment,
+        CX_APPLICATION_NAME: args.applicationName,
+        CX_SUBSYSTEM_NAME: serviceName,
+      }),
+      // Node may write temp files; the root filesystem stays read-only.
+      mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
+      dependsOn: [{ containerName: COLLECTOR_CONTAINER, condition: "HEALTHY" }],
+      healthCheck: {
+        command: [
+          "CMD",
+          "node",
+          "-e",
+          `fetch("http://127.0.0.1:${port}${FARGATE_DEFAULTS.healthCheckPath}")` +
+            `.then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
+        ],
+        interval: 15,
+        timeout: 5,
+        retries: 3,
+        startPeriod: 15,
+      },
+      logConfiguration: logging(this.appLogGroup, "app"),
+    };
+    return new aws.ecs.TaskDefinition(
+      `${name}-task`,
+      {
+        family: `${name}-${pulumi.getStack()}`,
+        requiresCompatibilities: ["FARGATE"],
+        networkMode: "awsvpc",
+        cpu: String(args.cpu ?? FARGATE_DEFAULTS.cpu),
+        memory: String(args.memory ?? FARGATE_DEFAULTS.memory),
+        runtimePlatform: { cpuArchitecture: "ARM64", operatingSystemFamily: "LINUX" },
+        executionRoleArn: this.executionRole.arn,
+        taskRoleArn: this.taskRole.arn,
+        volumes: [{ name: "tmp" }],
+        containerDefinitions: pulumi.jsonStringify([app, collector]),
+      },
+      { parent: this },
+    );
+  }
+
+  private createService(
+    name: string,
+    args: TracedFargateServiceArgs,
+    port: number,
+    taskSecurityGroup: aws.ec2.SecurityGroup,
+    listener: aws.lb.Listener,
+  ): aws.ecs.Service {
+    return new aws.ecs.Service(
+      `${name}-service`,
+      {
+        cluster: this.cluster.arn,
+        taskDefinition: this.taskDefinition.arn,
+        desiredCount: args.desiredCount ?? FARGATE_DEFAULTS.desiredCount,
+        launchType: "FARGATE",
+        networkConfiguration: {
+          subnets: this.vpc.privateSubnetIds,
+          securityGroups: [taskSecurityGroup.id],
+          assignPublicIp: false,
+        },
+        loadBalancers: [{ targetGroupArn: this.targetGroup.arn, containerName: APP_CONTAINER, containerPort: port }],
+        deploymentCircuitBreaker: { enable: true, rollback: true },
+        deploymentMinimumHealthyPercent: 100,
+        deploymentMaximumPercent: 200,
+        healthCheckGracePeriodSeconds: 30,
+        propagateTags: "SERVICE",
+      },
+      // The target group must be attached to the load balancer before a service can register into it.
+      { parent: this, dependsOn: [listener] },
+    );
+  }
+
+  private createAlarms(name: string, topicArn: pulumi.Input<string>): aws.cloudwatch.MetricAlarm[] {
+    const dimensions = { LoadBalancer: this.loadBalancer.arnSuffix, TargetGroup: this.targetGroup.arnSuffix };
+    const common = {
+      namespace: "AWS/ApplicationELB",
+      dimensions,
+      period: 60,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      comparisonOperator: "GreaterThanThreshold",
+      treatMissingData: "notBreaching",
+      alarmActions: [topicArn],
+      okActions: [topicArn],
+    };
+    return [
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-5xx`,
+        {
+          ...common,
+          alarmDescription: `The ${name} API is answering 5xx: check its logs and traces.`,
+          metricName: "HTTPCode_Target_5XX_Count",
+          statistic: "Sum",
+          threshold: 5,
+        },
+        { parent: this },
+      ),
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-unhealthy-targets`,
+        {
+          ...common,
+          alarmDescription: `Some ${name} tasks fail the /healthz check.`,
+          metricName: "UnHealthyHostCount",
+          statistic: "Maximum",
+          threshold: 0,
+        },
+        { parent: this },
+      ),
+    ];
+  }
+}

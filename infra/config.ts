@@ -1,0 +1,341 @@
+/**
+ * Typed, validated stack config (namespace `traced-onboarding:`). Every key is documented in Pulumi.yaml's
+ * `config:` schema (a test keeps both in step). A missing or invalid key fails the program once, listing every
+ * problem with the key name and a valid example.
+ */
+import * as fs from "node:fs";
+import * as pulumi from "@pulumi/pulumi";
+import { resolveCoralogixDomain } from "../telemetry/coralogix";
+import { checkFargateSize } from "./components/fargate-sizes";
+import { checkLogRetention, DEFAULT_LOG_RETENTION_DAYS } from "./components/log-retention";
+import { DEFAULT_COLLECTOR_IMAGE } from "./components/traced-fargate-service";
+import { INTEGRATION_TYPES, type MetricStreamFormat } from "./components/metric-stream";
+
+export const PROJECT = "traced-onboarding";
+
+/** The validated config the stack is built from. */
+export interface StackConfig {
+  /** Resolved Coralogix domain, e.g. `us2.coralogix.com`. */
+  readonly coralogixDomain: string;
+  /** The Coralogix key, a secret Output. */
+  readonly coralogixApiKey: pulumi.Output<string>;
+  readonly applicationName: string;
+  readonly environment: string;
+  readonly serviceVersion: string;
+  readonly apiCpu: number;
+  readonly apiMemory: number;
+  readonly apiDesiredCount: number;
+  readonly natGateways: "Single" | "OnePerAz";
+  readonly certificateArn?: string;
+  readonly collectorImage: string;
+  readonly lambdaMemoryMb: number;
+  readonly lambdaTimeoutSeconds: number;
+  readonly lambdaReservedConcurrency?: number;
+  readonly batchSize: number;
+  readonly batchingWindowSeconds: number;
+  readonly maxConcurrency: number;
+  readonly maxReceiveCount: number;
+  readonly queueRetentionDays: number;
+  readonly dlqRetentionDays: number;
+  readonly logRetentionDays: number;
+  readonly alarmEmail?: string;
+  readonly metricStreamFormat: MetricStreamFormat;
+  readonly backupExpirationDays: number;
+  readonly buildBundles: boolean;
+}
+
+/**
+ * Defaults of the optional keys. Pulumi.yaml repeats them (a test checks they agree) because the CLI treats a
+ * declared key without a default as required; `""` and `-1` there mean "not set".
+ */
+export const CONFIG_DEFAULTS = {
+  applicationName: "customer-onboarding",
+  /** `""`: the stack name. */
+  environment: "",
+  /** `""`: the `version` in package.json. */
+  serviceVersion: "",
+  /** `""`: HTTP only. */
+  certificateArn: "",
+  /** `""`: no email subscription. */
+  alarmEmail: "",
+  /** `-1`: unreserved. */
+  lambdaReservedConcurrency: -1,
+  apiCpu: 256,
+  apiMemory: 512,
+  apiDesiredCount: 2,
+  natGateways: "Single",
+  collectorImage: DEFAULT_COLLECTOR_IMAGE,
+  lambdaMemoryMb: 512,
+  lambdaTimeoutSeconds: 30,
+  batchSize: 10,
+  batchingWindowSeconds: 1,
+  maxConcurrency: 5,
+  maxReceiveCount: 5,
+  queueRetentionDays: 4,
+  dlqRetentionDays: 14,
+  logRetentionDays: DEFAULT_LOG_RETENTION_DAYS,
+  metricStreamFormat: "opentelemetry0.7",
+  backupExpirationDays: 30,
+  buildBundles: true,
+} as const;
+
+/** Every key the program reads (without the project prefix). */
+export const CONFIG_KEYS = [
+  "coralogixDomain",
+  "coralogixApiKey",
+  "applicationName",
+  "environment",
+  "serviceVersion",
+  "apiCpu",
+  "apiMemory",
+  "apiDesiredCount",
+  "natGateways",
+  "certificateArn",
+  "collectorImage",
+  "lambdaMemoryMb",
+  "lambdaTimeoutSeconds",
+  "lambdaReservedConcurrency",
+  "batchSize",
+  "batchingWindowSeconds",
+  "maxConcurrency",
+  "maxReceiveCount",
+  "queueRetentionDays",
+  "dlqRetentionDays",
+  "logRetentionDays",
+  "alarmEmail",
+  "metricStreamFormat",
+  "backupExpirationDays",
+  "buildBundles",
+] as const;
+
+export type ConfigKey = (typeof CONFIG_KEYS)[number];
+
+/** Raw config as strings, as `pulumi config set` stores it. */
+export type RawConfig = Partial<Record<Exclude<ConfigKey, "coralogixApiKey">, string>>;
+
+/** Everything {@link parseStackConfig} needs besides the raw strings. */
+export interface ParseContext {
+  /** The stack name: the default `environment`. */
+  readonly stack: string;
+  /** `package.json` version: the default `serviceVersion`. */
+  readonly packageVersion: string;
+  /**
+   * Whether `coralogixApiKey` is set. (That it is stored encrypted is enforced by the CLI: Pulumi.yaml declares it
+   * `secret: true`.)
+   */
+  readonly hasApiKey: boolean;
+}
+
+/** The error thrown for invalid config; `problems` has one line per key. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid stack config:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const set = (key: string, example: string, secret = false) =>
+  `pulumi config set ${secret ? "--secret " : ""}${key} ${example}`;
+
+/**
+ * Validates raw config. Pure: returns the typed config (without the key) and every problem found.
+ */
+export function parseStackConfig(
+  input: RawConfig,
+  context: ParseContext,
+): { config?: Omit<StackConfig, "coralogixApiKey">; problems: string[] } {
+  const problems: string[] = [];
+  const key = (k: ConfigKey) => `${PROJECT}:${k}`;
+  // "" (the Pulumi.yaml default of optional strings) means "not set".
+  const raw: RawConfig = Object.fromEntries(
+    Object.entries(input).filter(([, v]) => v !== undefined && v.trim() !== ""),
+  );
+
+  const integer = (k: ConfigKey & keyof typeof CONFIG_DEFAULTS, min: number, max: number, example: number) =>
+    integerValue(k, raw[k as keyof RawConfig], CONFIG_DEFAULTS[k] as number, min, max, example);
+  function integerValue(
+    k: ConfigKey,
+    value: string | undefined,
+    fallback: number,
+    min: number,
+    max: number,
+    example: number,
+  ): number {
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || n < min || n > max) {
+      problems.push(
+        `${key(k)} must be an integer from ${min} to ${max} (got "${value}"); e.g. ${set(k, String(example))}`,
+      );
+      return fallback;
+    }
+    return n;
+  }
+  const oneOf = <T extends string>(k: keyof RawConfig, allowed: readonly T[], fallback: T): T => {
+    const value = raw[k];
+    if (value === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(value)) {
+      problems.push(
+        `${key(k as ConfigKey)} must be one of ${allowed.join(", ")} (got "${value}"); e.g. ${set(k, allowed[0])}`,
+      );
+      return fallback;
+    }
+    return value as T;
+  };
+
+  let coralogixDomain = "";
+  if (raw.coralogixDomain === undefined || raw.coralogixDomain.trim() === "") {
+    problems.push(
+      `${key("coralogixDomain")} is required: the Coralogix region or domain; e.g. ${set("coralogixDomain", "us2")}`,
+    );
+  } else {
+    try {
+      coralogixDomain = resolveCoralogixDomain(raw.coralogixDomain);
+    } catch (error) {
+      problems.push(`${key("coralogixDomain")}: ${(error as Error).message} e.g. ${set("coralogixDomain", "us2")}`);
+    }
+  }
+  if (!context.hasApiKey) {
+    problems.push(
+      `${key("coralogixApiKey")} is required: your Coralogix send-your-data API key; e.g. ` +
+        set("coralogixApiKey", "<key>", true),
+    );
+  }
+
+  const applicationName = raw.applicationName ?? CONFIG_DEFAULTS.applicationName;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(applicationName)) {
+    problems.push(
+      `${key("applicationName")} must be 1-64 letters, digits, ".", "_" or "-" (got "${applicationName}"); e.g. ` +
+        set("applicationName", CONFIG_DEFAULTS.applicationName),
+    );
+  }
+  const environment = raw.environment ?? context.stack;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(environment)) {
+    problems.push(
+      `${key("environment")} must be 1-64 letters, digits, ".", "_" or "-" (got "${environment}"); e.g. ${set("environment", "prod")}`,
+    );
+  }
+  const serviceVersion = raw.serviceVersion ?? context.packageVersion;
+
+  const apiCpu = integer("apiCpu", 256, 16384, 512);
+  const apiMemory = integer("apiMemory", 512, 122880, 1024);
+  for (const problem of checkFargateSize(apiCpu, apiMemory)) {
+    problems.push(
+      `${key("apiCpu")}/${key("apiMemory")}: ${problem} e.g. ${set("apiCpu", "512")} && ${set("apiMemory", "1024")}`,
+    );
+  }
+  const apiDesiredCount = integer("apiDesiredCount", 1, 100, 2);
+  const natGateways = oneOf("natGateways", ["Single", "OnePerAz"] as const, CONFIG_DEFAULTS.natGateways);
+  const certificateArn = raw.certificateArn;
+  if (certificateArn !== undefined && !/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/.+$/.test(certificateArn)) {
+    problems.push(
+      `${key("certificateArn")} must be an ACM certificate ARN (got "${certificateArn}"); e.g. ` +
+        set("certificateArn", "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab"),
+    );
+  }
+  const collectorImage = raw.collectorImage ?? CONFIG_DEFAULTS.collectorImage;
+
+  const lambdaMemoryMb = integer("lambdaMemoryMb", 128, 10240, 1024);
+  const lambdaTimeoutSeconds = integer("lambdaTimeoutSeconds", 1, 900, 30);
+  const reserved = integer("lambdaReservedConcurrency", -1, 10000, 20);
+  const lambdaReservedConcurrency = reserved === -1 ? undefined : reserved;
+  const batchSize = integer("batchSize", 1, 10000, 10);
+  const batchingWindowSeconds = integer("batchingWindowSeconds", 0, 300, 1);
+  const maxConcurrency = integer("maxConcurrency", 2, 1000, 5);
+  if (lambdaReservedConcurrency !== undefined && lambdaReservedConcurrency < maxConcurrency) {
+    problems.push(
+      `${key("lambdaReservedConcurrency")} (${lambdaReservedConcurrency}) must be at least ${key("maxConcurrency")} ` +
+        `(${maxConcurrency}); e.g. ${set("lambdaReservedConcurrency", String(Math.max(maxConcurrency, 20)))}`,
+    );
+  }
+  if (batchSize > 10 && batchingWindowSeconds < 1) {
+    problems.push(
+      `${key("batchingWindowSeconds")} must be at least 1 when ${key("batchSize")} is above 10; e.g. ` +
+        set("batchingWindowSeconds", "1"),
+    );
+  }
+  const maxReceiveCount = integer("maxReceiveCount", 1, 1000, 5);
+  const queueRetentionDays = integer("queueRetentionDays", 1, 14, 4);
+  const dlqRetentionDays = integer("dlqRetentionDays", 1, 14, 14);
+  if (dlqRetentionDays <= queueRetentionDays) {
+    problems.push(
+      `${key("dlqRetentionDays")} (${dlqRetentionDays}) must be longer than ${key("queueRetentionDays")} ` +
+        `(${queueRetentionDays}); e.g. ${set("dlqRetentionDays", "14")}`,
+    );
+  }
+  const logRetentionDays = integer("logRetentionDays", 1, 3653, 30);
+  const retentionProblem = checkLogRetention(key("logRetentionDays"), logRetentionDays);
+  if (retentionProblem) problems.push(`${retentionProblem} e.g. ${set("logRetentionDays", "30")}`);
+  const alarmEmail = raw.alarmEmail;
+  if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail)) {
+    problems.push(
+      `${key("alarmEmail")} must be an email address (got "${alarmEmail}"); e.g. ${set("alarmEmail", "oncall@example.com")}`,
+    );
+  }
+  const metricStreamFormat = oneOf(
+    "metricStreamFormat",
+    Object.keys(INTEGRATION_TYPES) as MetricStreamFormat[],
+    CONFIG_DEFAULTS.metricStreamFormat,
+  );
+  const backupExpirationDays = integer("backupExpirationDays", 1, 3650, 30);
+  const buildBundles = oneOf("buildBundles", ["true", "false"] as const, "true") === "true";
+
+  if (problems.length > 0) return { problems };
+  return {
+    problems,
+    config: {
+      coralogixDomain,
+      applicationName,
+      environment,
+      serviceVersion,
+      apiCpu,
+      apiMemory,
+      apiDesiredCount,
+      natGateways,
+      certificateArn,
+      collectorImage,
+      lambdaMemoryMb,
+      lambdaTimeoutSeconds,
+      lambdaReservedConcurrency,
+      batchSize,
+      batchingWindowSeconds,
+      maxConcurrency,
+      maxReceiveCount,
+      queueRetentionDays,
+      dlqRetentionDays,
+      logRetentionDays,
+      alarmEmail,
+      metricStreamFormat,
+      backupExpirationDays,
+      buildBundles,
+    },
+  };
+}
+
+/** Reads `package.json`'s version (the default `serviceVersion`). */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(fs.readFileSync("package.json", "utf8")) as { version?: string }).version ?? "0.0.0";
+  } catch {
+    return "0.0.0";
+  }
+}
+
+/** Reads and validates the current stack's config; throws a {@link ConfigError} listing every problem. */
+export function loadConfig(): StackConfig {
+  const config = new pulumi.Config(PROJECT);
+  const raw: RawConfig = {};
+  for (const k of CONFIG_KEYS) {
+    if (k === "coralogixApiKey") continue;
+    const value = config.get(k);
+    if (value !== undefined) raw[k] = value;
+  }
+  const apiKey = config.getSecret("coralogixApiKey");
+  const { config: parsed, problems } = parseStackConfig(raw, {
+    stack: pulumi.getStack(),
+    packageVersion: packageVersion(),
+    hasApiKey: apiKey !== undefined,
+  });
+  if (!parsed || !apiKey) throw new ConfigError(problems);
+  return { ...parsed, coralogixApiKey: apiKey };
+}

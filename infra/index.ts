@@ -1,0 +1,17 @@
+/**
+ * Pulumi program entry (Pulumi.yaml `main: infra/`): validate config, build the bundles the images copy (on
+ * `pulumi up`), create the stack, export its outputs. Wiring only; see stack.ts.
+ */
+import { ensureBundles } from "./build-step";
+import { loadConfig } from "./config";
+import { createStack } from "./stack";
+
+const config = loadConfig();
+ensureBundles(config.buildBundles);
+const outputs = createStack(config);
+
+export const apiUrl = outputs.apiUrl;
+export const queueUrl = outputs.queueUrl;
+export const dlqUrl = outputs.dlqUrl;
+export const functionName = outputs.functionName;
+export const dashboardUrl = outputs.dashboardUrl;

@@ -1,0 +1,99 @@
+/**
+ * The stack: config in, components wired together, outputs out. `createStack` is separate from `index.ts` so tests
+ * and policy checks can run the whole program under Pulumi mocks (see test/infra/stack.test.ts).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { AlarmTopic } from "./components/alarm-topic";
+import { CoralogixMetricStream } from "./components/metric-stream";
+import { PipelineDashboard } from "./components/pipeline-dashboard";
+import { TelemetrySecret } from "./components/telemetry-secret";
+import { TracedContainerLambda } from "./components/traced-container-lambda";
+import { TracedFargateService } from "./components/traced-fargate-service";
+import { TracedQueue } from "./components/traced-queue";
+import type { StackConfig } from "./config";
+
+const DAY = 24 * 60 * 60;
+
+/** The stack outputs (`pulumi stack output`). */
+export interface StackOutputs {
+  readonly apiUrl: pulumi.Output<string>;
+  readonly queueUrl: pulumi.Output<string>;
+  readonly dlqUrl: pulumi.Output<string>;
+  readonly functionName: pulumi.Output<string>;
+  readonly dashboardUrl: pulumi.Output<string>;
+}
+
+/** Builds every resource of the stack from validated config. */
+export function createStack(config: StackConfig): StackOutputs {
+  const common = {
+    coralogixDomain: config.coralogixDomain,
+    applicationName: config.applicationName,
+    serviceVersion: config.serviceVersion,
+    deploymentEnvironment: config.environment,
+    logRetentionDays: config.logRetentionDays,
+  };
+
+  const alarms = new AlarmTopic("alarms", { email: config.alarmEmail });
+  const secret = new TelemetrySecret("coralogix-key", { apiKey: config.coralogixApiKey });
+
+  const queue = new TracedQueue("onboarding", {
+    consumer: { timeoutSeconds: config.lambdaTimeoutSeconds, batchingWindowSeconds: config.batchingWindowSeconds },
+    messageRetentionSeconds: config.queueRetentionDays * DAY,
+    deadLetter: { maxReceiveCount: config.maxReceiveCount, retentionSeconds: config.dlqRetentionDays * DAY },
+    alarms: { topicArn: alarms.topicArn },
+  });
+
+  const consumer = new TracedContainerLambda("onboarding-consumer", {
+    ...common,
+    queue,
+    secret,
+    timeoutSeconds: config.lambdaTimeoutSeconds,
+    memorySizeMb: config.lambdaMemoryMb,
+    batchSize: config.batchSize,
+    batchingWindowSeconds: config.batchingWindowSeconds,
+    maximumConcurrency: config.maxConcurrency,
+    reservedConcurrency: config.lambdaReservedConcurrency,
+    alarms: { topicArn: alarms.topicArn },
+  });
+
+  const api = new TracedFargateService("onboarding-api", {
+    ...common,
+    queue,
+    secret,
+    cpu: config.apiCpu,
+    memory: config.apiMemory,
+    desiredCount: config.apiDesiredCount,
+    natGateways: config.natGateways,
+    certificateArn: config.certificateArn,
+    collectorImage: config.collectorImage,
+    alarms: { topicArn: alarms.topicArn },
+  });
+
+  new CoralogixMetricStream("metrics", {
+    coralogixDomain: config.coralogixDomain,
+    applicationName: config.applicationName,
+    secret,
+    format: config.metricStreamFormat,
+    backupExpirationDays: config.backupExpirationDays,
+    logRetentionDays: config.logRetentionDays,
+  });
+
+  const dashboard = new PipelineDashboard("onboarding", {
+    alarmTopicArn: alarms.topicArn,
+    queueName: queue.name,
+    deadLetterQueueName: queue.deadLetterName,
+    functionName: consumer.functionName,
+    loadBalancerArnSuffix: api.loadBalancerArnSuffix,
+    targetGroupArnSuffix: api.targetGroupArnSuffix,
+    clusterName: api.clusterName,
+    serviceName: api.serviceName,
+  });
+
+  return {
+    apiUrl: api.url,
+    queueUrl: queue.url,
+    dlqUrl: queue.deadLetterUrl,
+    functionName: consumer.functionName,
+    dashboardUrl: dashboard.dashboardUrl,
+  };
+}
