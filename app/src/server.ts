@@ -1,0 +1,109 @@
+/**
+ * API entrypoint: read config once (fail fast), build the app, listen. SIGTERM/SIGINT: stop accepting, let
+ * in-flight requests finish (bounded), flush spans (bounded), exit 0 — well inside ECS's 30 s before SIGKILL.
+ */
+import { createServer } from "node:http";
+import { trace } from "@opentelemetry/api";
+import { createJsonLogger } from "../../telemetry/logger";
+import { flushWithin } from "../../telemetry/provider";
+import { createApp } from "./app";
+import { createSqsPublisher } from "./publisher";
+
+export interface ServerConfig {
+  readonly queueUrl: string;
+  readonly port: number;
+  readonly host: string;
+  readonly serviceName: string;
+  readonly serviceVersion: string;
+}
+
+/** Validates the environment; collects every problem before throwing. */
+export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
+  const problems: string[] = [];
+  const queueUrl = env.QUEUE_URL?.trim() ?? "";
+  if (!queueUrl) {
+    problems.push("QUEUE_URL is required, e.g. QUEUE_URL=https://sqs.eu-west-1.amazonaws.com/123456789012/onboarding");
+  } else if (!/^https?:\/\//.test(queueUrl)) {
+    problems.push(`QUEUE_URL must be an http(s) URL, got "${queueUrl}"`);
+  }
+  const rawPort = env.PORT?.trim() || "8000";
+  const port = Number(rawPort);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    problems.push(`PORT must be an integer between 0 and 65535, got "${rawPort}"`);
+  }
+  if (problems.length > 0) throw new Error(`Invalid configuration: ${problems.join("; ")}`);
+  return {
+    queueUrl,
+    port,
+    host: env.HOST?.trim() || "0.0.0.0",
+    serviceName: env.OTEL_SERVICE_NAME?.trim() || "onboarding-api",
+    serviceVersion: env.SERVICE_VERSION?.trim() || "0.0.0-dev",
+  };
+}
+
+/** In-flight requests get this long after SIGTERM; then remaining connections are closed. */
+const DRAIN_TIMEOUT_MS = 20_000;
+/** Span flush budget at shutdown. */
+const FLUSH_TIMEOUT_MS = 5_000;
+
+function main(): void {
+  const logger = createJsonLogger({ service: process.env.OTEL_SERVICE_NAME?.trim() || "onboarding-api" });
+  let config: ServerConfig;
+  try {
+    config = readServerConfig(process.env);
+  } catch (error) {
+    logger.error("server.config_invalid", { error });
+    process.exit(1);
+  }
+  const tracer = trace.getTracer(config.serviceName, config.serviceVersion);
+  const publisher = createSqsPublisher({ queueUrl: config.queueUrl, tracer });
+  const app = createApp({ publisher, tracer, logger });
+  const server = createServer(app.callback());
+  // Behind an ALB (60 s idle timeout) the server must keep idle connections longer than the balancer does.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 30_000;
+
+  server.on("error", (error) => {
+    logger.error("server.listen_failed", { error });
+    process.exit(1);
+  });
+  server.listen(config.port, config.host, () => {
+    const address = server.address();
+    const port = typeof address === "object" && address ? address.port : config.port;
+    logger.info("server.listening", { host: config.host, port, queue_url: config.queueUrl });
+  });
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info("server.shutdown_started", { signal });
+    const drainTimer = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS);
+    drainTimer.unref();
+    // Keep-alive connections become idle once their in-flight response is written: close them as that happens.
+    const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
+    idleSweep.unref();
+    server.close(() => {
+      clearTimeout(drainTimer);
+      clearInterval(idleSweep);
+      publisher.close();
+      const delegate = (trace.getTracerProvider() as { getDelegate?: () => unknown }).getDelegate?.() as
+        | { forceFlush?: () => Promise<void>; shutdown?: () => Promise<void> }
+        | undefined;
+      const flush = delegate?.shutdown
+        ? flushWithin({ forceFlush: () => delegate.shutdown!() }, FLUSH_TIMEOUT_MS)
+        : Promise.resolve("flushed" as const);
+      void flush.then((outcome) => {
+        logger.info("server.stopped", { signal, span_flush: outcome });
+        process.exit(0);
+      });
+    });
+    // Keep-alive connections without a request in flight are closed now; busy ones close after their response.
+    server.closeIdleConnections();
+  };
+  process.on("SIGTERM", shutdown);
+  process.on("SIGINT", shutdown);
+}
+
+main();

@@ -1,0 +1,67 @@
+/**
+ * Preload for the API: `node --require ./tracing.js ./server.js`. Registers the global tracer provider, context
+ * manager and W3C propagator before Koa (or anything else) is loaded. `OTEL_SDK_DISABLED=true` turns it into a
+ * no-op (the API then runs with the OTel API's no-op tracer; the benchmark's "off" side uses this).
+ *
+ * Export goes to the collector sidecar (`http://localhost:4317` by default); the app never holds a Coralogix key.
+ * Standard `OTEL_*` variables (endpoint, headers, timeout, BSP settings, sampler) override the defaults.
+ */
+import { context, diag, propagation, trace, DiagLogLevel, type DiagLogger } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import type { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
+import { createOtlpTraceExporter, resolveExporterSettings } from "../../telemetry/exporter";
+import { createJsonLogger } from "../../telemetry/logger";
+import { SERVICE_BATCH_DEFAULTS, createTracerProvider } from "../../telemetry/provider";
+import { CLOUD_PLATFORM_VALUE_AWS_ECS, createServiceResource } from "../../telemetry/resource";
+
+export const API_SERVICE_NAME = "onboarding-api";
+
+const DIAG_LEVELS: Record<string, DiagLogLevel> = {
+  none: DiagLogLevel.NONE,
+  error: DiagLogLevel.ERROR,
+  warn: DiagLogLevel.WARN,
+  info: DiagLogLevel.INFO,
+  debug: DiagLogLevel.DEBUG,
+  verbose: DiagLogLevel.VERBOSE,
+  all: DiagLogLevel.ALL,
+};
+
+/** Routes OTel's internal diagnostics (export failures, dropped attributes) into the JSON log. */
+export function installDiagLogger(service: string, env: NodeJS.ProcessEnv = process.env): void {
+  const logger = createJsonLogger({ service, level: "debug" });
+  const emit =
+    (level: "error" | "warn" | "info" | "debug") =>
+    (message: string, ...args: unknown[]): void =>
+      logger[level]("otel.diag", { message, ...(args.length ? { args: args.map(String) } : {}) });
+  const diagLogger: DiagLogger = {
+    error: emit("error"),
+    warn: emit("warn"),
+    info: emit("info"),
+    debug: emit("debug"),
+    verbose: emit("debug"),
+  };
+  const level = DIAG_LEVELS[(env.OTEL_LOG_LEVEL ?? "warn").trim().toLowerCase()] ?? DiagLogLevel.WARN;
+  diag.setLogger(diagLogger, { logLevel: level, suppressOverrideMessage: true });
+}
+
+/** Starts API tracing unless `OTEL_SDK_DISABLED=true`; returns the provider (or undefined when disabled). */
+export function startApiTracing(env: NodeJS.ProcessEnv = process.env): BasicTracerProvider | undefined {
+  if ((env.OTEL_SDK_DISABLED ?? "").trim().toLowerCase() === "true") return undefined;
+  installDiagLogger(env.OTEL_SERVICE_NAME?.trim() || API_SERVICE_NAME, env);
+  const resource = createServiceResource({
+    defaultServiceName: API_SERVICE_NAME,
+    cloudPlatform: CLOUD_PLATFORM_VALUE_AWS_ECS,
+    env,
+  });
+  const exporter = createOtlpTraceExporter(resolveExporterSettings({ env }), { env, defaultTimeoutMillis: 5000 });
+  const provider = createTracerProvider({ resource, exporter, batch: SERVICE_BATCH_DEFAULTS, env });
+  // Registered for code that uses context.with(); the app itself passes contexts explicitly, so AsyncLocalStorage
+  // is never entered on the request path and costs nothing there.
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(provider);
+  return provider;
+}
+
+export const apiTracerProvider = startApiTracing();

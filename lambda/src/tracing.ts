@@ -1,0 +1,188 @@
+/**
+ * Lambda telemetry, initialised once per execution environment (at module load, never per invocation).
+ *
+ * Exporter settings (see telemetry/exporter.ts): standard `OTEL_EXPORTER_OTLP_*` win; otherwise Coralogix
+ * (`CORALOGIX_DOMAIN` → `https://ingress.<domain>:443`) with `authorization: Bearer <key>`, the key read from the
+ * Secrets Manager secret `CORALOGIX_SECRET_ARN` (SecretString JSON `{"api_key": "..."}`) and cached for the life of
+ * the environment. The Secrets Manager client is required lazily (only when a secret ARN is configured) and is
+ * provided by the Lambda base image (`@aws-sdk/*` is external to the bundle).
+ *
+ * Nothing here throws into the handler: a bad configuration is logged and tracing falls back to a no-op tracer;
+ * export failures are reported through `diag` and the JSON log.
+ */
+import { diag, trace, DiagLogLevel, type DiagLogger, type Tracer } from "@opentelemetry/api";
+import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
+import type { BasicTracerProvider, ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
+import { createOtlpTraceExporter, resolveExporterSettings, type ExporterSettings } from "../../telemetry/exporter";
+import { createJsonLogger, type Logger } from "../../telemetry/logger";
+import { SHORT_LIVED_BATCH_DEFAULTS, createTracerProvider, flushWithin, type FlushOutcome } from "../../telemetry/provider";
+import { CLOUD_PLATFORM_VALUE_AWS_LAMBDA, createServiceResource } from "../../telemetry/resource";
+
+export const LAMBDA_SERVICE_NAME = "onboarding-lambda";
+
+/** Reads the Coralogix key from a Secrets Manager secret whose SecretString is `{"api_key": "..."}`. */
+export async function loadCoralogixApiKey(secretArn: string): Promise<string> {
+  // Lazy: the SDK is only loaded when a secret is configured, keeping cold init small otherwise.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const sm = require("@aws-sdk/client-secrets-manager") as typeof import("@aws-sdk/client-secrets-manager");
+  const client = new sm.SecretsManagerClient({
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 2000 },
+  });
+  try {
+    const output = await client.send(new sm.GetSecretValueCommand({ SecretId: secretArn }));
+    const parsed: unknown = JSON.parse(output.SecretString ?? "");
+    const key = (parsed as { api_key?: unknown } | null)?.api_key;
+    if (typeof key !== "string" || key.trim() === "") {
+      throw new Error(`Secret ${secretArn} has no "api_key" string (expected SecretString {"api_key":"<key>"})`);
+    }
+    return key.trim();
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * A SpanExporter whose real exporter is created asynchronously (after the key arrives). Spans exported before
+ * that wait for it; a failed resolution fails that export and is retried on the next one.
+ */
+export class DeferredSpanExporter implements SpanExporter {
+  private pending: Promise<SpanExporter> | undefined;
+  private resolved: SpanExporter | undefined;
+
+  constructor(private readonly factory: () => Promise<SpanExporter>) {
+    this.get().catch(() => undefined); // start now (init phase), failures are reported on export
+  }
+
+  private get(): Promise<SpanExporter> {
+    if (this.resolved) return Promise.resolve(this.resolved);
+    if (!this.pending) {
+      this.pending = this.factory().then(
+        (exporter) => {
+          this.resolved = exporter;
+          return exporter;
+        },
+        (error: unknown) => {
+          this.pending = undefined;
+          throw error;
+        },
+      );
+    }
+    return this.pending;
+  }
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    this.get().then(
+      (exporter) => exporter.export(spans, resultCallback),
+      (error: unknown) => {
+        diag.error(`span export skipped: exporter unavailable: ${(error as Error)?.message ?? String(error)}`);
+        resultCallback({ code: ExportResultCode.FAILED, error: error as Error });
+      },
+    );
+  }
+
+  async forceFlush(): Promise<void> {
+    await this.resolved?.forceFlush?.();
+  }
+
+  async shutdown(): Promise<void> {
+    await this.resolved?.shutdown();
+  }
+}
+
+export interface LambdaTelemetry {
+  readonly tracer: Tracer;
+  readonly logger: Logger;
+  readonly provider: BasicTracerProvider | undefined;
+  /** Flushes pending spans, resolving within `deadlineMillis` whatever the collector does. Never rejects. */
+  flush(deadlineMillis: number): Promise<FlushOutcome>;
+}
+
+export interface LambdaTelemetryOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  /** Secret loader (tests); defaults to {@link loadCoralogixApiKey}. */
+  readonly loadApiKey?: (secretArn: string) => Promise<string>;
+}
+
+function installDiag(logger: Logger, env: NodeJS.ProcessEnv): void {
+  const emit =
+    (level: "error" | "warn" | "info" | "debug") =>
+    (message: string, ...args: unknown[]): void =>
+      logger[level]("otel.diag", { message, ...(args.length ? { args: args.map(String) } : {}) });
+  const diagLogger: DiagLogger = {
+    error: emit("error"),
+    warn: emit("warn"),
+    info: emit("info"),
+    debug: emit("debug"),
+    verbose: emit("debug"),
+  };
+  const raw = (env.OTEL_LOG_LEVEL ?? "warn").trim().toLowerCase();
+  const level =
+    raw === "none"
+      ? DiagLogLevel.NONE
+      : raw === "error"
+        ? DiagLogLevel.ERROR
+        : raw === "info"
+          ? DiagLogLevel.INFO
+          : raw === "debug" || raw === "verbose" || raw === "all"
+            ? DiagLogLevel.DEBUG
+            : DiagLogLevel.WARN;
+  diag.setLogger(diagLogger, { logLevel: level, suppressOverrideMessage: true });
+}
+
+/** Builds the provider and exporter; never throws (falls back to a no-op tracer and logs why). */
+export function initLambdaTelemetry(options: LambdaTelemetryOptions = {}): LambdaTelemetry {
+  const env = options.env ?? process.env;
+  const serviceName = env.OTEL_SERVICE_NAME?.trim() || LAMBDA_SERVICE_NAME;
+  const logger = createJsonLogger({ service: serviceName });
+  const disabled = (env.OTEL_SDK_DISABLED ?? "").trim().toLowerCase() === "true";
+  const noop: LambdaTelemetry = {
+    tracer: trace.getTracer(serviceName), // no-op unless someone registered a global provider
+    logger,
+    provider: undefined,
+    flush: () => Promise.resolve("flushed"),
+  };
+  if (disabled) return noop;
+  try {
+    installDiag(logger, env);
+    const resource = createServiceResource({
+      defaultServiceName: LAMBDA_SERVICE_NAME,
+      cloudPlatform: CLOUD_PLATFORM_VALUE_AWS_LAMBDA,
+      env,
+    });
+    const secretArn = env.CORALOGIX_SECRET_ARN?.trim();
+    const build = (apiKey?: string): SpanExporter => {
+      const settings: ExporterSettings = resolveExporterSettings({ env, coralogixApiKey: apiKey });
+      if (settings.source === "coralogix" && !apiKey) {
+        logger.warn("telemetry.no_api_key", { message: "CORALOGIX_DOMAIN set without CORALOGIX_SECRET_ARN" });
+      }
+      return createOtlpTraceExporter(settings, { env, defaultTimeoutMillis: 2000 });
+    };
+    // Validate the domain now (throws with the list of valid values) rather than at the first export.
+    resolveExporterSettings({ env, coralogixApiKey: "validation-only" });
+    let exporter: SpanExporter;
+    if (secretArn) {
+      const loadApiKey = options.loadApiKey ?? loadCoralogixApiKey;
+      exporter = new DeferredSpanExporter(async () => {
+        try {
+          return build(await loadApiKey(secretArn));
+        } catch (error) {
+          logger.error("telemetry.secret_unavailable", { secret_arn: secretArn, error });
+          throw error;
+        }
+      });
+    } else {
+      exporter = build();
+    }
+    const provider = createTracerProvider({ resource, exporter, batch: SHORT_LIVED_BATCH_DEFAULTS, env });
+    return {
+      tracer: provider.getTracer(serviceName),
+      logger,
+      provider,
+      flush: (deadlineMillis) => flushWithin(provider, deadlineMillis),
+    };
+  } catch (error) {
+    logger.error("telemetry.init_failed", { error });
+    return noop;
+  }
+}

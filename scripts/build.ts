@@ -1,0 +1,93 @@
+/**
+ * `npm run build`: esbuild CJS bundles for the API and the Lambda, each one self-contained file.
+ *
+ *   dist/app/tracing.js    preload (`node --require ./tracing.js ./server.js`)
+ *   dist/app/server.js     Koa API incl. @aws-sdk/client-sqs (the Node slim image has no AWS SDK)
+ *   dist/lambda/handler.js SQS consumer; `@aws-sdk/*` is external: the Lambda Node.js base image ships AWS SDK v3,
+ *                          and the only AWS client the Lambda uses (Secrets Manager) is required lazily.
+ *
+ * `mainFields: module,main` lets esbuild take the ES-module builds that OpenTelemetry packages ship, so unused
+ * exports (most of semantic-conventions/incubating) are tree-shaken away.
+ */
+import { statSync } from "node:fs";
+import path from "node:path";
+import { build, type BuildOptions, type Plugin } from "esbuild";
+
+export interface BundleInfo {
+  readonly name: string;
+  /** Absolute path of the bundle. */
+  readonly outfile: string;
+  readonly bytes: number;
+}
+
+export interface BuildBundlesOptions {
+  /** Output root (default `<repo>/dist`). */
+  readonly outdir?: string;
+  /** Print a size table (default false when called programmatically). */
+  readonly log?: boolean;
+}
+
+const ROOT = path.resolve(__dirname, "..");
+
+/**
+ * `@grpc/proto-loader` (+ protobufjs, long, …; ~135 KB minified) is only `require`d by grpc-js for the channelz and
+ * ORCA admin services, which the OTLP exporter never starts. Replacing it with a stub that throws if ever called
+ * cuts the Lambda bundle and its parse time.
+ */
+const stubProtoLoader: Plugin = {
+  name: "stub-grpc-proto-loader",
+  setup(b) {
+    b.onResolve({ filter: /^@grpc\/proto-loader$/ }, () => ({ path: "proto-loader-stub", namespace: "stub" }));
+    b.onLoad({ filter: /.*/, namespace: "stub" }, () => ({
+      contents:
+        "const fail = () => { throw new Error('@grpc/proto-loader is not bundled (only gRPC channelz/ORCA need it)'); };" +
+        "module.exports = { loadSync: fail, load: fail, fromJSON: fail };",
+      loader: "js",
+    }));
+  },
+};
+
+const common: BuildOptions = {
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "cjs",
+  minify: true,
+  legalComments: "none",
+  mainFields: ["module", "main"],
+  logLevel: "warning",
+  plugins: [stubProtoLoader],
+};
+
+export async function buildBundles(options: BuildBundlesOptions = {}): Promise<BundleInfo[]> {
+  const outdir = options.outdir ?? path.join(ROOT, "dist");
+  const targets: { name: string; entry: string; outfile: string; external?: string[] }[] = [
+    { name: "app/tracing", entry: "app/src/tracing.ts", outfile: path.join(outdir, "app/tracing.js") },
+    { name: "app/server", entry: "app/src/server.ts", outfile: path.join(outdir, "app/server.js") },
+    {
+      name: "lambda/handler",
+      entry: "lambda/src/handler.ts",
+      outfile: path.join(outdir, "lambda/handler.js"),
+      external: ["@aws-sdk/*"],
+    },
+  ];
+  await Promise.all(
+    targets.map((t) =>
+      build({ ...common, entryPoints: [path.join(ROOT, t.entry)], outfile: t.outfile, external: t.external }),
+    ),
+  );
+  const infos = targets.map((t) => ({ name: t.name, outfile: t.outfile, bytes: statSync(t.outfile).size }));
+  if (options.log) {
+    for (const info of infos) {
+      console.log(`${info.name.padEnd(16)} ${(info.bytes / 1024).toFixed(1).padStart(8)} KiB  ${path.relative(ROOT, info.outfile)}`);
+    }
+  }
+  return infos;
+}
+
+if (require.main === module) {
+  buildBundles({ log: true }).catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,105 @@
+/**
+ * Where spans go. One pure resolver decides endpoint + headers from the environment (so it is unit-testable), one
+ * factory turns the result into an OTLP/gRPC exporter.
+ *
+ * Precedence:
+ * 1. Standard `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` / `OTEL_EXPORTER_OTLP_ENDPOINT` (+ `..._HEADERS`) win.
+ *    A Coralogix key, when one was loaded, is added as `authorization: Bearer <key>` only if the headers don't
+ *    already carry an `authorization` entry.
+ * 2. Otherwise `CORALOGIX_DOMAIN` → `https://ingress.<domain>:443` with `authorization: Bearer <key>`.
+ * 3. Otherwise the caller's default endpoint (the API's collector sidecar, `http://localhost:4317`).
+ */
+import { Metadata } from "@grpc/grpc-js";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-grpc";
+import { coralogixOtlpEndpoint } from "./coralogix";
+
+export const DEFAULT_OTLP_GRPC_ENDPOINT = "http://localhost:4317";
+
+export type ExporterSource = "otel-env" | "coralogix" | "default";
+
+export interface ExporterSettings {
+  /** gRPC target as a URL (`http://` → plaintext, `https://` → TLS). */
+  readonly url: string;
+  /** gRPC metadata sent with every Export call (lowercase keys). */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly source: ExporterSource;
+}
+
+export interface ResolveExporterOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  /** Coralogix "send your data" key, when one was loaded (Lambda: from Secrets Manager). */
+  readonly coralogixApiKey?: string;
+  /** Used when neither an OTLP endpoint nor a Coralogix domain is configured. */
+  readonly defaultEndpoint?: string;
+}
+
+/** Parses `OTEL_EXPORTER_OTLP_HEADERS` syntax (`k=v,k2=v2`, values percent-decoded); keys are lowercased. */
+export function parseOtlpHeaders(raw: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!raw) return out;
+  for (const entry of raw.split(",")) {
+    const eq = entry.indexOf("=");
+    if (eq <= 0) continue;
+    const key = entry.slice(0, eq).trim().toLowerCase();
+    let value = entry.slice(eq + 1).trim();
+    try {
+      value = decodeURIComponent(value);
+    } catch {
+      // keep the raw value
+    }
+    if (key) out[key] = value;
+  }
+  return out;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+/** Pure: decides endpoint and headers. Throws only for an invalid `CORALOGIX_DOMAIN` (message lists valid values). */
+export function resolveExporterSettings(options: ResolveExporterOptions = {}): ExporterSettings {
+  const env = options.env ?? process.env;
+  const headers = {
+    ...parseOtlpHeaders(env.OTEL_EXPORTER_OTLP_HEADERS),
+    ...parseOtlpHeaders(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS),
+  };
+  const key = nonEmpty(options.coralogixApiKey);
+  const withKey = (): Record<string, string> =>
+    key && headers.authorization === undefined ? { ...headers, authorization: `Bearer ${key}` } : headers;
+
+  const endpoint = nonEmpty(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) ?? nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT);
+  if (endpoint) return { url: endpoint, headers: withKey(), source: "otel-env" };
+
+  const domain = nonEmpty(env.CORALOGIX_DOMAIN);
+  if (domain) return { url: coralogixOtlpEndpoint(domain), headers: withKey(), source: "coralogix" };
+
+  return { url: options.defaultEndpoint ?? DEFAULT_OTLP_GRPC_ENDPOINT, headers, source: "default" };
+}
+
+/** Reads a positive integer env var; anything else → undefined. */
+export function envMillis(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
+export interface OtlpExporterOptions {
+  /** Per-Export deadline when `OTEL_EXPORTER_OTLP_(TRACES_)TIMEOUT` is unset. The SDK default (10 s) is too long. */
+  readonly defaultTimeoutMillis?: number;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** OTLP/gRPC trace exporter for resolved settings. Compression etc. still follow the standard env variables. */
+export function createOtlpTraceExporter(settings: ExporterSettings, options: OtlpExporterOptions = {}): OTLPTraceExporter {
+  const env = options.env ?? process.env;
+  const metadata = new Metadata();
+  for (const [k, v] of Object.entries(settings.headers)) metadata.set(k, v);
+  const envTimeout = envMillis(env, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT") ?? envMillis(env, "OTEL_EXPORTER_OTLP_TIMEOUT");
+  return new OTLPTraceExporter({
+    url: settings.url,
+    metadata,
+    timeoutMillis: envTimeout ?? options.defaultTimeoutMillis ?? 5000,
+  });
+}
