@@ -24,11 +24,7 @@ async function startProc(script: string): Promise<Service> {
 export const startSqsStub = () => startProc("sqs-stub.ts");
 export const startSecretsStub = () => startProc("secrets-stub.ts");
 export const startReceiver = () => startProc("otlp-receiver.ts");
-export async function startFauxqsServer(): Promise<Service> {
-  const service = await startProc("fauxqs-server.ts");
-  // fauxqs hands out `sqs.<region>.localhost` URLs; the path is what identifies the queue, so stay on 127.0.0.1.
-  return { ...service, queueUrl: `${service.endpoint}/000000000000/bench-queue` };
-}
+export const startFauxqsServer = () => startProc("fauxqs-server.ts");
 
 export interface ReceiverCounts {
   spans: number;
