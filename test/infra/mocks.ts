@@ -16,6 +16,12 @@ export interface RecordedResource {
   readonly name: string;
   readonly inputs: Record<string, any>;
   readonly state: Record<string, any>;
+  /** This resource's URN as the mock monitor computes it. */
+  readonly urn: string;
+  /** The parent's URN ("" for top-level resources). */
+  readonly parent: string;
+  /** URNs this resource depends on (explicit `dependsOn` and inputs from other resources). */
+  readonly dependencies: readonly string[];
 }
 
 export const recorded: RecordedResource[] = [];
@@ -137,11 +143,22 @@ function computedState(type: string, name: string, inputs: any): Record<string, 
  */
 export function installMocks(options: { preview?: boolean; stack?: string } = {}): void {
   recorded.length = 0;
+  const stack = options.stack ?? "test";
+  const meta = new Map<string, { parent: string; dependencies: string[] }>();
   pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
         const state = { ...args.inputs, ...computedState(args.type, args.name, args.inputs) };
-        recorded.push({ type: args.type, name: args.name, inputs: args.inputs, state });
+        const { parent, dependencies } = meta.get(`${args.type}::${args.name}`) ?? { parent: "", dependencies: [] };
+        recorded.push({
+          type: args.type,
+          name: args.name,
+          inputs: args.inputs,
+          state,
+          urn: urnOf(stack, parent, args.type, args.name),
+          parent,
+          dependencies,
+        });
         return { id: `${args.name}-id`, state };
       },
       call(args: pulumi.runtime.MockCallArgs) {
@@ -151,9 +168,113 @@ export function installMocks(options: { preview?: boolean; stack?: string } = {}
       },
     },
     "traced-onboarding",
-    options.stack ?? "test",
+    stack,
     options.preview ?? false,
   );
+  // The mock API does not pass parents or dependencies to newResource; capture them from the request.
+  const monitor = pulumi.runtime.getMonitor() as any;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: any, callback: unknown) => {
+    meta.set(`${req.getType()}::${req.getName()}`, {
+      parent: req.getParent(),
+      dependencies: req.getDependenciesList(),
+    });
+    return register(req, callback);
+  };
+}
+
+/** The URN the mock monitor gives a resource (same rule as @pulumi/pulumi's MockMonitor.newUrn). */
+function urnOf(stack: string, parent: string, type: string, name: string): string {
+  let qualified = type;
+  if (parent) qualified = `${parent.split("::")[2].split("$").pop()}$${type}`;
+  return `urn:pulumi:${stack}::traced-onboarding::${qualified}::${name}`;
+}
+
+/** Waits until no new resource has been registered for a few event-loop turns. */
+export async function settleAll(): Promise<void> {
+  let last = -1;
+  let stable = 0;
+  while (stable < 5) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    stable = recorded.length === last ? stable + 1 : 0;
+    last = recorded.length;
+  }
+}
+
+/** The signature key/value Pulumi uses to mark a serialized secret. */
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Whether a recorded input value was sent as a secret. */
+export function isSecretValue(value: unknown): value is { value: unknown } {
+  return typeof value === "object" && value !== null && (value as any)[SECRET_SIG_KEY] === SECRET_SIG;
+}
+
+/** Removes secret wrappers, returning plain values (for assertions on shape). */
+export function unwrapSecrets(value: any): any {
+  if (isSecretValue(value)) return unwrapSecrets(value.value);
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+  }
+  return value;
+}
+
+/** Every place (`type name path`) where `needle` occurs in a recorded input that is NOT marked secret. */
+export function plaintextOccurrences(needle: string): string[] {
+  const found: string[] = [];
+  const walk = (value: unknown, where: string) => {
+    if (isSecretValue(value)) return;
+    if (typeof value === "string") {
+      if (value.includes(needle)) found.push(where);
+    } else if (Array.isArray(value)) {
+      value.forEach((v, i) => walk(v, `${where}[${i}]`));
+    } else if (value && typeof value === "object") {
+      for (const [k, v] of Object.entries(value)) walk(v, `${where}.${k}`);
+    }
+  };
+  for (const r of recorded) walk(r.inputs, `${r.type} ${r.name}`);
+  return found;
+}
+
+/** Every place where `needle` occurs inside a secret-marked input. */
+export function secretOccurrences(needle: string): string[] {
+  return recorded
+    .filter((r) => Object.values(r.inputs).some((v) => isSecretValue(v) && JSON.stringify(v.value).includes(needle)))
+    .map((r) => `${r.type} ${r.name}`);
+}
+
+/** A parsed IAM policy document. */
+export interface PolicyDocument {
+  Version: string;
+  Statement: {
+    Sid?: string;
+    Effect: string;
+    Action?: string | string[];
+    Resource?: string | string[];
+    Principal?: unknown;
+    Condition?: Record<string, Record<string, unknown>>;
+  }[];
+}
+
+/** The inline policy (parsed) attached to the role with logical name `roleName`. */
+export function inlinePolicyOfRole(roleName: string): PolicyDocument {
+  const role = resourceNamed("aws:iam/role:Role", roleName);
+  const policies = resourcesOfType("aws:iam/rolePolicy:RolePolicy").filter((p) => p.inputs.role === role.state.name);
+  if (policies.length !== 1) throw new Error(`expected one inline policy on ${roleName}, found ${policies.length}`);
+  return JSON.parse(policies[0].inputs.policy);
+}
+
+/** `{ sid: { actions, resources } }` with single values normalised to arrays, for exact comparisons. */
+export function grantsOf(
+  doc: PolicyDocument,
+): Record<string, { effect: string; actions: string[]; resources: string[] }> {
+  const list = (v: unknown) => (v === undefined ? [] : Array.isArray(v) ? v : [v]) as string[];
+  const out: Record<string, { effect: string; actions: string[]; resources: string[] }> = {};
+  doc.Statement.forEach((s, i) => {
+    out[s.Sid ?? `#${i}`] = { effect: s.Effect, actions: list(s.Action), resources: list(s.Resource) };
+  });
+  return out;
 }
 
 /** Sets stack config the way `pulumi config set` would (keys without the project prefix). */

@@ -1,0 +1,107 @@
+/**
+ * The whole stack program (infra/index.ts) under mocks with Pulumi.dev.yaml's config, in preview and update mode.
+ */
+import * as assert from "node:assert/strict";
+import { plaintextOccurrences, secretOccurrences, type RecordedResource } from "./mocks";
+import { runStackProgram, TEST_API_KEY, type StackRun } from "./stack-harness";
+
+const COMPONENT_TYPES = [
+  "traced:aws:AlarmTopic",
+  "traced:aws:TelemetrySecret",
+  "traced:aws:TracedQueue",
+  "traced:aws:TracedContainerLambda",
+  "traced:aws:TracedFargateService",
+  "traced:aws:CoralogixMetricStream",
+  "traced:aws:PipelineDashboard",
+];
+
+for (const preview of [true, false]) {
+  describe(`stack program under mocks (${preview ? "preview" : "update"})`, () => {
+    let run: StackRun;
+    const ofType = (type: string): RecordedResource[] => run.resources.filter((r) => r.type === type);
+
+    before(async () => {
+      run = await runStackProgram({ preview });
+    });
+
+    it("exports the API URL, queue and DLQ URLs, function name and dashboard URL", () => {
+      assert.deepEqual(Object.keys(run.outputs).sort(), [
+        "apiUrl",
+        "dashboardUrl",
+        "dlqUrl",
+        "functionName",
+        "queueUrl",
+      ]);
+      assert.match(String(run.outputs.apiUrl), /^http:\/\/onboarding-api-alb-mock\..+\.elb\.amazonaws\.com$/);
+      assert.match(String(run.outputs.queueUrl), /^https:\/\/sqs\..+\/onboarding-mock$/);
+      assert.match(String(run.outputs.dlqUrl), /^https:\/\/sqs\..+\/onboarding-dlq-mock$/);
+      assert.equal(run.outputs.functionName, "onboarding-consumer-mock");
+      assert.match(String(run.outputs.dashboardUrl), /#dashboards\/dashboard\/onboarding-dev$/);
+    });
+
+    it("builds every component once", () => {
+      for (const type of COMPONENT_TYPES) assert.equal(ofType(type).length, 1, type);
+    });
+
+    it("parents every cloud resource to one of the components", () => {
+      const componentUrns = new Set(run.resources.filter((r) => r.type.startsWith("traced:")).map((r) => r.urn));
+      const orphans = run.resources
+        .filter((r) => !r.type.startsWith("traced:"))
+        .filter((r) => !componentUrns.has(r.parent))
+        .map((r) => `${r.type} ${r.name}`);
+      assert.deepEqual(orphans, []);
+    });
+
+    it("never sends the Coralogix key in plaintext; it is only the secret value of the SecretVersion", () => {
+      assert.deepEqual(plaintextOccurrences(TEST_API_KEY), []);
+      assert.deepEqual(secretOccurrences(TEST_API_KEY), [
+        "aws:secretsmanager/secretVersion:SecretVersion coralogix-key-value",
+      ]);
+    });
+
+    it("wires every alarm to the one alarm topic", () => {
+      const [topic] = ofType("aws:sns/topic:Topic");
+      const alarms = ofType("aws:cloudwatch/metricAlarm:MetricAlarm");
+      assert.deepEqual(alarms.map((a) => a.name).sort(), [
+        "onboarding-api-5xx",
+        "onboarding-api-unhealthy-targets",
+        "onboarding-consumer-errors",
+        "onboarding-consumer-throttles",
+        "onboarding-dlq-depth",
+        "onboarding-end-to-end",
+        "onboarding-oldest-message-age",
+      ]);
+      for (const alarm of alarms) {
+        assert.deepEqual(alarm.inputs.alarmActions, [topic.state.arn], alarm.name);
+        assert.deepEqual(alarm.inputs.okActions, [topic.state.arn], alarm.name);
+      }
+    });
+
+    it("sizes the resources from Pulumi.dev.yaml", () => {
+      const [task] = ofType("aws:ecs/taskDefinition:TaskDefinition");
+      assert.equal(task.inputs.cpu, "256");
+      assert.equal(task.inputs.memory, "512");
+      const [service] = ofType("aws:ecs/service:Service");
+      assert.equal(service.inputs.desiredCount, 1);
+      const [mapping] = ofType("aws:lambda/eventSourceMapping:EventSourceMapping");
+      assert.deepEqual(mapping.inputs.scalingConfig, { maximumConcurrency: 2 });
+      for (const group of ofType("aws:cloudwatch/logGroup:LogGroup")) assert.equal(group.inputs.retentionInDays, 7);
+      const [queue] = run.resources.filter((r) => r.type === "aws:sqs/queue:Queue" && r.name === "onboarding");
+      assert.equal(queue.inputs.visibilityTimeoutSeconds, 6 * 30 + 1);
+    });
+  });
+}
+
+describe("stack program with Pulumi.prod.yaml", () => {
+  it("reserves concurrency, runs more tasks and keeps logs longer", async () => {
+    const run = await runStackProgram({ preview: true, stackFile: "Pulumi.prod.yaml", stack: "prod" });
+    const one = (type: string) => run.resources.filter((r) => r.type === type)[0];
+    assert.equal(one("aws:lambda/function:Function").inputs.reservedConcurrentExecutions, 50);
+    assert.equal(one("aws:ecs/service:Service").inputs.desiredCount, 4);
+    assert.equal(one("aws:ecs/taskDefinition:TaskDefinition").inputs.cpu, "1024");
+    assert.equal(one("awsx:ec2:Vpc").inputs.natGateways.strategy, "OnePerAz");
+    assert.equal(one("aws:cloudwatch/logGroup:LogGroup").inputs.retentionInDays, 365);
+    assert.equal(one("aws:sns/topicSubscription:TopicSubscription").inputs.endpoint, "oncall@example.com");
+    assert.deepEqual(plaintextOccurrences(TEST_API_KEY), []);
+  });
+});
