@@ -1,9 +1,15 @@
 /**
  * The local SQS: fauxqs (an SQS-protocol server) in-process on loopback, with the onboarding queue and its DLQ
- * wired by a RedrivePolicy, like the stack's TracedQueue.
+ * wired by a RedrivePolicy, like the stack's TracedQueue. Queues are created and inspected through the SQS API
+ * itself (CreateQueue, GetQueueAttributes), like any client would.
  */
-import { SQSClient } from "@aws-sdk/client-sqs";
-import type { FauxqsServer } from "fauxqs" with { "resolution-mode": "import" };
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import type { BuildAppOptions } from "fauxqs" with { "resolution-mode": "import" };
+
+type FauxqsStores = NonNullable<BuildAppOptions["stores"]>;
 
 export interface LocalSqsOptions {
   /** 0 = ephemeral. @default 0 */
@@ -37,10 +43,8 @@ export interface LocalSqs {
   readonly dlqName: string;
   readonly visibilityTimeoutSeconds: number;
   readonly maxReceiveCount: number;
-  /** The embedded fauxqs server (inspectQueue, reset, …). */
-  readonly server: FauxqsServer;
-  /** Messages by state, read without changing visibility. */
-  count(queue: "main" | "dlq"): { ready: number; inflight: number; delayed: number };
+  /** Messages by state (ApproximateNumberOfMessages[NotVisible|Delayed]), read without receiving them. */
+  count(queue: "main" | "dlq"): Promise<{ ready: number; inflight: number; delayed: number }>;
   /** A client for this server (dummy credentials); the caller destroys it. */
   createClient(): SQSClient;
   stop(): Promise<void>;
@@ -48,6 +52,26 @@ export interface LocalSqs {
 
 /** Dummy credentials: fauxqs accepts any; children get them as AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY. */
 export const LOCAL_AWS_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" } as const;
+
+/**
+ * fauxqs names queues `http://sqs.<region>.localhost:<port>/…` by default. The AWS SDK (useQueueUrlAsEndpoint) then
+ * sends to that host instead of AWS_ENDPOINT_URL_SQS, and `*.localhost` does not resolve everywhere. A store whose
+ * `host` is empty builds the URL from the request's Host header instead: `http://127.0.0.1:<port>/000000000000/<name>`,
+ * the same origin as the endpoint. SqsStore is not in fauxqs's package exports, hence the file-URL import.
+ */
+async function loopbackQueueUrlStores(): Promise<FauxqsStores> {
+  const dir = (require.resolve.paths("fauxqs") ?? [])
+    .map((base) => path.join(base, "fauxqs"))
+    .find((candidate) => existsSync(path.join(candidate, "dist/sqs/sqsStore.js")));
+  if (!dir) throw new Error("fauxqs is not installed (npm ci)");
+  const { SqsStore } = (await import(pathToFileURL(path.join(dir, "dist/sqs/sqsStore.js")).href)) as {
+    SqsStore: new () => { host: string };
+  };
+  const sqsStore = new SqsStore();
+  sqsStore.host = "";
+  // buildApp creates the SNS and S3 stores itself when they are not given.
+  return { sqsStore } as unknown as FauxqsStores;
+}
 
 export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<LocalSqs> {
   const host = options.host ?? "127.0.0.1";
@@ -58,45 +82,69 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
   const maxReceiveCount = options.maxReceiveCount ?? 3;
 
   // fauxqs is ESM-only (its package exports have only an "import" condition), so load it with a real import().
-  const { startFauxqs } = await import("fauxqs");
-  const server = await startFauxqs({ port: options.port ?? 0, host, logger: false, defaultRegion: region });
-  const dlq = server.createQueue(dlqName, { region, attributes: { MessageRetentionPeriod: "1209600" } });
-  const queue = server.createQueue(queueName, {
-    region,
-    attributes: {
-      VisibilityTimeout: String(visibilityTimeoutSeconds),
-      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount }),
-    },
-  });
-  const endpoint = `http://${host}:${server.port}`;
+  // buildApp + our own listen(): startFauxqs() always binds 0.0.0.0, and the local stack stays on loopback.
+  const { buildApp } = await import("fauxqs");
+  const app = buildApp({ logger: false, defaultRegion: region, stores: await loopbackQueueUrlStores() });
+  await app.listen({ port: options.port ?? 0, host });
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  const endpoint = `http://${host}:${port}`;
+
+  const client = new SQSClient({ endpoint, region, credentials: LOCAL_AWS_CREDENTIALS });
+  const attributesOf = async (queueUrl: string) =>
+    (await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["All"] }))).Attributes ?? {};
+  let dlqUrl: string, dlqArn: string, queueUrl: string, queueArn: string;
+  try {
+    dlqUrl = (await client.send(new CreateQueueCommand({ QueueName: dlqName, Attributes: { MessageRetentionPeriod: "1209600" } })))
+      .QueueUrl!;
+    dlqArn = (await attributesOf(dlqUrl)).QueueArn!;
+    queueUrl = (
+      await client.send(
+        new CreateQueueCommand({
+          QueueName: queueName,
+          Attributes: {
+            VisibilityTimeout: String(visibilityTimeoutSeconds),
+            RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
+          },
+        }),
+      )
+    ).QueueUrl!;
+    queueArn = (await attributesOf(queueUrl)).QueueArn!;
+  } catch (error) {
+    client.destroy();
+    await app.close();
+    throw error;
+  }
 
   let stopped: Promise<void> | undefined;
   return {
     endpoint,
-    port: server.port,
+    port,
     region,
-    queueUrl: queue.queueUrl,
-    queueArn: queue.queueArn,
+    queueUrl,
+    queueArn,
     queueName,
-    dlqUrl: dlq.queueUrl,
-    dlqArn: dlq.queueArn,
+    dlqUrl,
+    dlqArn,
     dlqName,
     visibilityTimeoutSeconds,
     maxReceiveCount,
-    server,
-    count(which) {
-      const inspected = server.inspectQueue(which === "main" ? queueName : dlqName);
+    async count(which) {
+      const attributes = await attributesOf(which === "main" ? queueUrl : dlqUrl);
       return {
-        ready: inspected?.messages.ready.length ?? 0,
-        inflight: inspected?.messages.inflight.length ?? 0,
-        delayed: inspected?.messages.delayed.length ?? 0,
+        ready: Number(attributes.ApproximateNumberOfMessages ?? 0),
+        inflight: Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+        delayed: Number(attributes.ApproximateNumberOfMessagesDelayed ?? 0),
       };
     },
     createClient() {
       return new SQSClient({ endpoint, region, credentials: LOCAL_AWS_CREDENTIALS });
     },
     stop() {
-      stopped ??= server.stop();
+      stopped ??= (async () => {
+        client.destroy();
+        await app.close();
+      })();
       return stopped;
     },
   };

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import {
   invokeInProcess,
@@ -9,14 +9,8 @@ import {
   type EventSourceMappingOptions,
 } from "../../local/event-source-mapping";
 import { startLocalSqs, type LocalSqs } from "../../local/sqs";
+import { EMPTY, waitFor } from "./helpers";
 
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe("local event-source-mapping emulator (fauxqs + in-process handler)", function () {
   this.timeout(20_000);
@@ -102,8 +96,8 @@ describe("local event-source-mapping emulator (fauxqs + in-process handler)", fu
     });
     assert.ok(remaining[0]! > 2500 && remaining[0]! <= 3000, `remaining ${remaining[0]}`);
     assert.deepEqual(esm.invocations[0]!.error, undefined);
-    await waitFor(() => sqs.count("main").inflight === 0, 2000, "the record to be deleted");
-    assert.deepEqual(sqs.count("main"), { ready: 0, inflight: 0, delayed: 0 });
+    await waitFor(async () => (await sqs.count("main")).inflight === 0, 2000, "the record to be deleted");
+    assert.deepEqual(await sqs.count("main"), EMPTY);
   });
 
   it("honours batch size and the batching window", async () => {
@@ -140,7 +134,7 @@ describe("local event-source-mapping emulator (fauxqs + in-process handler)", fu
       }
       return { batchItemFailures: failures };
     });
-    await waitFor(() => sqs.count("dlq").ready === 1, 10_000, "the poison record in the DLQ");
+    await waitFor(async () => (await sqs.count("dlq")).ready === 1, 10_000, "the poison record in the DLQ");
 
     assert.deepEqual(
       seen.filter((s) => s.body === "poison").map((s) => s.receiveCount),
@@ -148,9 +142,12 @@ describe("local event-source-mapping emulator (fauxqs + in-process handler)", fu
     );
     assert.equal(seen.filter((s) => s.body === "ok-1").length, 1);
     assert.equal(seen.filter((s) => s.body === "ok-2").length, 1);
-    assert.deepEqual(sqs.count("main"), { ready: 0, inflight: 0, delayed: 0 });
-    const dlqBodies = sqs.server.inspectQueue(sqs.dlqName)!.messages.ready.map((message) => message.body);
-    assert.deepEqual(dlqBodies, ["poison"]);
+    assert.deepEqual(await sqs.count("main"), EMPTY);
+    const dlq = await client.send(new ReceiveMessageCommand({ QueueUrl: sqs.dlqUrl, MaxNumberOfMessages: 10 }));
+    assert.deepEqual(
+      dlq.Messages?.map((message) => message.Body),
+      ["poison"],
+    );
   });
 
   it("retries the whole batch when the handler throws, times out or returns an unknown itemIdentifier", async () => {
@@ -174,7 +171,7 @@ describe("local event-source-mapping emulator (fauxqs + in-process handler)", fu
       assert.equal(esm.invocations[1]!.succeeded, 1, label);
       await esm.stop();
       mapping = undefined;
-      assert.deepEqual(sqs.count("main"), { ready: 0, inflight: 0, delayed: 0 }, label);
+      assert.deepEqual(await sqs.count("main"), EMPTY, label);
     }
   });
 });

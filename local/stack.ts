@@ -1,0 +1,431 @@
+/**
+ * The whole pipeline on loopback, reusable by `npm start` (local/main.ts), tests and the bench:
+ *
+ * ```
+ * POST /onboard → API process (dist/app/server.js, tracing preloaded) ──SendMessage──▶ fauxqs (in-process, + DLQ)
+ *                                                                                        │ event-source-mapping emulator
+ *                                                                                        ▼ (in-process, IPC invoke)
+ *                                                            Lambda host process (dist/lambda/handler.js)
+ * both processes ──OTLP/gRPC (OTEL_EXPORTER_OTLP_ENDPOINT)──▶ OTLP receiver → trace store → printer / trace view
+ * ```
+ *
+ * The API and the function are configured only through environment variables (the names in contracts.md); nothing
+ * local-only is loaded into them.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { startEventSourceMapping, type EventSourceMapping, type InvocationSummary } from "./event-source-mapping";
+import { startLambdaHost, type LambdaHost } from "./lambda-host";
+import { startOtlpReceiver, type OtlpReceiver } from "./otlp-receiver";
+import { LOCAL_AWS_CREDENTIALS, startLocalSqs, type LocalSqs } from "./sqs";
+import { TraceStore, type TraceStoreOptions } from "./trace-store";
+import { startTraceView, type TraceView } from "./trace-view";
+
+export const REPO_ROOT = path.resolve(__dirname, "..");
+
+/** Local defaults. Production values live in infra/ (TracedQueue, TracedContainerLambda). */
+export const LOCAL_DEFAULTS = {
+  region: "us-east-1",
+  queueName: "onboarding",
+  /** Short so a failed record is redelivered within seconds (the stack uses ≥ 6 × function timeout + window). */
+  visibilityTimeoutSeconds: 5,
+  maxReceiveCount: 3,
+  batchSize: 10,
+  maximumBatchingWindowMs: 100,
+  functionTimeoutMs: 5000,
+  concurrency: 2,
+  functionName: "onboarding-lambda",
+} as const;
+
+/** Which env var moves which port (for the port-in-use message). */
+export const PORT_VARIABLES = {
+  api: "PORT",
+  traceView: "TRACE_VIEW_PORT",
+  otlp: "OTLP_PORT",
+  sqs: "SQS_PORT",
+} as const;
+
+export class PortInUseError extends Error {
+  constructor(
+    readonly port: number,
+    readonly variable: string,
+    readonly what: string,
+  ) {
+    super(`Port ${port} (${what}) is already in use — set ${variable} to another port, e.g. ${variable}=${port + 1}.`);
+    this.name = "PortInUseError";
+  }
+}
+
+export interface LocalStackOptions {
+  /** API port; 0 = ephemeral. @default 0 */
+  readonly apiPort?: number;
+  /** Trace view port; 0 = ephemeral, false = no view. @default false */
+  readonly traceViewPort?: number | false;
+  /** OTLP receiver port; 0 = ephemeral. @default 0 */
+  readonly otlpPort?: number;
+  /** fauxqs port; 0 = ephemeral. @default 0 */
+  readonly sqsPort?: number;
+  /**
+   * false: start no receiver — the children export to a closed loopback port (the "collector down" case).
+   * @default true
+   */
+  readonly receiver?: boolean;
+  /** Receiver requires `authorization: Bearer <key>`; the children get it via OTEL_EXPORTER_OTLP_HEADERS. */
+  readonly otlpBearerToken?: string;
+  /** Build dist/ with scripts/build.ts `buildBundles()` first: "always", "if-missing" or "never". @default "if-missing" */
+  readonly build?: "always" | "if-missing" | "never";
+  /** @default repository root */
+  readonly rootDir?: string;
+  /** Function module and export. @default "<root>/dist/lambda/handler.js", "handler" */
+  readonly lambdaHandlerFile?: string;
+  readonly lambdaExportName?: string;
+  readonly queueName?: string;
+  readonly visibilityTimeoutSeconds?: number;
+  readonly maxReceiveCount?: number;
+  readonly batchSize?: number;
+  readonly maximumBatchingWindowMs?: number;
+  readonly functionTimeoutMs?: number;
+  /** Concurrent event-source-mapping pollers/invocations. */
+  readonly concurrency?: number;
+  readonly region?: string;
+  /** Extra environment for the API / the function (e.g. OTEL_* tuning); applied last. */
+  readonly apiEnv?: Record<string, string>;
+  readonly lambdaEnv?: Record<string, string>;
+  /** Child output, one line at a time. Default: discarded. */
+  readonly onLog?: (source: "api" | "lambda", line: string, stream: "stdout" | "stderr") => void;
+  readonly onInvocation?: (summary: InvocationSummary) => void;
+  readonly traceStore?: TraceStoreOptions;
+}
+
+export interface LocalStack {
+  /** `http://127.0.0.1:<port>` of the API. */
+  readonly apiUrl: string;
+  readonly apiPort: number;
+  readonly apiPid: number;
+  /** undefined when started with `receiver: false`. */
+  readonly receiver: OtlpReceiver | undefined;
+  /** The endpoint the children export to. */
+  readonly otlpEndpoint: string;
+  readonly traces: TraceStore;
+  readonly traceView: TraceView | undefined;
+  readonly sqs: LocalSqs;
+  readonly queueUrl: string;
+  readonly dlqUrl: string;
+  readonly sqsEndpoint: string;
+  readonly lambda: LambdaHost;
+  readonly eventSourceMapping: EventSourceMapping;
+  /** Environments the children were started with. */
+  readonly env: { readonly api: Record<string, string>; readonly lambda: Record<string, string> };
+  /** POST /onboard with a JSON body; resolves with the status and parsed body. */
+  onboard(body: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
+  /**
+   * Stops everything: the emulator (finishing running invocations), SIGTERM to both children (they flush, then exit;
+   * SIGKILL after 5 s), then the receiver, trace view and SQS server. Idempotent.
+   */
+  stop(): Promise<void>;
+}
+
+/** Starts the stack; on failure everything already started is stopped again before the error is thrown. */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const root = options.rootDir ?? REPO_ROOT;
+  const region = options.region ?? LOCAL_DEFAULTS.region;
+  const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch {
+        // keep stopping the rest
+      }
+    }
+  };
+
+  try {
+    await assertPortsFree([
+      [options.apiPort ?? 0, PORT_VARIABLES.api, "onboarding API"],
+      [options.traceViewPort === false ? 0 : (options.traceViewPort ?? 0), PORT_VARIABLES.traceView, "trace view"],
+      [options.otlpPort ?? 0, PORT_VARIABLES.otlp, "OTLP receiver"],
+      [options.sqsPort ?? 0, PORT_VARIABLES.sqs, "SQS server"],
+    ]);
+    await ensureBundles(root, options.build ?? "if-missing");
+
+    const traces = new TraceStore(options.traceStore);
+    cleanups.push(() => traces.close());
+
+    let receiver: OtlpReceiver | undefined;
+    let otlpEndpoint: string;
+    if (options.receiver === false) {
+      otlpEndpoint = `http://127.0.0.1:${await freePort()}`; // nothing listens there
+    } else {
+      receiver = await startOtlpReceiver({
+        port: options.otlpPort ?? 0,
+        ...(options.otlpBearerToken !== undefined ? { requiredBearerToken: options.otlpBearerToken } : {}),
+      });
+      cleanups.push(() => receiver?.close());
+      receiver.onSpans((spans) => traces.add(spans));
+      otlpEndpoint = receiver.endpoint;
+    }
+
+    const traceView =
+      options.traceViewPort === false || options.traceViewPort === undefined
+        ? undefined
+        : await startTraceView({ store: traces, port: options.traceViewPort });
+    if (traceView) cleanups.push(() => traceView.close());
+
+    const sqs = await startLocalSqs({
+      port: options.sqsPort ?? 0,
+      region,
+      queueName: options.queueName ?? LOCAL_DEFAULTS.queueName,
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? LOCAL_DEFAULTS.visibilityTimeoutSeconds,
+      maxReceiveCount: options.maxReceiveCount ?? LOCAL_DEFAULTS.maxReceiveCount,
+    });
+    cleanups.push(() => sqs.stop());
+
+    const otlpEnv: Record<string, string> = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
+      ...(options.otlpBearerToken !== undefined
+        ? { OTEL_EXPORTER_OTLP_HEADERS: `authorization=Bearer%20${encodeURIComponent(options.otlpBearerToken)}` }
+        : {}),
+    };
+    const awsEnv = {
+      // Node 20 is supported here (engines); the SDK's "Node 22 from 2027" notice would only add noise locally.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
+    };
+
+    const functionName = LOCAL_DEFAULTS.functionName;
+    const handlerFile = options.lambdaHandlerFile ?? path.join(root, "dist/lambda/handler.js");
+    const lambdaEnv: Record<string, string> = {
+      ...baseEnv(),
+      ...awsEnv,
+      AWS_LAMBDA_FUNCTION_NAME: functionName,
+      AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "512",
+      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${functionName}`,
+      AWS_LAMBDA_LOG_STREAM_NAME: "local/[$LATEST]local",
+      AWS_EXECUTION_ENV: "AWS_Lambda_nodejs20.x",
+      LAMBDA_TASK_ROOT: path.dirname(handlerFile),
+      _HANDLER: `${path.basename(handlerFile, path.extname(handlerFile))}.${options.lambdaExportName ?? "handler"}`,
+      DEPLOYMENT_ENVIRONMENT: "local",
+      ...otlpEnv,
+      ...options.lambdaEnv,
+    };
+    const lambda = await startLambdaHost({
+      handlerFile,
+      exportName: options.lambdaExportName ?? "handler",
+      env: lambdaEnv,
+      onLog: (line, stream) => options.onLog?.("lambda", line, stream),
+    });
+    cleanups.push(() => lambda.stop(5000));
+
+    const apiPort = options.apiPort || (await freePort());
+    const apiEnv: Record<string, string> = {
+      ...baseEnv(),
+      ...awsEnv,
+      QUEUE_URL: sqs.queueUrl,
+      AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+      PORT: String(apiPort),
+      HOST: "127.0.0.1",
+      DEPLOYMENT_ENVIRONMENT: "local",
+      // Standard BatchSpanProcessor delay (default 5 s): short, so a trace shows up right after the request.
+      OTEL_BSP_SCHEDULE_DELAY: "200",
+      ...otlpEnv,
+      ...options.apiEnv,
+    };
+    const api = await startApiProcess(root, apiEnv, apiPort, (line, stream) => options.onLog?.("api", line, stream));
+    cleanups.push(() => api.stop(5000));
+
+    const sqsClient: SQSClient = sqs.createClient();
+    cleanups.push(() => sqsClient.destroy());
+    const eventSourceMapping = startEventSourceMapping({
+      sqs: sqsClient,
+      queueUrl: sqs.queueUrl,
+      queueArn: sqs.queueArn,
+      region,
+      invoke: lambda.invoke,
+      functionName,
+      batchSize: options.batchSize ?? LOCAL_DEFAULTS.batchSize,
+      maximumBatchingWindowMs: options.maximumBatchingWindowMs ?? LOCAL_DEFAULTS.maximumBatchingWindowMs,
+      functionTimeoutMs: options.functionTimeoutMs ?? LOCAL_DEFAULTS.functionTimeoutMs,
+      concurrency: options.concurrency ?? LOCAL_DEFAULTS.concurrency,
+      ...(options.onInvocation ? { onInvocation: options.onInvocation } : {}),
+    });
+    // Stop polling before the function host goes away (cleanups run in reverse order).
+    cleanups.push(() => eventSourceMapping.stop());
+
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    let stopped: Promise<void> | undefined;
+    return {
+      apiUrl,
+      apiPort,
+      apiPid: api.pid,
+      receiver,
+      otlpEndpoint,
+      traces,
+      traceView,
+      sqs,
+      queueUrl: sqs.queueUrl,
+      dlqUrl: sqs.dlqUrl,
+      sqsEndpoint: sqs.endpoint,
+      lambda,
+      eventSourceMapping,
+      env: { api: apiEnv, lambda: lambdaEnv },
+      onboard: (body) => postJson(`${apiUrl}/onboard`, body),
+      stop() {
+        stopped ??= cleanup();
+        return stopped;
+      },
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
+
+/** What every child inherits: PATH/HOME/locale plus the user's own OTEL_* settings (ours override them). */
+function baseEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value === undefined) continue;
+    if (["PATH", "HOME", "LANG", "TZ", "TMPDIR", "SYSTEMROOT"].includes(key) || key.startsWith("OTEL_")) env[key] = value;
+  }
+  return env;
+}
+
+async function ensureBundles(root: string, mode: "always" | "if-missing" | "never"): Promise<void> {
+  const bundles = ["dist/app/tracing.js", "dist/app/server.js", "dist/lambda/handler.js"].map((file) => path.join(root, file));
+  if (mode === "never" || (mode === "if-missing" && bundles.every((file) => existsSync(file)))) return;
+  const buildScript = path.join(root, "scripts/build.ts");
+  if (!existsSync(buildScript)) throw new Error(`${buildScript} is missing: cannot build the bundles`);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { buildBundles } = require(buildScript) as { buildBundles: () => Promise<unknown> };
+  await buildBundles();
+}
+
+interface ApiProcess {
+  readonly pid: number;
+  stop(graceMs: number): Promise<void>;
+}
+
+/** `node --require dist/app/tracing.js dist/app/server.js`, resolved once GET /healthz answers. */
+async function startApiProcess(
+  root: string,
+  env: Record<string, string>,
+  port: number,
+  onLog: (line: string, stream: "stdout" | "stderr") => void,
+): Promise<ApiProcess> {
+  const child = spawn(
+    process.execPath,
+    ["--require", path.join(root, "dist/app/tracing.js"), path.join(root, "dist/app/server.js")],
+    { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const tail: string[] = [];
+  for (const stream of ["stdout", "stderr"] as const) {
+    createInterface({ input: child[stream] }).on("line", (line) => {
+      tail.push(line);
+      if (tail.length > 20) tail.shift();
+      onLog(line, stream);
+    });
+  }
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const stop = (graceMs: number) => stopChild(child, exited, graceMs);
+
+  const deadline = Date.now() + 15_000;
+  let exitCode: number | null | undefined;
+  void exited.then((code) => (exitCode = code));
+  for (;;) {
+    if (exitCode !== undefined) {
+      throw new Error(`The API exited with code ${exitCode} during startup:\n${tail.join("\n")}`);
+    }
+    if (await healthy(port)) break;
+    if (Date.now() > deadline) {
+      await stop(1000);
+      throw new Error(`The API did not answer GET /healthz on port ${port} within 15 s:\n${tail.join("\n")}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { pid: child.pid ?? -1, stop };
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<unknown>, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+function healthy(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: "127.0.0.1", port, path: "/healthz", agent: false, timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on("error", () => resolve(false));
+    req.on("timeout", () => req.destroy());
+  });
+}
+
+/** POST JSON without keep-alive (nothing lingers after the stack stops). */
+export function postJson(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const payload = typeof body === "string" ? body : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      {
+        method: "POST",
+        agent: false,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          let parsed: Record<string, unknown>;
+          try {
+            parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+          } catch {
+            parsed = { raw: text };
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed });
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end(payload);
+  });
+}
+
+/** An OS-assigned free loopback port (closed again before it is returned). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Throws {@link PortInUseError} for the first fixed port that cannot be bound on 127.0.0.1. */
+async function assertPortsFree(ports: [number, string, string][]): Promise<void> {
+  for (const [port, variable, what] of ports) {
+    if (!port) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once("error", () => resolve(false));
+      server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+    });
+    if (!free) throw new PortInUseError(port, variable, what);
+  }
+}
