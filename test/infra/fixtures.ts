@@ -1,0 +1,9 @@
+/** Shared inputs for component tests. */
+import * as pulumi from "@pulumi/pulumi";
+
+export const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:coralogix-AbCdEf";
+export const SECRET_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/secret-key";
+export const TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:alarms";
+
+/** Stands in for a TelemetrySecret: only the ARNs, as the components take them. */
+export const fakeSecret = () => ({ arn: pulumi.output(SECRET_ARN), keyArn: pulumi.output(SECRET_KEY_ARN) });

@@ -1,0 +1,213 @@
+import * as assert from "node:assert/strict";
+import {
+  TracedContainerLambda,
+  validateTracedContainerLambdaArgs,
+} from "../../infra/components/traced-container-lambda";
+import { TracedQueue } from "../../infra/components/traced-queue";
+import { fakeSecret, SECRET_ARN, SECRET_KEY_ARN, TOPIC_ARN } from "./fixtures";
+import {
+  grantsOf,
+  inlinePolicyOfRole,
+  installMocks,
+  isSecretValue,
+  resourceNamed,
+  resourcesOfType,
+  settleAll,
+  unwrapSecrets,
+} from "./mocks";
+
+const QUEUE_ARN = "arn:aws:sqs:eu-west-1:123456789012:orders-mock";
+const QUEUE_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/key-orders-key";
+const REPO_URL = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/consumer-repo-mock";
+const DIGEST_URI = `${REPO_URL}:latest@sha256:${"ab".repeat(32)}`;
+
+const baseArgs = {
+  coralogixDomain: "eu2",
+  applicationName: "customer-onboarding",
+  serviceVersion: "1.2.3",
+  deploymentEnvironment: "dev",
+};
+
+describe("TracedContainerLambda validation", () => {
+  const queue = { visibilityTimeoutSeconds: 181 };
+
+  it("accepts the defaults with a queue sized for them", () => {
+    assert.deepEqual(validateTracedContainerLambdaArgs({ ...baseArgs, queue }), []);
+  });
+
+  it("rejects a queue whose visibility timeout is too short for the function, saying how to create it", () => {
+    assert.deepEqual(validateTracedContainerLambdaArgs({ ...baseArgs, queue, timeoutSeconds: 60 }), [
+      "the queue's visibility timeout (181 s) must be at least 6 × timeoutSeconds (60) + batchingWindowSeconds (1) " +
+        "= 361 s. Create the queue with consumer: { timeoutSeconds: 60, batchingWindowSeconds: 1 }.",
+    ]);
+  });
+
+  it("collects every problem", () => {
+    assert.deepEqual(
+      validateTracedContainerLambdaArgs({
+        ...baseArgs,
+        coralogixDomain: "mars1",
+        queue: { visibilityTimeoutSeconds: 10000 },
+        batchSize: 20,
+        batchingWindowSeconds: 0,
+        maximumConcurrency: 1,
+        reservedConcurrency: 0,
+        logRetentionDays: 10,
+      }),
+      [
+        'coralogixDomain: Unknown Coralogix domain "mars1". Use a region (us1, us2, us3, eu1, eu2, ap1, ap2, ap3, ' +
+          "gov1) or a domain (us1.coralogix.com, us2.coralogix.com, us3.coralogix.com, eu1.coralogix.com, " +
+          "eu2.coralogix.com, ap1.coralogix.com, ap2.coralogix.com, ap3.coralogix.com, gov1.coralogixgov.us, " +
+          'coralogix.com, coralogix.us, cx498.coralogix.com, coralogix.in, coralogixsg.com), e.g. "us2".',
+        "maximumConcurrency must be an integer from 2 to 1000 (got 1).",
+        "batchSize 20 needs batchingWindowSeconds of at least 1 (SQS rule for batches over 10).",
+        "reservedConcurrency (0) must be at least maximumConcurrency (1), or the event source mapping is throttled. " +
+          "Raise reservedConcurrency or lower maximumConcurrency.",
+        "logRetentionDays must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, " +
+          "2192, 2557, 2922, 3288, 3653 (got 10).",
+      ],
+    );
+  });
+
+  it("throws before creating anything", () => {
+    installMocks();
+    const queue = new TracedQueue("orders", { consumer: { timeoutSeconds: 30, batchingWindowSeconds: 1 } });
+    assert.throws(
+      () => new TracedContainerLambda("consumer", { ...baseArgs, queue, secret: fakeSecret(), memorySizeMb: 64 }),
+      {
+        message:
+          'Invalid TracedContainerLambda "consumer":\n  - memorySizeMb must be an integer from 128 to 10240 (got 64).',
+      },
+    );
+    assert.equal(resourcesOfType("aws:lambda/function:Function").length, 0);
+  });
+});
+
+describe("TracedContainerLambda", () => {
+  before(async () => {
+    installMocks();
+    const queue = new TracedQueue("orders", { consumer: { timeoutSeconds: 20, batchingWindowSeconds: 2 } });
+    new TracedContainerLambda("consumer", {
+      ...baseArgs,
+      queue,
+      secret: fakeSecret(),
+      timeoutSeconds: 20,
+      memorySizeMb: 1024,
+      batchSize: 25,
+      batchingWindowSeconds: 2,
+      maximumConcurrency: 7,
+      reservedConcurrency: 10,
+      logRetentionDays: 14,
+      alarms: { topicArn: TOPIC_ARN },
+    });
+    await settleAll();
+  });
+
+  it("scans images on push and expires old ones", () => {
+    const repo = resourceNamed("aws:ecr/repository:Repository", "consumer-repo").inputs;
+    assert.deepEqual(repo.imageScanningConfiguration, { scanOnPush: true });
+    const rules = resourceNamed("aws:ecr/lifecyclePolicy:LifecyclePolicy", "consumer-lifecycle").inputs.policy.rules;
+    assert.deepEqual(
+      rules.map((r: any) => [r.selection.tagStatus, r.selection.countType, r.action.type]),
+      [
+        ["untagged", "sinceImagePushed", "expire"],
+        ["any", "imageCountMoreThan", "expire"],
+      ],
+    );
+  });
+
+  it("builds lambda/Dockerfile for linux/arm64 and pushes it with a secret ECR token", () => {
+    const image = resourceNamed("docker:index/image:Image", "consumer-image").inputs;
+    assert.deepEqual(image.build, { context: ".", dockerfile: "lambda/Dockerfile", platform: "linux/arm64" });
+    assert.equal(image.imageName, `${REPO_URL}:latest`);
+    // The password is a secret, which makes the whole registry block secret.
+    assert.ok(isSecretValue(image.registry), "the registry credentials are a secret");
+    assert.deepEqual(unwrapSecrets(image.registry), {
+      server: REPO_URL,
+      username: "AWS",
+      password: "mock-ecr-password",
+    });
+  });
+
+  it("runs the image pinned to its pushed digest, on arm64, with the configured size", () => {
+    const fn = resourceNamed("aws:lambda/function:Function", "consumer").inputs;
+    assert.equal(fn.packageType, "Image");
+    assert.equal(fn.imageUri, DIGEST_URI);
+    assert.match(fn.imageUri, /@sha256:[0-9a-f]{64}$/);
+    assert.deepEqual(fn.architectures, ["arm64"]);
+    assert.equal(fn.timeout, 20);
+    assert.equal(fn.memorySize, 1024);
+    assert.equal(fn.reservedConcurrentExecutions, 10);
+  });
+
+  it("passes names and ARNs only in the environment (the contract's variable names)", () => {
+    const fn = resourceNamed("aws:lambda/function:Function", "consumer").inputs;
+    assert.deepEqual(fn.environment.variables, {
+      CORALOGIX_DOMAIN: "eu2.coralogix.com",
+      CORALOGIX_SECRET_ARN: SECRET_ARN,
+      OTEL_SERVICE_NAME: "onboarding-lambda",
+      SERVICE_VERSION: "1.2.3",
+      DEPLOYMENT_ENVIRONMENT: "dev",
+      CX_APPLICATION_NAME: "customer-onboarding",
+      CX_SUBSYSTEM_NAME: "onboarding-lambda",
+    });
+  });
+
+  it("logs to its own log group, created before the function", () => {
+    const group = resourceNamed("aws:cloudwatch/logGroup:LogGroup", "consumer-logs");
+    assert.equal(group.inputs.retentionInDays, 14);
+    const fn = resourceNamed("aws:lambda/function:Function", "consumer");
+    assert.deepEqual(fn.inputs.loggingConfig, { logFormat: "Text", logGroup: "consumer-logs-mock" });
+    assert.ok(fn.dependencies.includes(group.urn), "the function depends on its log group");
+    assert.ok(
+      fn.dependencies.includes(resourceNamed("aws:iam/rolePolicy:RolePolicy", "consumer-role-policy").urn),
+      "the function depends on its role's policy",
+    );
+  });
+
+  it("has a role that writes only its logs, consumes only its queue, reads only its secret, decrypts only its keys", () => {
+    const role = resourceNamed("aws:iam/role:Role", "consumer-role").inputs;
+    const trust = JSON.parse(role.assumeRolePolicy).Statement[0];
+    assert.deepEqual(trust.Principal, { Service: "lambda.amazonaws.com" });
+    assert.deepEqual(grantsOf(inlinePolicyOfRole("consumer-role")), {
+      WriteOwnLogs: {
+        effect: "Allow",
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: ["arn:aws:cloudwatch:eu-west-1:123456789012:consumer-logs-mock:*"],
+      },
+      ConsumeQueue: {
+        effect: "Allow",
+        actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+        resources: [QUEUE_ARN],
+      },
+      DecryptFromQueue: { effect: "Allow", actions: ["kms:Decrypt"], resources: [QUEUE_KEY_ARN] },
+      ReadTelemetrySecret: { effect: "Allow", actions: ["secretsmanager:GetSecretValue"], resources: [SECRET_ARN] },
+      DecryptTelemetrySecret: { effect: "Allow", actions: ["kms:Decrypt"], resources: [SECRET_KEY_ARN] },
+    });
+  });
+
+  it("maps the queue with partial batch responses, batch size, window and maximum concurrency", () => {
+    const mapping = resourceNamed("aws:lambda/eventSourceMapping:EventSourceMapping", "consumer-sqs").inputs;
+    assert.deepEqual(mapping, {
+      eventSourceArn: QUEUE_ARN,
+      functionName: "arn:aws:lambda:eu-west-1:123456789012:consumer-mock",
+      batchSize: 25,
+      maximumBatchingWindowInSeconds: 2,
+      functionResponseTypes: ["ReportBatchItemFailures"],
+      scalingConfig: { maximumConcurrency: 7 },
+    });
+  });
+
+  it("alarms on errors and throttles, notifying the topic", () => {
+    for (const [name, metric] of [
+      ["consumer-errors", "Errors"],
+      ["consumer-throttles", "Throttles"],
+    ]) {
+      const alarm = resourceNamed("aws:cloudwatch/metricAlarm:MetricAlarm", name).inputs;
+      assert.equal(alarm.namespace, "AWS/Lambda");
+      assert.equal(alarm.metricName, metric);
+      assert.deepEqual(alarm.dimensions, { FunctionName: "consumer-mock" });
+      assert.deepEqual(alarm.alarmActions, [TOPIC_ARN]);
+    }
+  });
+});

@@ -1,0 +1,268 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { checkFargateSize } from "../../infra/components/fargate-sizes";
+import { TracedFargateService, validateTracedFargateServiceArgs } from "../../infra/components/traced-fargate-service";
+import { TracedQueue } from "../../infra/components/traced-queue";
+import { fakeSecret, SECRET_ARN, SECRET_KEY_ARN, TOPIC_ARN } from "./fixtures";
+import { grantsOf, inlinePolicyOfRole, installMocks, resourceNamed, resourcesOfType, settleAll } from "./mocks";
+
+const REPO_URL = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api-repo-mock";
+const baseArgs = {
+  coralogixDomain: "us2",
+  applicationName: "customer-onboarding",
+  serviceVersion: "1.2.3",
+  deploymentEnvironment: "dev",
+};
+
+describe("Fargate task sizes", () => {
+  it("accepts Fargate's pairs", () => {
+    assert.deepEqual(checkFargateSize(256, 512), []);
+    assert.deepEqual(checkFargateSize(1024, 8192), []);
+    assert.deepEqual(checkFargateSize(16384, 122880), []);
+  });
+
+  it("rejects an unsupported CPU, listing the supported values", () => {
+    assert.deepEqual(checkFargateSize(300, 512), [
+      "Unsupported CPU: 300. The supported values for CPU are 256, 512, 1024, 2048, 4096, 8192, 16384.",
+    ]);
+  });
+
+  it("rejects memory not allowed for the CPU, listing the allowed memory", () => {
+    assert.deepEqual(checkFargateSize(256, 4096), [
+      "Unsupported memory: 4096 MiB for 256 CPU units. The supported values for memory with 256 CPU are 512, 1024, 2048.",
+    ]);
+  });
+});
+
+describe("TracedFargateService validation", () => {
+  it("accepts the defaults", () => {
+    assert.deepEqual(validateTracedFargateServiceArgs(baseArgs), []);
+  });
+
+  it("collects every problem and throws them together", () => {
+    installMocks();
+    const queue = new TracedQueue("orders");
+    assert.throws(
+      () =>
+        new TracedFargateService("api", {
+          ...baseArgs,
+          queue,
+          secret: fakeSecret(),
+          cpu: 512,
+          memory: 512,
+          containerPort: 4317,
+          collectorConfigPath: "missing/config.yaml",
+        }),
+      {
+        message:
+          'Invalid TracedFargateService "api":\n' +
+          "  - Unsupported memory: 512 MiB for 512 CPU units. The supported values for memory with 512 CPU are " +
+          "1024, 2048, 3072, 4096.\n" +
+          "  - containerPort 4317 is used by the collector sidecar; use another, e.g. 8000.\n" +
+          `  - collectorConfigPath "missing/config.yaml" does not exist (relative to ${process.cwd()}); run pulumi ` +
+          "from the repo root or pass the path of the collector config.",
+      },
+    );
+    assert.equal(resourcesOfType("aws:ecs/service:Service").length, 0);
+  });
+});
+
+describe("TracedFargateService", () => {
+  let containers: any[];
+  const container = (name: string) => containers.find((c) => c.name === name);
+
+  before(async () => {
+    installMocks();
+    const queue = new TracedQueue("orders");
+    new TracedFargateService("api", {
+      ...baseArgs,
+      queue,
+      secret: fakeSecret(),
+      cpu: 512,
+      memory: 1024,
+      desiredCount: 3,
+      logRetentionDays: 90,
+      alarms: { topicArn: TOPIC_ARN },
+    });
+    await settleAll();
+    containers = JSON.parse(
+      resourceNamed("aws:ecs/taskDefinition:TaskDefinition", "api-task").inputs.containerDefinitions,
+    );
+  });
+
+  it("runs an ARM64 Fargate task of the validated size with separate task and execution roles", () => {
+    const task = resourceNamed("aws:ecs/taskDefinition:TaskDefinition", "api-task").inputs;
+    assert.equal(task.cpu, "512");
+    assert.equal(task.memory, "1024");
+    assert.deepEqual(task.runtimePlatform, { cpuArchitecture: "ARM64", operatingSystemFamily: "LINUX" });
+    assert.deepEqual(task.requiresCompatibilities, ["FARGATE"]);
+    assert.equal(task.networkMode, "awsvpc");
+    assert.equal(task.taskRoleArn, "arn:aws:iam:eu-west-1:123456789012:api-task-role-mock");
+    assert.equal(task.executionRoleArn, "arn:aws:iam:eu-west-1:123456789012:api-execution-role-mock");
+  });
+
+  it("builds app/Dockerfile for linux/arm64 and runs it by digest", () => {
+    const image = resourceNamed("docker:index/image:Image", "api-image").inputs;
+    assert.deepEqual(image.build, { context: ".", dockerfile: "app/Dockerfile", platform: "linux/arm64" });
+    assert.equal(container("app").image, `${REPO_URL}:latest@sha256:${"ab".repeat(32)}`);
+  });
+
+  it("runs the app non-root on a read-only root filesystem, after the collector is healthy", () => {
+    const app = container("app");
+    assert.equal(app.user, "1000:1000");
+    assert.equal(app.readonlyRootFilesystem, true);
+    assert.deepEqual(app.dependsOn, [{ containerName: "otel-collector", condition: "HEALTHY" }]);
+    assert.deepEqual(app.portMappings, [{ containerPort: 8000, protocol: "tcp" }]);
+    assert.deepEqual(app.mountPoints, [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }]);
+  });
+
+  it("gives the app the contract's environment, with no secrets", () => {
+    const env = Object.fromEntries(container("app").environment.map((e: any) => [e.name, e.value]));
+    assert.deepEqual(env, {
+      QUEUE_URL: "https://sqs.eu-west-1.amazonaws.com/123456789012/orders-mock",
+      PORT: "8000",
+      HOST: "0.0.0.0",
+      AWS_REGION: "eu-west-1",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://localhost:4317",
+      OTEL_SERVICE_NAME: "onboarding-api",
+      SERVICE_VERSION: "1.2.3",
+      DEPLOYMENT_ENVIRONMENT: "dev",
+      CX_APPLICATION_NAME: "customer-onboarding",
+      CX_SUBSYSTEM_NAME: "onboarding-api",
+    });
+    assert.equal(container("app").secrets, undefined);
+  });
+
+  it("runs the ADOT collector with the repo's config file, the key from Secrets Manager and a working health check", () => {
+    const collector = container("otel-collector");
+    assert.equal(collector.image, "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3");
+    assert.equal(collector.essential, true);
+    assert.equal(collector.user, "10001:10001");
+    assert.equal(collector.readonlyRootFilesystem, true);
+    assert.deepEqual(collector.healthCheck.command, ["CMD", "/healthcheck"]);
+    assert.deepEqual(collector.secrets, [{ name: "CORALOGIX_API_KEY", valueFrom: `${SECRET_ARN}:api_key::` }]);
+    const env = Object.fromEntries(collector.environment.map((e: any) => [e.name, e.value]));
+    assert.equal(env.AOT_CONFIG_CONTENT, fs.readFileSync("app/collector/config.yaml", "utf8"));
+    assert.equal(env.CORALOGIX_DOMAIN, "us2.coralogix.com");
+    assert.equal(env.CX_SUBSYSTEM_NAME, "onboarding-api");
+    assert.ok(!("CORALOGIX_API_KEY" in env));
+  });
+
+  it("keeps the collector config free of secrets and wired to the health check the ECS check queries", () => {
+    const config = fs.readFileSync("app/collector/config.yaml", "utf8");
+    assert.match(config, /health_check:\n\s+endpoint: localhost:13133/);
+    assert.match(config, /Authorization: Bearer \$\{env:CORALOGIX_API_KEY\}/);
+    assert.match(config, /endpoint: ingress\.\$\{env:CORALOGIX_DOMAIN\}:443/);
+    assert.match(config, /extensions: \[health_check\]/);
+  });
+
+  it("logs both containers to their own log groups with retention", () => {
+    for (const [name, group] of [
+      ["app", "api-app-logs-mock"],
+      ["otel-collector", "api-collector-logs-mock"],
+    ]) {
+      assert.equal(container(name).logConfiguration.options["awslogs-group"], group);
+    }
+    assert.equal(resourceNamed("aws:cloudwatch/logGroup:LogGroup", "api-app-logs").inputs.retentionInDays, 90);
+    assert.equal(resourceNamed("aws:cloudwatch/logGroup:LogGroup", "api-collector-logs").inputs.retentionInDays, 90);
+  });
+
+  it("has a task role that can only send to its queue with its key", () => {
+    assert.deepEqual(grantsOf(inlinePolicyOfRole("api-task-role")), {
+      SendToQueue: {
+        effect: "Allow",
+        actions: ["sqs:SendMessage"],
+        resources: ["arn:aws:sqs:eu-west-1:123456789012:orders-mock"],
+      },
+      EncryptForQueue: {
+        effect: "Allow",
+        actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+        resources: ["arn:aws:kms:eu-west-1:123456789012:key/key-orders-key"],
+      },
+    });
+  });
+
+  it("has an execution role that only pulls its image, writes its logs and reads its secret", () => {
+    assert.deepEqual(grantsOf(inlinePolicyOfRole("api-execution-role")), {
+      EcrLogin: { effect: "Allow", actions: ["ecr:GetAuthorizationToken"], resources: ["*"] },
+      PullOwnImage: {
+        effect: "Allow",
+        actions: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        resources: ["arn:aws:ecr:eu-west-1:123456789012:api-repo-mock"],
+      },
+      WriteOwnLogs: {
+        effect: "Allow",
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [
+          "arn:aws:cloudwatch:eu-west-1:123456789012:api-app-logs-mock:*",
+          "arn:aws:cloudwatch:eu-west-1:123456789012:api-collector-logs-mock:*",
+        ],
+      },
+      ReadTelemetrySecret: { effect: "Allow", actions: ["secretsmanager:GetSecretValue"], resources: [SECRET_ARN] },
+      DecryptTelemetrySecret: { effect: "Allow", actions: ["kms:Decrypt"], resources: [SECRET_KEY_ARN] },
+    });
+    for (const role of ["api-execution-role", "api-task-role"]) {
+      const trust = JSON.parse(resourceNamed("aws:iam/role:Role", role).inputs.assumeRolePolicy).Statement[0];
+      assert.deepEqual(trust.Principal, { Service: "ecs-tasks.amazonaws.com" });
+    }
+  });
+
+  it("runs the service in private subnets without public IPs, with a rolling-back circuit breaker", () => {
+    const service = resourceNamed("aws:ecs/service:Service", "api-service");
+    assert.deepEqual(service.inputs.networkConfiguration, {
+      subnets: ["subnet-private-a", "subnet-private-b"],
+      securityGroups: ["api-task-sg-id"],
+      assignPublicIp: false,
+    });
+    assert.deepEqual(service.inputs.deploymentCircuitBreaker, { enable: true, rollback: true });
+    assert.equal(service.inputs.desiredCount, 3);
+    assert.equal(service.inputs.launchType, "FARGATE");
+    assert.deepEqual(service.inputs.loadBalancers, [
+      { targetGroupArn: "arn:aws:lb:eu-west-1:123456789012:api-tg-mock", containerName: "app", containerPort: 8000 },
+    ]);
+    assert.ok(service.dependencies.includes(resourceNamed("aws:lb/listener:Listener", "api-http").urn));
+  });
+
+  it("puts a public ALB that drops invalid headers in front, health-checking /healthz", () => {
+    const alb = resourceNamed("aws:lb/loadBalancer:LoadBalancer", "api-alb").inputs;
+    assert.equal(alb.internal, false);
+    assert.equal(alb.dropInvalidHeaderFields, true);
+    assert.deepEqual(alb.subnets, ["subnet-public-a", "subnet-public-b"]);
+    const tg = resourceNamed("aws:lb/targetGroup:TargetGroup", "api-tg").inputs;
+    assert.equal(tg.targetType, "ip");
+    assert.equal(tg.healthCheck.path, "/healthz");
+    const cluster = resourceNamed("aws:ecs/cluster:Cluster", "api-cluster").inputs;
+    assert.deepEqual(cluster.settings, [{ name: "containerInsights", value: "enabled" }]);
+  });
+
+  it("lets the tasks accept traffic only from the load balancer", () => {
+    const ingress = resourcesOfType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
+    const toTasks = ingress.filter((r) => r.inputs.securityGroupId === "api-task-sg-id");
+    assert.deepEqual(
+      toTasks.map((r) => [r.inputs.referencedSecurityGroupId, r.inputs.fromPort, r.inputs.cidrIpv4]),
+      [["api-alb-sg-id", 8000, undefined]],
+    );
+  });
+
+  it("alarms on target 5xx and unhealthy targets", () => {
+    for (const name of ["api-5xx", "api-unhealthy-targets"]) {
+      const alarm = resourceNamed("aws:cloudwatch/metricAlarm:MetricAlarm", name).inputs;
+      assert.equal(alarm.namespace, "AWS/ApplicationELB");
+      assert.deepEqual(alarm.alarmActions, [TOPIC_ARN]);
+    }
+  });
+
+  it("serves HTTPS and redirects HTTP when given a certificate", async () => {
+    installMocks();
+    const queue = new TracedQueue("orders");
+    const certificateArn = "arn:aws:acm:eu-west-1:123456789012:certificate/abc";
+    const api = new TracedFargateService("tls", { ...baseArgs, queue, secret: fakeSecret(), certificateArn });
+    await settleAll();
+    const https = resourceNamed("aws:lb/listener:Listener", "tls-https").inputs;
+    assert.equal(https.certificateArn, certificateArn);
+    assert.equal(https.protocol, "HTTPS");
+    const http = resourceNamed("aws:lb/listener:Listener", "tls-http").inputs;
+    assert.deepEqual(http.defaultActions[0].redirect, { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" });
+    assert.match(await new Promise<string>((resolve) => api.url.apply(resolve)), /^https:\/\//);
+  });
+});
