@@ -85,6 +85,9 @@ export function createSqsClient(options: SqsClientOptions = {}): SQSClient {
   return new SQSClient({
     region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1",
     maxAttempts: timeouts.maxAttempts,
+    // Always talk to the configured endpoint (region default, or AWS_ENDPOINT_URL_SQS), never to the QueueUrl's host:
+    // identical in AWS, and local SQS servers hand out URLs with hosts like `sqs.us-east-1.localhost`.
+    useQueueUrlAsEndpoint: false,
     credentials: options.credentials,
     endpoint: options.endpoint,
     requestHandler: new NodeHttpHandler({

@@ -1,0 +1,177 @@
+import assert from "node:assert/strict";
+import { buildResourceAttributes } from "../../telemetry/resource";
+import { resolveExporterSettings, parseOtlpHeaders } from "../../telemetry/exporter";
+import { SHORT_LIVED_BATCH_DEFAULTS, flushWithin, resolveBatchSettings } from "../../telemetry/provider";
+import { createJsonLogger } from "../../telemetry/logger";
+import { ROOT_CONTEXT, trace, TraceFlags } from "@opentelemetry/api";
+import { readServerConfig } from "../../app/src/config";
+
+describe("runtime: telemetry configuration", () => {
+  it("builds the Lambda resource from the contract's env variables", () => {
+    const attrs = buildResourceAttributes({
+      defaultServiceName: "onboarding-lambda",
+      cloudPlatform: "aws_lambda",
+      env: {
+        SERVICE_VERSION: "1.2.3",
+        DEPLOYMENT_ENVIRONMENT: "prod",
+        CX_APPLICATION_NAME: "customer-onboarding",
+        CX_SUBSYSTEM_NAME: "consumer",
+        AWS_REGION: "eu-west-1",
+        AWS_LAMBDA_FUNCTION_NAME: "onboarding-fn",
+      },
+    });
+    assert.deepEqual(attrs, {
+      "service.name": "onboarding-lambda",
+      "service.namespace": "customer-onboarding",
+      "service.version": "1.2.3",
+      "deployment.environment.name": "prod",
+      "cloud.provider": "aws",
+      "cloud.platform": "aws_lambda",
+      "cloud.region": "eu-west-1",
+      "faas.name": "onboarding-fn",
+      "cx.application.name": "customer-onboarding",
+      "cx.subsystem.name": "consumer",
+    });
+  });
+
+  it("API resource: OTEL_SERVICE_NAME wins over OTEL_RESOURCE_ATTRIBUTES; no faas.name on ECS", () => {
+    const attrs = buildResourceAttributes({
+      defaultServiceName: "onboarding-api",
+      cloudPlatform: "aws_ecs",
+      env: {
+        OTEL_SERVICE_NAME: "api-x",
+        OTEL_RESOURCE_ATTRIBUTES: "service.name=ignored,team=growth",
+        AWS_LAMBDA_FUNCTION_NAME: "not-me",
+      },
+    });
+    assert.equal(attrs["service.name"], "api-x");
+    assert.equal(attrs["cx.subsystem.name"], "api-x");
+    assert.equal(attrs.team, "growth");
+    assert.equal(attrs["cloud.platform"], "aws_ecs");
+    assert.equal(attrs["faas.name"], undefined);
+    assert.equal(attrs["deployment.environment.name"], "local");
+  });
+
+  it("exporter: Coralogix domain + key → ingress endpoint with Bearer key", () => {
+    assert.deepEqual(resolveExporterSettings({ env: { CORALOGIX_DOMAIN: "eu2" }, coralogixApiKey: "k1" }), {
+      url: "https://ingress.eu2.coralogix.com:443",
+      headers: { authorization: "Bearer k1" },
+      source: "coralogix",
+    });
+  });
+
+  it("exporter: standard OTEL_EXPORTER_OTLP_* win over Coralogix settings", () => {
+    const env = {
+      CORALOGIX_DOMAIN: "us2",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4317",
+      OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer%20from-env,x-team=a",
+    };
+    assert.deepEqual(resolveExporterSettings({ env, coralogixApiKey: "secret-key" }), {
+      url: "http://127.0.0.1:4317",
+      headers: { authorization: "Bearer from-env", "x-team": "a" },
+      source: "otel-env",
+    });
+    // Signal-specific variables win over the generic ones.
+    const specific = resolveExporterSettings({
+      env: { ...env, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://traces:4317", OTEL_EXPORTER_OTLP_TRACES_HEADERS: "x-team=b" },
+    });
+    assert.equal(specific.url, "http://traces:4317");
+    assert.equal(specific.headers["x-team"], "b");
+  });
+
+  it("exporter: endpoint without secret → no key; nothing configured → sidecar default", () => {
+    assert.deepEqual(resolveExporterSettings({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4317" } }), {
+      url: "http://c:4317",
+      headers: {},
+      source: "otel-env",
+    });
+    assert.deepEqual(resolveExporterSettings({ env: {} }), { url: "http://localhost:4317", headers: {}, source: "default" });
+  });
+
+  it("exporter: an unknown Coralogix domain fails with the list of valid values", () => {
+    assert.throws(
+      () => resolveExporterSettings({ env: { CORALOGIX_DOMAIN: "mars1" } }),
+      /Unknown Coralogix domain "mars1"\. Use a region \(us1, us2, us3, eu1, eu2, ap1, ap2, ap3, gov1\)/,
+    );
+  });
+
+  it("parses OTLP header syntax", () => {
+    assert.deepEqual(parseOtlpHeaders(" Authorization = Bearer abc , bad, =x,k=a%3Db "), {
+      authorization: "Bearer abc",
+      k: "a=b",
+    });
+  });
+
+  it("batch settings: short-lived defaults, OTEL_BSP_* override", () => {
+    assert.deepEqual(resolveBatchSettings(SHORT_LIVED_BATCH_DEFAULTS, {}), SHORT_LIVED_BATCH_DEFAULTS);
+    assert.deepEqual(
+      resolveBatchSettings(SHORT_LIVED_BATCH_DEFAULTS, {
+        OTEL_BSP_SCHEDULE_DELAY: "50",
+        OTEL_BSP_EXPORT_TIMEOUT: "300",
+        OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "64",
+        OTEL_BSP_MAX_QUEUE_SIZE: "abc",
+      }),
+      { scheduledDelayMillis: 50, exportTimeoutMillis: 300, maxExportBatchSize: 64, maxQueueSize: 2048 },
+    );
+  });
+
+  it("flushWithin resolves at its deadline when forceFlush hangs, and reports errors without throwing", async () => {
+    const started = Date.now();
+    assert.equal(await flushWithin({ forceFlush: () => new Promise<void>(() => undefined) }, 100), "timeout");
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed >= 90 && elapsed < 1000, `elapsed ${elapsed} ms`);
+    assert.equal(await flushWithin({ forceFlush: () => Promise.reject(new Error("x")) }, 100), "error");
+    assert.equal(
+      await flushWithin(
+        {
+          forceFlush: () => {
+            throw new Error("sync");
+          },
+        },
+        100,
+      ),
+      "error",
+    );
+    assert.equal(await flushWithin({ forceFlush: () => Promise.resolve() }, 100), "flushed");
+    assert.equal(await flushWithin({ forceFlush: () => Promise.resolve() }, 0), "timeout");
+  });
+
+  it("JSON logger: one line per event with trace_id/span_id of the given context; respects the level", () => {
+    const lines: string[] = [];
+    const logger = createJsonLogger({ service: "svc", level: "info", write: (l) => lines.push(l) });
+    const ctx = trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: "0af7651916cd43dd8448eb211c80319c",
+      spanId: "b7ad6b7169203331",
+      traceFlags: TraceFlags.SAMPLED,
+    });
+    logger.info("thing.happened", { n: 1, error: new TypeError("boom"), level: "overridden?" }, ctx);
+    logger.debug("hidden");
+    logger.warn("no.trace");
+    assert.equal(lines.length, 2);
+    assert.ok(lines.every((l) => l.endsWith("\n") && l.indexOf("\n") === l.length - 1));
+    const first = JSON.parse(lines[0]) as Record<string, unknown>;
+    assert.equal(first.level, "info");
+    assert.equal(first.service, "svc");
+    assert.equal(first.event, "thing.happened");
+    assert.equal(first.trace_id, "0af7651916cd43dd8448eb211c80319c");
+    assert.equal(first.span_id, "b7ad6b7169203331");
+    assert.equal(first.n, 1);
+    assert.deepEqual(first.error, { type: "TypeError", message: "boom" });
+    const second = JSON.parse(lines[1]) as Record<string, unknown>;
+    assert.equal(second.trace_id, undefined);
+  });
+
+  it("API config: QUEUE_URL required, PORT validated, every problem reported", () => {
+    assert.throws(
+      () => readServerConfig({ PORT: "99999" }),
+      /QUEUE_URL is required, e\.g\. .*; PORT must be an integer between 0 and 65535, got "99999"/,
+    );
+    assert.deepEqual(readServerConfig({ QUEUE_URL: "http://q/1/onboarding" }), {
+      queueUrl: "http://q/1/onboarding",
+      port: 8000,
+      host: "0.0.0.0",
+      serviceName: "onboarding-api",
+      serviceVersion: "0.0.0-dev",
+    });
+  });
+});
