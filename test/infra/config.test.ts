@@ -1,0 +1,199 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { parse } from "yaml";
+import { CONFIG_DEFAULTS, CONFIG_KEYS, loadConfig, parseStackConfig, type RawConfig } from "../../infra/config";
+import { installMocks, promiseOf, setStackConfig } from "./mocks";
+import { stackFileConfig } from "./stack-harness";
+
+const context = { stack: "dev", packageVersion: "0.1.0", hasApiKey: true };
+const project = parse(fs.readFileSync("Pulumi.yaml", "utf8")) as {
+  name: string;
+  main: string;
+  runtime: { name: string; options: Record<string, unknown> };
+  config: Record<string, { type: string; description: string; default?: unknown; secret?: boolean }>;
+};
+
+/** Stack-file config without the namespace, as parseStackConfig takes it. */
+function rawFrom(file: string): RawConfig {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(stackFileConfig(file))) {
+    if (k.startsWith("traced-onboarding:")) out[k.slice("traced-onboarding:".length)] = v;
+  }
+  return out;
+}
+
+describe("stack config", () => {
+  it("applies the documented defaults", () => {
+    const { config, problems } = parseStackConfig({ coralogixDomain: "us2" }, context);
+    assert.deepEqual(problems, []);
+    assert.deepEqual(config, {
+      coralogixDomain: "us2.coralogix.com",
+      applicationName: "customer-onboarding",
+      environment: "dev",
+      serviceVersion: "0.1.0",
+      apiCpu: 256,
+      apiMemory: 512,
+      apiDesiredCount: 2,
+      natGateways: "Single",
+      certificateArn: undefined,
+      collectorImage: "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3",
+      lambdaMemoryMb: 512,
+      lambdaTimeoutSeconds: 30,
+      lambdaReservedConcurrency: undefined,
+      batchSize: 10,
+      batchingWindowSeconds: 1,
+      maxConcurrency: 5,
+      maxReceiveCount: 5,
+      queueRetentionDays: 4,
+      dlqRetentionDays: 14,
+      logRetentionDays: 30,
+      alarmEmail: undefined,
+      metricStreamFormat: "opentelemetry0.7",
+      backupExpirationDays: 30,
+      buildBundles: true,
+    });
+  });
+
+  it("treats the Pulumi.yaml 'not set' defaults as unset", () => {
+    const { config } = parseStackConfig(
+      { coralogixDomain: "us2", environment: "", certificateArn: "", alarmEmail: "", lambdaReservedConcurrency: "-1" },
+      context,
+    );
+    assert.equal(config?.environment, "dev");
+    assert.equal(config?.certificateArn, undefined);
+    assert.equal(config?.alarmEmail, undefined);
+    assert.equal(config?.lambdaReservedConcurrency, undefined);
+  });
+
+  it("names each missing required key with the command that sets it", () => {
+    assert.deepEqual(parseStackConfig({}, { ...context, hasApiKey: false }).problems, [
+      "traced-onboarding:coralogixDomain is required: the Coralogix region or domain; e.g. " +
+        "pulumi config set coralogixDomain us2",
+      "traced-onboarding:coralogixApiKey is required: your Coralogix send-your-data API key; e.g. " +
+        "pulumi config set --secret coralogixApiKey <key>",
+    ]);
+  });
+
+  it("names each invalid key with a valid example", () => {
+    const { config, problems } = parseStackConfig(
+      {
+        coralogixDomain: "moon",
+        apiCpu: "256",
+        apiMemory: "4096",
+        batchSize: "ten",
+        natGateways: "Many",
+        dlqRetentionDays: "4",
+        logRetentionDays: "10",
+        alarmEmail: "nobody",
+        metricStreamFormat: "csv",
+      },
+      context,
+    );
+    assert.equal(config, undefined);
+    assert.deepEqual(problems, [
+      'traced-onboarding:coralogixDomain: Unknown Coralogix domain "moon". Use a region (us1, us2, us3, eu1, eu2, ' +
+        "ap1, ap2, ap3, gov1) or a domain (us1.coralogix.com, us2.coralogix.com, us3.coralogix.com, " +
+        "eu1.coralogix.com, eu2.coralogix.com, ap1.coralogix.com, ap2.coralogix.com, ap3.coralogix.com, " +
+        'gov1.coralogixgov.us, coralogix.com, coralogix.us, cx498.coralogix.com, coralogix.in, coralogixsg.com), e.g. "us2". ' +
+        "e.g. pulumi config set coralogixDomain us2",
+      "traced-onboarding:apiCpu/traced-onboarding:apiMemory: Unsupported memory: 4096 MiB for 256 CPU units. The " +
+        "supported values for memory with 256 CPU are 512, 1024, 2048. e.g. pulumi config set apiCpu 512 && " +
+        "pulumi config set apiMemory 1024",
+      'traced-onboarding:natGateways must be one of Single, OnePerAz (got "Many"); e.g. pulumi config set natGateways Single',
+      'traced-onboarding:batchSize must be an integer from 1 to 10000 (got "ten"); e.g. pulumi config set batchSize 10',
+      "traced-onboarding:dlqRetentionDays (4) must be longer than traced-onboarding:queueRetentionDays (4); e.g. " +
+        "pulumi config set dlqRetentionDays 14",
+      "traced-onboarding:logRetentionDays must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, " +
+        "731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (got 10). e.g. pulumi config set logRetentionDays 30",
+      'traced-onboarding:alarmEmail must be an email address (got "nobody"); e.g. pulumi config set alarmEmail oncall@example.com',
+      'traced-onboarding:metricStreamFormat must be one of opentelemetry0.7, json (got "csv"); e.g. pulumi config set ' +
+        "metricStreamFormat opentelemetry0.7",
+    ]);
+  });
+
+  it("requires reserved concurrency to cover the event source's maximum concurrency", () => {
+    assert.deepEqual(
+      parseStackConfig({ coralogixDomain: "us2", lambdaReservedConcurrency: "3", maxConcurrency: "5" }, context)
+        .problems,
+      [
+        "traced-onboarding:lambdaReservedConcurrency (3) must be at least traced-onboarding:maxConcurrency (5); " +
+          "e.g. pulumi config set lambdaReservedConcurrency 20",
+      ],
+    );
+  });
+
+  it("loadConfig fails the program with every problem", () => {
+    installMocks({ stack: "dev" });
+    setStackConfig({ apiCpu: "100" });
+    assert.throws(() => loadConfig(), {
+      name: "ConfigError",
+      message:
+        "Invalid stack config:\n" +
+        "  - traced-onboarding:coralogixDomain is required: the Coralogix region or domain; e.g. pulumi config set coralogixDomain us2\n" +
+        "  - traced-onboarding:coralogixApiKey is required: your Coralogix send-your-data API key; e.g. pulumi config set --secret coralogixApiKey <key>\n" +
+        '  - traced-onboarding:apiCpu must be an integer from 256 to 16384 (got "100"); e.g. pulumi config set apiCpu 512',
+    });
+  });
+
+  it("loadConfig returns the key as a secret Output", async () => {
+    installMocks({ stack: "dev" });
+    setStackConfig({ coralogixDomain: "eu1", coralogixApiKey: "k" }, ["coralogixApiKey"]);
+    const config = loadConfig();
+    assert.equal(config.coralogixDomain, "eu1.coralogix.com");
+    assert.equal(await promiseOf(config.coralogixApiKey.isSecret), true);
+  });
+});
+
+describe("Pulumi.yaml", () => {
+  it("is the traced-onboarding TypeScript project with main infra/", () => {
+    assert.equal(project.name, "traced-onboarding");
+    assert.equal(project.runtime.name, "nodejs");
+    assert.equal(project.runtime.options.typescript, true);
+    assert.equal(project.main, "infra/");
+  });
+
+  it("documents exactly the keys the program reads, each with a type and description", () => {
+    assert.deepEqual(Object.keys(project.config).sort(), [...CONFIG_KEYS].sort());
+    for (const [key, decl] of Object.entries(project.config)) {
+      assert.ok(["string", "integer", "boolean"].includes(decl.type), key);
+      assert.ok(decl.description.length > 20, key);
+    }
+  });
+
+  it("declares the same defaults as infra/config.ts, the key as secret, and the two required keys without defaults", () => {
+    const defaults = Object.fromEntries(
+      Object.entries(project.config)
+        .filter(([, decl]) => "default" in decl)
+        .map(([k, decl]) => [k, decl.default]),
+    );
+    assert.deepEqual(defaults, CONFIG_DEFAULTS);
+    assert.equal(project.config.coralogixApiKey.secret, true);
+    assert.ok(!("default" in project.config.coralogixDomain));
+    assert.ok(!("default" in project.config.coralogixApiKey));
+  });
+});
+
+for (const file of ["Pulumi.dev.yaml", "Pulumi.prod.yaml"]) {
+  describe(file, () => {
+    it("is valid config with a region and no secret in it", () => {
+      const all = stackFileConfig(file);
+      assert.ok(all["aws:region"]);
+      assert.ok(!("traced-onboarding:coralogixApiKey" in all), "the key is set with pulumi config set --secret");
+      const raw = rawFrom(file);
+      for (const key of Object.keys(raw)) assert.ok((CONFIG_KEYS as readonly string[]).includes(key), key);
+      assert.deepEqual(parseStackConfig(raw, context).problems, []);
+    });
+  });
+}
+
+describe("Pulumi.prod.yaml", () => {
+  it("is production-sized compared with dev", () => {
+    const dev = parseStackConfig(rawFrom("Pulumi.dev.yaml"), context).config!;
+    const prod = parseStackConfig(rawFrom("Pulumi.prod.yaml"), context).config!;
+    assert.ok(prod.apiDesiredCount > dev.apiDesiredCount);
+    assert.ok(prod.apiCpu > dev.apiCpu);
+    assert.ok(prod.lambdaReservedConcurrency !== undefined && prod.lambdaReservedConcurrency >= prod.maxConcurrency);
+    assert.ok(prod.logRetentionDays > dev.logRetentionDays);
+    assert.equal(prod.natGateways, "OnePerAz");
+  });
+});
