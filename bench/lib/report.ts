@@ -51,6 +51,12 @@ export function renderMarkdown(r: BenchResults): string {
       "seed claims 1.2 s cold start; stock +1187 ms (unbundled)",
     ]);
     rows.push([
+      "Lambda cold init, breakdown",
+      "—",
+      `require() ${fmt(cold.requireMs, 1)} ms → ready ${fmt(cold.readyMs, 1)} ms in-process; without the secret (no Secrets Manager client): +${fmt(cold.withoutSecret.addedMs, 1)} ms above bare node (require ${fmt(cold.withoutSecret.requireMs, 1)} ms, ready ${fmt(cold.withoutSecret.readyMs, 1)} ms)`,
+      "",
+    ]);
+    rows.push([
       "Lambda bundle size",
       "≤ 700 KB",
       `**${kb(cold.bundleBytes)}**${mark(cold.bundleBytes <= 700 * 1024)} (${kb(cold.bundleGzipBytes)} gzip)`,

@@ -69,10 +69,12 @@ export interface ColdResult {
   requireMs: number;
   readyMs: number;
   secretFetches: number;
+  /** The same handler with only OTEL_EXPORTER_OTLP_ENDPOINT (no secret → no Secrets Manager client loaded). */
+  withoutSecret: { handlerNodeMs: number; addedMs: number; requireMs: number; readyMs: number };
   bundleBytes: number;
   bundleGzipBytes: number;
   appBundles: { file: string; bytes: number; gzipBytes: number }[];
-  samples: { bareMs: number[]; handlerMs: number[] };
+  samples: { bareMs: number[]; handlerMs: number[]; withoutSecretMs: number[] };
 }
 
 export function bundleSize(file: string): { bytes: number; gzipBytes: number } {
@@ -94,6 +96,12 @@ export async function benchCold(cfg: BenchConfig["cold"], log: (s: string) => vo
     CX_APPLICATION_NAME: "customer-onboarding",
     CX_SUBSYSTEM_NAME: "onboarding-lambda",
   });
+  // Same, without the secret (OTLP endpoint only: how the local stack and tests run it) — shows the Secrets
+  // Manager client's share of the cold init.
+  const noSecretEnv = { ...env };
+  delete noSecretEnv.CORALOGIX_SECRET_ARN;
+  delete noSecretEnv.CORALOGIX_DOMAIN;
+  delete noSecretEnv.AWS_ENDPOINT_URL_SECRETS_MANAGER;
   const bareEnv = baseEnv();
   const childSource = coldChildSource(DIST.lambda);
   try {
@@ -103,17 +111,31 @@ export async function benchCold(cfg: BenchConfig["cold"], log: (s: string) => vo
     await timedNode(["-e", ""], bareEnv);
     const bare: number[] = [];
     const handler: number[] = [];
+    const noSecret: number[] = [];
     const inner: { via: string; requireMs: number; readyMs: number }[] = [];
+    const innerNoSecret: { via: string; requireMs: number; readyMs: number }[] = [];
+    const handlerRun = async (runEnv: NodeJS.ProcessEnv) => {
+      const run = await timedNode(["-e", childSource], runEnv);
+      if (run.code !== 0) throw new Error(`handler cold child failed (${run.code}): ${run.stderr.slice(-1500)}`);
+      return { wallMs: run.wallMs, inner: JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}") };
+    };
+    const orders: ("bare" | "handler" | "noSecret")[][] = [
+      ["bare", "handler", "noSecret"],
+      ["handler", "noSecret", "bare"],
+      ["noSecret", "bare", "handler"],
+    ];
     for (let i = 0; i < cfg.runs; i++) {
-      const pair: ("bare" | "handler")[] = i % 2 === 0 ? ["bare", "handler"] : ["handler", "bare"];
-      for (const which of pair) {
+      for (const which of orders[i % orders.length]) {
         if (which === "bare") {
           bare.push((await timedNode(["-e", ""], bareEnv)).wallMs);
-        } else {
-          const run = await timedNode(["-e", childSource], env);
-          if (run.code !== 0) throw new Error(`handler cold child failed (${run.code}): ${run.stderr.slice(-1500)}`);
+        } else if (which === "handler") {
+          const run = await handlerRun(env);
           handler.push(run.wallMs);
-          inner.push(JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}"));
+          inner.push(run.inner);
+        } else {
+          const run = await handlerRun(noSecretEnv);
+          noSecret.push(run.wallMs);
+          innerNoSecret.push(run.inner);
         }
       }
     }
@@ -128,17 +150,28 @@ export async function benchCold(cfg: BenchConfig["cold"], log: (s: string) => vo
       requireMs: round(median(inner.map((x) => x.requireMs)), 1),
       readyMs: round(median(inner.map((x) => x.readyMs)), 1),
       secretFetches,
+      withoutSecret: {
+        handlerNodeMs: round(median(noSecret), 1),
+        addedMs: round(median(noSecret) - median(bare), 1),
+        requireMs: round(median(innerNoSecret.map((x) => x.requireMs)), 1),
+        readyMs: round(median(innerNoSecret.map((x) => x.readyMs)), 1),
+      },
       bundleBytes: bundle.bytes,
       bundleGzipBytes: bundle.gzipBytes,
       appBundles: [DIST.tracing, DIST.server].map((file) => ({
         file: file.slice(file.indexOf("dist")),
         ...bundleSize(file),
       })),
-      samples: { bareMs: bare.map((x) => round(x, 1)), handlerMs: handler.map((x) => round(x, 1)) },
+      samples: {
+        bareMs: bare.map((x) => round(x, 1)),
+        handlerMs: handler.map((x) => round(x, 1)),
+        withoutSecretMs: noSecret.map((x) => round(x, 1)),
+      },
     };
     log(
       `  cold: bare ${result.bareNodeMs} ms, handler ${result.handlerNodeMs} ms → +${result.addedMs} ms ` +
-        `(require ${result.requireMs} ms, ready ${result.readyMs} ms via ${result.readiness}; secret fetches ${secretFetches})`,
+        `(require ${result.requireMs} ms, ready ${result.readyMs} ms via ${result.readiness}; secret fetches ${secretFetches}); ` +
+        `without secret +${result.withoutSecret.addedMs} ms`,
     );
     return result;
   } finally {
