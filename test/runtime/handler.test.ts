@@ -1,0 +1,188 @@
+/** Lambda handler behaviour per record: partial batch failures, context fallbacks, idempotency, bounded flush. */
+import assert from "node:assert/strict";
+import { SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import type { Context as LambdaContext, SQSRecord } from "aws-lambda";
+import { createHandler, extractRecordContext, queueNameFromArn, type HandlerDeps } from "../../lambda/src/handler";
+import { createInMemoryOnboardingStore, processOnboarding } from "../../lambda/src/onboarding";
+import { createJsonLogger } from "../../telemetry/logger";
+import { createTracerProvider, flushWithin } from "../../telemetry/provider";
+import { createServiceResource } from "../../telemetry/resource";
+import { makeRecord, validMessageBody } from "./helpers";
+import { trace } from "@opentelemetry/api";
+
+const TRACE_A = "5759e988bd862e3fe1be46a994272793";
+const SPAN_A = "53995c3f42cd8ad8";
+
+function setup(overrides: Partial<HandlerDeps> = {}) {
+  const exporter = new InMemorySpanExporter();
+  const provider = createTracerProvider({
+    resource: createServiceResource({ defaultServiceName: "onboarding-lambda", cloudPlatform: "aws_lambda", env: {} }),
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  });
+  const logs: Record<string, unknown>[] = [];
+  const logger = createJsonLogger({ service: "t", write: (l) => logs.push(JSON.parse(l) as Record<string, unknown>) });
+  const store = createInMemoryOnboardingStore();
+  const flushes: number[] = [];
+  const handler = createHandler({
+    tracer: provider.getTracer("t") as Tracer,
+    logger,
+    flush: (ms) => {
+      flushes.push(ms);
+      return flushWithin(provider, ms);
+    },
+    processMessage: (m) => processOnboarding(m, store),
+    ...overrides,
+  });
+  return { exporter, provider, logs, store, handler, flushes };
+}
+
+const ctx = (remaining = 10_000) =>
+  ({ awsRequestId: "r", getRemainingTimeInMillis: () => remaining }) as unknown as LambdaContext;
+
+const withTraceparent = (id: string, traceparent: string): SQSRecord =>
+  makeRecord({
+    messageId: id,
+    body: validMessageBody(`req-${id}`),
+    messageAttributes: { traceparent: { dataType: "String", stringValue: traceparent, stringListValues: [], binaryListValues: [] } },
+  });
+
+describe("runtime: Lambda handler", () => {
+  it("reports only the bad records in batchItemFailures; the others are processed", async () => {
+    const { handler, exporter, store, logs } = setup();
+    const records = [
+      makeRecord({ messageId: "ok-1", body: validMessageBody("req-1") }),
+      makeRecord({ messageId: "not-json", body: "{oops" }),
+      makeRecord({ messageId: "bad-fields", body: JSON.stringify({ customer_id: "c", email: "x" }) }),
+      makeRecord({
+        messageId: "binary-attrs",
+        body: validMessageBody("req-2"),
+        messageAttributes: {
+          traceparent: { dataType: "Binary", binaryValue: "AAE=", stringListValues: [], binaryListValues: [] },
+          retries: { dataType: "Number", stringValue: "3", stringListValues: [], binaryListValues: [] },
+        },
+      }),
+    ];
+    const result = await handler({ Records: records }, ctx());
+    assert.deepEqual(result, { batchItemFailures: [{ itemIdentifier: "not-json" }, { itemIdentifier: "bad-fields" }] });
+    assert.equal(store.size(), 2);
+    const failed = exporter.getFinishedSpans().filter((s) => s.status.code === SpanStatusCode.ERROR);
+    assert.deepEqual(
+      failed.map((s) => [s.name, s.attributes["messaging.message.id"] ?? null, s.attributes["error.type"] ?? null]),
+      [
+        ["process onboarding", "not-json", "invalid_json"],
+        ["process onboarding", "bad-fields", "invalid_message"],
+        ["receive onboarding", null, null],
+      ],
+    );
+    const badFieldsLog = logs.find((l) => l.event === "onboarding.record_failed" && l.message_id === "bad-fields");
+    assert.deepEqual(
+      (badFieldsLog?.fields as { field: string }[]).map((f) => f.field),
+      ["email", "company_size", "name", "request_id", "accepted_at"],
+    );
+  });
+
+  it("an exception in processing fails only that record", async () => {
+    const store = createInMemoryOnboardingStore();
+    const { handler, exporter } = setup({
+      processMessage: async (m) => {
+        if (m.request_id === "req-boom") throw new TypeError("downstream exploded");
+        return processOnboarding(m, store);
+      },
+    });
+    const result = await handler(
+      {
+        Records: [
+          makeRecord({ messageId: "a", body: validMessageBody("req-a") }),
+          makeRecord({ messageId: "boom", body: validMessageBody("req-boom") }),
+          makeRecord({ messageId: "c", body: validMessageBody("req-c") }),
+        ],
+      },
+      ctx(),
+    );
+    assert.deepEqual(result.batchItemFailures, [{ itemIdentifier: "boom" }]);
+    assert.equal(store.size(), 2);
+    const boom = exporter.getFinishedSpans().find((s) => s.attributes["messaging.message.id"] === "boom");
+    assert.equal(boom?.events[0]?.name, "exception");
+    assert.equal(boom?.attributes["error.type"], "TypeError");
+  });
+
+  it("duplicates (same request_id, redelivered) are acknowledged without redoing the work", async () => {
+    const { handler, store, logs } = setup();
+    const body = validMessageBody("req-dup");
+    await handler({ Records: [makeRecord({ messageId: "m1", body })] }, ctx());
+    const second = await handler(
+      { Records: [makeRecord({ messageId: "m1", body }), makeRecord({ messageId: "m2", body })] },
+      ctx(),
+    );
+    assert.deepEqual(second.batchItemFailures, []);
+    assert.equal(store.size(), 1);
+    assert.deepEqual(
+      logs.filter((l) => String(l.event).startsWith("onboarding.") && l.event !== "onboarding.batch_done").map((l) => l.event),
+      ["onboarding.processed", "onboarding.duplicate", "onboarding.duplicate"],
+    );
+  });
+
+  it("context: W3C attribute first, then AWSTraceHeader, malformed/missing → new root (still processed)", async () => {
+    const w3c = withTraceparent("w3c", `00-${TRACE_A}-${SPAN_A}-01`);
+    const xray = makeRecord({
+      messageId: "xray",
+      body: validMessageBody("req-x"),
+      attributes: {
+        ApproximateReceiveCount: "1",
+        SentTimestamp: "0",
+        SenderId: "s",
+        ApproximateFirstReceiveTimestamp: "0",
+        AWSTraceHeader: "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+      },
+    });
+    const malformed = withTraceparent("malformed", "00-not-a-trace-01");
+    const bare = makeRecord({ messageId: "bare", body: validMessageBody("req-b") });
+
+    assert.equal(trace.getSpanContext(extractRecordContext(w3c))?.traceId, TRACE_A);
+    assert.equal(trace.getSpanContext(extractRecordContext(xray))?.traceId, TRACE_A);
+    assert.equal(trace.getSpanContext(extractRecordContext(xray))?.spanId, SPAN_A);
+    assert.equal(trace.getSpanContext(extractRecordContext(malformed)), undefined);
+
+    const { handler, exporter } = setup();
+    const result = await handler({ Records: [w3c, xray, malformed, bare] }, ctx());
+    assert.deepEqual(result.batchItemFailures, []);
+    const spans = exporter.getFinishedSpans();
+    const byId = (id: string) => spans.find((s) => s.attributes["messaging.message.id"] === id)!;
+    assert.equal(byId("w3c").parentSpanContext?.spanId, SPAN_A);
+    assert.equal(byId("xray").parentSpanContext?.spanId, SPAN_A);
+    assert.equal(byId("malformed").parentSpanContext, undefined);
+    assert.equal(byId("bare").parentSpanContext, undefined);
+    assert.notEqual(byId("malformed").spanContext().traceId, byId("bare").spanContext().traceId);
+    const batch = spans.find((s) => s.name === "receive onboarding")!;
+    assert.equal(batch.kind, SpanKind.CONSUMER);
+    assert.equal(batch.links.length, 2, "links only to the records that carried a context");
+  });
+
+  it("flush deadline = min(remaining − 500 ms margin, 2000 ms cap), never negative", async () => {
+    const { handler, flushes } = setup();
+    const record = makeRecord({ messageId: "x", body: validMessageBody("req-x") });
+    await handler({ Records: [record] }, ctx(60_000));
+    await handler({ Records: [record] }, ctx(1200));
+    await handler({ Records: [record] }, ctx(100));
+    assert.deepEqual(flushes, [2000, 700, 0]);
+  });
+
+  it("a flush that hangs or rejects never fails or delays the invocation past its deadline", async () => {
+    const { handler: hanging } = setup({ flush: (ms) => flushWithin({ forceFlush: () => new Promise(() => undefined) }, ms) });
+    const started = Date.now();
+    const result = await hanging({ Records: [makeRecord({ messageId: "x", body: validMessageBody("r") })] }, ctx(800));
+    assert.deepEqual(result.batchItemFailures, []);
+    assert.ok(Date.now() - started < 800, `took ${Date.now() - started} ms`);
+    const { handler: rejecting } = setup({ flush: () => Promise.reject(new Error("collector down")) });
+    assert.deepEqual(
+      await rejecting({ Records: [makeRecord({ messageId: "y", body: validMessageBody("r") })] }, ctx()),
+      { batchItemFailures: [] },
+    );
+  });
+
+  it("queue name comes from the eventSourceARN", () => {
+    assert.equal(queueNameFromArn("arn:aws:sqs:eu-west-1:123456789012:onboarding-prod"), "onboarding-prod");
+    assert.equal(queueNameFromArn(undefined), "unknown");
+  });
+});
