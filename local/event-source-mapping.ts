@@ -90,7 +90,9 @@ export interface EventSourceMapping {
 }
 
 /** Converts SDK message attributes (ReceiveMessage) into Lambda's lowercase record shape. */
-export function toLambdaMessageAttributes(attributes: Record<string, MessageAttributeValue> | undefined): SQSMessageAttributes {
+export function toLambdaMessageAttributes(
+  attributes: Record<string, MessageAttributeValue> | undefined,
+): SQSMessageAttributes {
   const out: SQSMessageAttributes = {};
   for (const [name, value] of Object.entries(attributes ?? {})) {
     out[name] = {
@@ -225,7 +227,10 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
     try {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`)), timeoutMs);
+        timer = setTimeout(
+          () => reject(new Error(`Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`)),
+          timeoutMs,
+        );
       });
       const response = await Promise.race([options.invoke({ Records: records }, info), timeout]).finally(() =>
         clearTimeout(timer),

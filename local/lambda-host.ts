@@ -46,18 +46,28 @@ export interface LambdaHost {
 export async function startLambdaHost(options: LambdaHostOptions): Promise<LambdaHost> {
   const child = spawn(
     process.execPath,
-    ["--require", require.resolve("tsx/cjs"), __filename, path.resolve(options.handlerFile), options.exportName ?? "handler"],
+    [
+      "--require",
+      require.resolve("tsx/cjs"),
+      __filename,
+      path.resolve(options.handlerFile),
+      options.exportName ?? "handler",
+    ],
     { env: options.env, stdio: ["ignore", "pipe", "pipe", "ipc"] },
   );
   for (const stream of ["stdout", "stderr"] as const) {
     createInterface({ input: child[stream]! }).on("line", (line) => options.onLog?.(line, stream));
   }
 
-  const pending = new Map<number, { resolve: (value: SQSBatchResponse | undefined) => void; reject: (e: Error) => void }>();
+  const pending = new Map<
+    number,
+    { resolve: (value: SQSBatchResponse | undefined) => void; reject: (e: Error) => void }
+  >();
   let nextId = 1;
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   void exited.then((code) => {
-    for (const { reject } of pending.values()) reject(new Error(`Lambda host exited (code ${code}) during the invocation`));
+    for (const { reject } of pending.values())
+      reject(new Error(`Lambda host exited (code ${code}) during the invocation`));
     pending.clear();
   });
 
@@ -151,7 +161,9 @@ async function runHost(handlerFile: string, exportName: string): Promise<void> {
         send({ type: "result", id: message.id, response: response ?? null });
       } catch (error) {
         const err = error instanceof Error ? error : new Error(String(error));
-        console.error(JSON.stringify({ level: "error", message: "Invoke Error", errorType: err.name, errorMessage: err.message }));
+        console.error(
+          JSON.stringify({ level: "error", message: "Invoke Error", errorType: err.name, errorMessage: err.message }),
+        );
         send({ type: "error", id: message.id, error: { name: err.name, message: err.message } });
       } finally {
         inFlight -= 1;

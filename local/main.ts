@@ -106,16 +106,25 @@ async function main(): Promise<void> {
     console.log(`\n${formatTrace(trace, { color, store: stack.traces })}`);
   });
 
+  const row = (label: string, value: string, variable = "") =>
+    `  ${label.padEnd(14)} ${value.padEnd(58)} ${variable ? dim(variable) : ""}`.trimEnd();
   console.log(
     [
       `ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-      `  API            ${stack.apiUrl}  (POST /onboard, GET /healthz)            ${dim(`PORT`)}`,
-      `  trace view     ${stack.traceView?.url ?? "-"}  (/api/traces, /api/traces/<id>)  ${dim("TRACE_VIEW_PORT")}`,
-      `  OTLP/gRPC      ${stack.otlpEndpoint}${token ? " (requires Bearer token)" : ""}                        ${dim("OTLP_PORT")}`,
-      `  SQS (fauxqs)   ${stack.sqsEndpoint}  queue ${stack.sqs.queueName}, DLQ ${stack.sqs.dlqName}       ${dim("SQS_PORT")}`,
-      `  Lambda         ${LOCAL_DEFAULTS.functionName} (pid ${stack.lambda.pid}, init ${stack.lambda.initDurationMs.toFixed(0)} ms): ` +
-        `batch ${LOCAL_DEFAULTS.batchSize}, window ${LOCAL_DEFAULTS.maximumBatchingWindowMs} ms, timeout ${LOCAL_DEFAULTS.functionTimeoutMs / 1000} s, ` +
-        `visibility ${stack.sqs.visibilityTimeoutSeconds} s, maxReceiveCount ${stack.sqs.maxReceiveCount}`,
+      row("API", `${stack.apiUrl}  POST /onboard, GET /healthz`, "PORT"),
+      row("trace view", `${stack.traceView?.url ?? "-"}  /api/traces, /api/traces/<id>`, "TRACE_VIEW_PORT"),
+      row("OTLP/gRPC", `${stack.otlpEndpoint}${token ? "  (Bearer token required)" : ""}`, "OTLP_PORT"),
+      row("SQS (fauxqs)", `${stack.sqsEndpoint}  queue ${stack.sqs.queueName}, DLQ ${stack.sqs.dlqName}`, "SQS_PORT"),
+      row(
+        "Lambda",
+        `${LOCAL_DEFAULTS.functionName} pid ${stack.lambda.pid}, init ${stack.lambda.initDurationMs.toFixed(0)} ms`,
+      ),
+      row(
+        "event source",
+        `batch ${LOCAL_DEFAULTS.batchSize}, window ${LOCAL_DEFAULTS.maximumBatchingWindowMs} ms, ` +
+          `timeout ${LOCAL_DEFAULTS.functionTimeoutMs / 1000} s, visibility ${stack.sqs.visibilityTimeoutSeconds} s, ` +
+          `maxReceiveCount ${stack.sqs.maxReceiveCount}`,
+      ),
     ].join("\n"),
   );
 
@@ -125,7 +134,9 @@ async function main(): Promise<void> {
     console.log(`POST /onboard ${customer.customer_id} → ${response.status} ${JSON.stringify(response.body)}`);
     const traceId = response.body.trace_id;
     if (typeof traceId === "string") {
-      await stack.traces.waitFor(traceId, 15_000, ["complete", "partial"]).catch((error: Error) => console.log(error.message));
+      await stack.traces
+        .waitFor(traceId, 15_000, ["complete", "partial"])
+        .catch((error: Error) => console.log(error.message));
     }
   }
 

@@ -224,10 +224,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
 
   const server = new grpc.Server();
   server.addService(traceServiceDefinition, {
-    Export: (
-      call: grpc.ServerUnaryCall<PbExportTraceServiceRequest, object>,
-      callback: grpc.sendUnaryData<object>,
-    ) => {
+    Export: (call: grpc.ServerUnaryCall<PbExportTraceServiceRequest, object>, callback: grpc.sendUnaryData<object>) => {
       const metadata = metadataToRecord(call.metadata);
       if (expectedAuthorization !== undefined && metadata["authorization"] !== expectedAuthorization) {
         callback({

@@ -92,11 +92,15 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
 
   const client = new SQSClient({ endpoint, region, credentials: LOCAL_AWS_CREDENTIALS });
   const attributesOf = async (queueUrl: string) =>
-    (await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["All"] }))).Attributes ?? {};
+    (await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["All"] }))).Attributes ??
+    {};
   let dlqUrl: string, dlqArn: string, queueUrl: string, queueArn: string;
   try {
-    dlqUrl = (await client.send(new CreateQueueCommand({ QueueName: dlqName, Attributes: { MessageRetentionPeriod: "1209600" } })))
-      .QueueUrl!;
+    dlqUrl = (
+      await client.send(
+        new CreateQueueCommand({ QueueName: dlqName, Attributes: { MessageRetentionPeriod: "1209600" } }),
+      )
+    ).QueueUrl!;
     dlqArn = (await attributesOf(dlqUrl)).QueueArn!;
     queueUrl = (
       await client.send(

@@ -295,13 +295,16 @@ function baseEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (value === undefined) continue;
-    if (["PATH", "HOME", "LANG", "TZ", "TMPDIR", "SYSTEMROOT"].includes(key) || key.startsWith("OTEL_")) env[key] = value;
+    if (["PATH", "HOME", "LANG", "TZ", "TMPDIR", "SYSTEMROOT"].includes(key) || key.startsWith("OTEL_"))
+      env[key] = value;
   }
   return env;
 }
 
 async function ensureBundles(root: string, mode: "always" | "if-missing" | "never"): Promise<void> {
-  const bundles = ["dist/app/tracing.js", "dist/app/server.js", "dist/lambda/handler.js"].map((file) => path.join(root, file));
+  const bundles = ["dist/app/tracing.js", "dist/app/server.js", "dist/lambda/handler.js"].map((file) =>
+    path.join(root, file),
+  );
   if (mode === "never" || (mode === "if-missing" && bundles.every((file) => existsSync(file)))) return;
   const buildScript = path.join(root, "scripts/build.ts");
   if (!existsSync(buildScript)) throw new Error(`${buildScript} is missing: cannot build the bundles`);

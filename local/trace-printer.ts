@@ -8,19 +8,11 @@ import { durationMs, summarize, type StoredTrace, type TraceStore } from "./trac
 
 /** Attribute keys printed next to a span, in this order, when present. */
 export const KEY_ATTRIBUTES = [
-  "http.request.method",
-  "http.route",
-  "url.path",
   "http.response.status_code",
-  "messaging.destination.name",
   "messaging.message.id",
   "messaging.batch.message_count",
-  "messaging.operation.type",
-  "faas.trigger",
   "faas.coldstart",
-  "customer.id",
-  "customer_id",
-  "onboarding.customer_id",
+  "onboarding.outcome",
   "error.type",
 ] as const;
 
@@ -70,6 +62,7 @@ export function formatTrace(trace: StoredTrace, options: PrintOptions = {}): str
     `${c.bold(`trace ${trace.traceId}`)}  ${summary.spanCount} spans, ${summary.durationMs.toFixed(1)} ms, ${stateLabel}${again}`,
   ];
 
+  // Columns: service, kind, duration, then the tree of span names with their key attributes.
   const visit = (span: ReceivedSpan, prefix: string, last: boolean, depth: number) => {
     const branch = depth === 0 ? "" : last ? "└─ " : "├─ ";
     const attrs = KEY_ATTRIBUTES.filter((key) => span.attributes[key] !== undefined)
@@ -77,23 +70,32 @@ export function formatTrace(trace: StoredTrace, options: PrintOptions = {}): str
       .join(" ");
     const status =
       span.status.code === "ERROR" ? ` ${c.red(`ERROR${span.status.message ? `: ${span.status.message}` : ""}`)}` : "";
-    lines.push(
-      `  ${prefix}${branch}${c.cyan(span.serviceName.padEnd(serviceWidth))}  ${c.bold(span.name)}  ${span.kind}  ` +
-        `${durationMs(span).toFixed(1)} ms${status}${attrs ? `  ${c.dim(attrs)}` : ""}`,
-    );
+    const columns = `  ${c.cyan(span.serviceName.padEnd(serviceWidth))}  ${span.kind.padEnd(8)} ${`${durationMs(span).toFixed(1)} ms`.padStart(10)}  `;
+    lines.push(`${columns}${prefix}${branch}${c.bold(span.name)}${status}${attrs ? `  ${c.dim(attrs)}` : ""}`);
     const childPrefix = prefix + (depth === 0 ? "" : last ? "   " : "│  ");
+    const blank = " ".repeat(2 + serviceWidth + 2 + 8 + 1 + 10 + 2);
     for (const link of span.links) {
       const target = options.store?.get(link.traceId)?.spans.find((s) => s.spanId === link.spanId);
       const where = link.traceId === trace.traceId ? "this trace" : `trace ${link.traceId}`;
-      lines.push(
-        `  ${childPrefix}${c.dim(`↔ link → ${target ? `${target.serviceName} ${target.name} ${target.kind} in ` : ""}${where}`)}`,
-      );
+      const described = target
+        ? `${target.serviceName} ${target.name} ${target.kind}${describeBatch(target)} in ${where}`
+        : where;
+      lines.push(`${blank}${childPrefix}${depth === 0 ? "" : "   "}${c.dim(`↔ link → ${described}`)}`);
     }
     const kids = children.get(span.spanId) ?? [];
     kids.forEach((kid, index) => visit(kid, childPrefix, index === kids.length - 1, depth + 1));
   };
   roots.forEach((root, index) => visit(root, "", index === roots.length - 1, 0));
   return lines.join("\n");
+}
+
+function describeBatch(span: ReceivedSpan): string {
+  const count = span.attributes["messaging.batch.message_count"];
+  const cold = span.attributes["faas.coldstart"];
+  const parts = [count !== undefined ? `${String(count)} record(s)` : "", cold === true ? "cold start" : ""].filter(
+    Boolean,
+  );
+  return parts.length > 0 ? ` (${parts.join(", ")})` : "";
 }
 
 function describeMissing(spans: readonly ReceivedSpan[]): string {

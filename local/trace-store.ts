@@ -186,10 +186,11 @@ export function durationMs(span: ReceivedSpan): number {
 export function summarize(trace: StoredTrace): TraceSummary {
   const spans = trace.spans;
   const ids = new Set(spans.map((s) => s.spanId));
-  const root =
-    spans.find((s) => !s.parentSpanId || !ids.has(s.parentSpanId)) ??
-    spans[0]!;
-  const start = spans.reduce((min, s) => (BigInt(s.startTimeUnixNano) < min ? BigInt(s.startTimeUnixNano) : min), BigInt(root.startTimeUnixNano));
+  const root = spans.find((s) => !s.parentSpanId || !ids.has(s.parentSpanId)) ?? spans[0]!;
+  const start = spans.reduce(
+    (min, s) => (BigInt(s.startTimeUnixNano) < min ? BigInt(s.startTimeUnixNano) : min),
+    BigInt(root.startTimeUnixNano),
+  );
   const end = spans.reduce((max, s) => (BigInt(s.endTimeUnixNano) > max ? BigInt(s.endTimeUnixNano) : max), 0n);
   const kinds: Record<string, number> = {};
   for (const span of spans) kinds[span.kind] = (kinds[span.kind] ?? 0) + 1;

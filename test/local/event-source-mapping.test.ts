@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import {
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import {
   invokeInProcess,
@@ -10,7 +15,6 @@ import {
 } from "../../local/event-source-mapping";
 import { startLocalSqs, type LocalSqs } from "../../local/sqs";
 import { EMPTY, waitFor } from "./helpers";
-
 
 describe("local event-source-mapping emulator (fauxqs + in-process handler)", function () {
   this.timeout(20_000);
@@ -92,7 +96,12 @@ describe("local event-source-mapping emulator (fauxqs + in-process handler)", fu
         dataType: "String",
       },
       attempt: { stringValue: "2", stringListValues: [], binaryListValues: [], dataType: "Number" },
-      blob: { binaryValue: Buffer.from("hi").toString("base64"), stringListValues: [], binaryListValues: [], dataType: "Binary" },
+      blob: {
+        binaryValue: Buffer.from("hi").toString("base64"),
+        stringListValues: [],
+        binaryListValues: [],
+        dataType: "Binary",
+      },
     });
     assert.ok(remaining[0]! > 2500 && remaining[0]! <= 3000, `remaining ${remaining[0]}`);
     assert.deepEqual(esm.invocations[0]!.error, undefined);
@@ -113,7 +122,10 @@ describe("local event-source-mapping emulator (fauxqs + in-process handler)", fu
       maximumBatchingWindowMs: 300,
     });
     await waitFor(() => sizes.reduce((a, b) => a + b, 0) === 7, 5000, "all 7 records");
-    assert.ok(sizes.every((size) => size <= 3), `batch sizes ${sizes}`);
+    assert.ok(
+      sizes.every((size) => size <= 3),
+      `batch sizes ${sizes}`,
+    );
     assert.ok(sizes.filter((size) => size === 3).length >= 2, `batch sizes ${sizes}`);
     await esm.stop();
   });
