@@ -30,7 +30,8 @@ export interface ConfigRow {
 }
 
 function show(value: unknown): string {
-  return typeof value === "string" ? value : JSON.stringify(value);
+  // An empty string default means "not set" (Pulumi treats a declared key without a default as required).
+  return typeof value === "string" && value !== "" ? value : JSON.stringify(value);
 }
 
 /** The rows of the table, in Pulumi.yaml order. Keys of this project are shown without the `project:` prefix. */

@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { parseDuration, parseTrafficArgs, TrafficArgError, type TrafficOptions } from "../../scripts/traffic/args";
+import { randomCustomer } from "../../scripts/traffic/customer";
 import { LatencyHistogram } from "../../scripts/traffic/histogram";
 import { formatSummary, onboardEndpoint, runTraffic } from "../../scripts/traffic/run";
 
@@ -315,6 +316,21 @@ describe("traffic arguments", () => {
     assert.equal(onboardEndpoint("http://h:8000/"), "http://h:8000/onboard");
     assert.equal(onboardEndpoint("https://h/prod/"), "https://h/prod/onboard");
     assert.equal(onboardEndpoint("https://h/onboard"), "https://h/onboard");
+  });
+});
+
+describe("traffic customers", () => {
+  it("are valid for the real API's request schema (app/src/onboard.ts) and unique", () => {
+    // Imported lazily so this file still loads if the runtime module moves.
+    const { validateOnboardRequest } = require("../../app/src/onboard") as typeof import("../../app/src/onboard");
+    const ids = new Set<string>();
+    for (let i = 0; i < 2000; i++) {
+      const c = randomCustomer();
+      const result = validateOnboardRequest(c);
+      assert.ok(result.ok, `${JSON.stringify(c)}: ${JSON.stringify(!result.ok && result.errors)}`);
+      ids.add(c.customer_id);
+    }
+    assert.equal(ids.size, 2000);
   });
 });
 
