@@ -1,0 +1,71 @@
+/**
+ * The whole stack program (Pulumi.yaml `main`) run under the shared mocks with Pulumi.dev.yaml config, as a preview
+ * and as an update, judged by every rule. The report is printed; the test fails with it when any rule fails.
+ */
+import * as assert from "node:assert/strict";
+import { evaluate, formatReport, type RuleResult } from "../../policy/evaluate";
+import { rules } from "../../policy/rules";
+import { runStack, STACK, TEST_CORALOGIX_KEY } from "../../policy/stack-run";
+import type { Runs } from "../../policy/evaluate";
+
+describe("the stack against every policy rule (program under mocks)", function () {
+  this.timeout(240_000);
+  let runs: Runs;
+  let results: RuleResult[];
+
+  before(async () => {
+    runs = await runStack();
+    results = evaluate(runs);
+    console.log(formatReport(results, `Policy report for stack "${STACK}" (${runs.update.length} resources)`));
+  });
+
+  it("registers resources in both modes", () => {
+    assert.ok(runs.update.length > 0, "the update run registered nothing");
+    assert.ok(runs.preview.length > 0, "the preview run registered nothing");
+  });
+
+  it("registers every kind of resource the rules are about", () => {
+    const types = new Set(runs.update.map((r) => r.type));
+    const expected = [
+      "aws:sqs/queue:Queue",
+      "aws:sqs/queuePolicy:QueuePolicy",
+      "aws:lambda/function:Function",
+      "aws:lambda/eventSourceMapping:EventSourceMapping",
+      "aws:ecs/taskDefinition:TaskDefinition",
+      "aws:ecs/service:Service",
+      "aws:secretsmanager/secret:Secret",
+      "aws:secretsmanager/secretVersion:SecretVersion",
+      "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream",
+      "aws:cloudwatch/metricStream:MetricStream",
+      "aws:ecr/repository:Repository",
+      "aws:lb/loadBalancer:LoadBalancer",
+      "aws:cloudwatch/logGroup:LogGroup",
+      "docker:index/image:Image",
+    ];
+    assert.deepEqual(
+      expected.filter((t) => !types.has(t)),
+      [],
+    );
+    assert.ok(
+      runs.update.some((r) => r.type === "aws:s3/bucket:Bucket" || r.type === "aws:s3/bucketV2:BucketV2"),
+      "no S3 bucket",
+    );
+  });
+
+  it("stores the configured Coralogix key in the secret version, where the leak rule looks for it", () => {
+    const versions = runs.update.filter((r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion");
+    assert.ok(versions.some((v) => String(v.props.secretString).includes(TEST_CORALOGIX_KEY)));
+  });
+
+  it("reports every rule", () => {
+    assert.deepEqual(
+      results.map((r) => r.rule.id),
+      rules.map((r) => r.id),
+    );
+  });
+
+  it("passes every rule", () => {
+    const failed = results.filter((r) => r.status === "fail");
+    assert.equal(failed.length, 0, `\n${formatReport(failed)}`);
+  });
+});
