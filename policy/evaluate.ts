@@ -32,7 +32,8 @@ export function evaluateRule(rule: Rule, runs: Runs): RuleResult {
       for (const resource of runs.update) {
         if (!rule.types.includes(resource.type)) continue;
         checked++;
-        for (const message of rule.check(resource.type, resource.inputs)) violations.push({ urn: resource.urn, message });
+        for (const message of rule.check(resource.type, resource.inputs))
+          violations.push({ urn: resource.urn, message });
       }
       break;
     case "stack":
@@ -64,7 +65,9 @@ export function formatReport(results: readonly RuleResult[], header?: string): s
   for (const result of results) {
     const { rule } = result;
     const status = result.status === "pass" ? "PASS" : "FAIL";
-    lines.push(`${status}  ${rule.id.padEnd(width)}  ${rule.severity.padEnd(8)} ${rule.category.padEnd(8)} ${rule.description}${refs(rule)}`);
+    lines.push(
+      `${status}  ${rule.id.padEnd(width)}  ${rule.severity.padEnd(8)} ${rule.category.padEnd(8)} ${rule.description}${refs(rule)}`,
+    );
     if (result.status === "pass" && result.checked === 0) lines.push(`      (nothing of its types in this stack)`);
     for (const v of result.violations) lines.push(`      ${v.urn}`, `        ${v.message}`);
   }

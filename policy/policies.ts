@@ -8,7 +8,13 @@
  * During a preview the SDK hands policies proxies that throw on values not known yet; the adapter reads the plain
  * target instead, and the rules skip unknown values (they are judged again at update time).
  */
-import type { Policies, PolicyResource, ReportViolation, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
+import type {
+  Policies,
+  PolicyResource,
+  ReportViolation,
+  ResourceValidationArgs,
+  StackValidationArgs,
+} from "@pulumi/policy";
 import { rules as allRules, type Props, type Rule, type StackResource } from "./rules";
 
 /** The SDK's escape hatch from its unknown-checking proxy (`@pulumi/policy` proxy.ts `getSpecialProxyTarget`). */

@@ -37,7 +37,9 @@ export const ecsNoPublicIp: ResourceRule = {
   check(_type, props) {
     const assign = asRecord(props.networkConfiguration).assignPublicIp;
     return assign === true || assign === "true"
-      ? ["networkConfiguration.assignPublicIp is true; run tasks in private subnets behind the load balancer with assignPublicIp: false."]
+      ? [
+          "networkConfiguration.assignPublicIp is true; run tasks in private subnets behind the load balancer with assignPublicIp: false.",
+        ]
       : [];
   },
 };
@@ -70,7 +72,9 @@ export const ecsNonPrivileged: ResourceRule = {
   types: [TASK_DEFINITION],
   check(_type, props) {
     return containersOf(props)
-      .map((c, i) => (c.privileged === true ? `container "${containerName(c, i)}" sets privileged: true; remove it.` : ""))
+      .map((c, i) =>
+        c.privileged === true ? `container "${containerName(c, i)}" sets privileged: true; remove it.` : "",
+      )
       .filter(Boolean);
   },
 };
@@ -231,7 +235,9 @@ export const collectorHealthCheck: ResourceRule = {
       } else if (command[0] === "CMD-SHELL" && !known.shell) {
         problems.push(`collector container "${name}" uses CMD-SHELL but ${known.description} has no /bin/sh; ${fix}.`);
       } else if (command[0] === "CMD" && !known.healthCheckExecutables.includes(command[1] ?? "")) {
-        problems.push(`collector container "${name}" runs ${command[1] ?? "nothing"}, which ${known.description} does not provide; ${fix}.`);
+        problems.push(
+          `collector container "${name}" runs ${command[1] ?? "nothing"}, which ${known.description} does not provide; ${fix}.`,
+        );
       } else if (command[0] !== "CMD" && command[0] !== "CMD-SHELL") {
         problems.push(`collector container "${name}" health check must start with "CMD"; ${fix}.`);
       }
@@ -258,9 +264,13 @@ export const appDependsOnCollector: ResourceRule = {
       for (const collector of collectors) {
         const dep = deps.find((d) => d.containerName === collector);
         if (!dep) {
-          problems.push(`container "${containerName(c, i)}" does not depend on collector "${collector}"; add dependsOn [{ containerName: "${collector}", condition: "HEALTHY" }].`);
+          problems.push(
+            `container "${containerName(c, i)}" does not depend on collector "${collector}"; add dependsOn [{ containerName: "${collector}", condition: "HEALTHY" }].`,
+          );
         } else if (dep.condition !== "HEALTHY") {
-          problems.push(`container "${containerName(c, i)}" depends on "${collector}" with condition ${String(dep.condition)}; use HEALTHY so no span is exported before the collector listens.`);
+          problems.push(
+            `container "${containerName(c, i)}" depends on "${collector}" with condition ${String(dep.condition)}; use HEALTHY so no span is exported before the collector listens.`,
+          );
         }
       }
     });
@@ -269,7 +279,8 @@ export const appDependsOnCollector: ResourceRule = {
 };
 
 /** Environment variable names that hold credentials (FSBP ECS.8 names plus common secret suffixes). */
-const SECRET_NAME = /(^|_)(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|APIKEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?|AUTH(_DATA)?)(_|$)/i;
+const SECRET_NAME =
+  /(^|_)(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|APIKEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?|AUTH(_DATA)?)(_|$)/i;
 /** Values that carry a credential whatever the name, e.g. OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer <key>. */
 const SECRET_VALUE = /(authorization\s*=\s*bearer\s+\S+|(api[-_]?key|x-api-key|token)\s*=\s*\S+)/i;
 
@@ -286,7 +297,8 @@ export function literalSecret(name: string, value: unknown): string | undefined 
 export const noLiteralSecretsInEnvironment: ResourceRule = {
   kind: "resource",
   id: "no-literal-secrets-in-environment",
-  description: "No Lambda or container environment variable holds a literal secret; use Secrets Manager (ARN or ECS secrets/valueFrom).",
+  description:
+    "No Lambda or container environment variable holds a literal secret; use Secrets Manager (ARN or ECS secrets/valueFrom).",
   severity: "critical",
   category: "security",
   checkov: ["CKV_AWS_45"],

@@ -82,7 +82,10 @@ export function statementsOf(document: unknown): Statement[] {
 }
 
 /** Every policy document a resource carries, with its kind and where it sits. */
-export function documentsOf(type: string, props: Props): { where: string; kind: PolicyKind; statements: Statement[] }[] {
+export function documentsOf(
+  type: string,
+  props: Props,
+): { where: string; kind: PolicyKind; statements: Statement[] }[] {
   const out: { where: string; kind: PolicyKind; statements: Statement[] }[] = [];
   for (const { field, kind } of DOCUMENT_FIELDS[type] ?? []) {
     if (field.endsWith("[].policy")) {
@@ -179,10 +182,14 @@ export const noWildcardActions: ResourceRule = {
         if (s.effect !== "Allow") return;
         const wild = s.actions.filter(isServiceWildcard);
         if (wild.length > 0) {
-          problems.push(`${doc.where} ${label(s, i)} allows ${wild.map((a) => `"${a}"`).join(", ")}; list the exact actions.`);
+          problems.push(
+            `${doc.where} ${label(s, i)} allows ${wild.map((a) => `"${a}"`).join(", ")}; list the exact actions.`,
+          );
         }
         if (s.notActions.length > 0) {
-          problems.push(`${doc.where} ${label(s, i)} allows NotAction (everything but a list); list the exact actions.`);
+          problems.push(
+            `${doc.where} ${label(s, i)} allows NotAction (everything but a list); list the exact actions.`,
+          );
         }
       });
     }

@@ -17,7 +17,8 @@ export const DOCKER_IMAGE = "docker:index/image:Image";
 export const lambdaImagePinnedByDigest: ResourceRule = {
   kind: "resource",
   id: "lambda-image-pinned-by-digest",
-  description: "Container-image Lambda functions reference their image by digest (…@sha256:<64 hex>), so a new image redeploys.",
+  description:
+    "Container-image Lambda functions reference their image by digest (…@sha256:<64 hex>), so a new image redeploys.",
   severity: "high",
   category: "deploy",
   types: [FUNCTION],
@@ -44,7 +45,9 @@ function builtImage(images: readonly StackResource[], reference: unknown): Stack
   if (!ref) return undefined;
   const repo = repositoryOf(ref);
   return images.find((image) =>
-    [image.props.imageName, image.props.repoDigest].some((v) => asString(v) !== undefined && repositoryOf(String(v)) === repo),
+    [image.props.imageName, image.props.repoDigest].some(
+      (v) => asString(v) !== undefined && repositoryOf(String(v)) === repo,
+    ),
   );
 }
 
@@ -70,7 +73,8 @@ function platformProblem(image: StackResource, expected: string, where: string):
 export const imagePlatformMatches: StackRule = {
   kind: "stack",
   id: "image-platform-matches-runtime",
-  description: "Images built in the stack target the platform of what runs them: the function's architecture, the task's runtimePlatform.",
+  description:
+    "Images built in the stack target the platform of what runs them: the function's architecture, the task's runtimePlatform.",
   severity: "high",
   category: "deploy",
   check(resources) {
@@ -85,7 +89,8 @@ export const imagePlatformMatches: StackRule = {
       const expected = ecsPlatform(task.props.runtimePlatform);
       for (const container of containersOf(task.props)) {
         const image = builtImage(images, container.image);
-        const problem = image && platformProblem(image, expected, `task ${task.name} (container ${String(container.name)})`);
+        const problem =
+          image && platformProblem(image, expected, `task ${task.name} (container ${String(container.name)})`);
         if (problem) out.push({ urn: image!.urn, message: problem });
       }
     }

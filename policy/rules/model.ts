@@ -151,10 +151,7 @@ export function identities(resource: StackResource): Set<string> {
 }
 
 /** The resource among `candidates` that `reference` (an id, ARN, URL or name) points at. */
-export function findReferenced(
-  candidates: readonly StackResource[],
-  reference: unknown,
-): StackResource | undefined {
+export function findReferenced(candidates: readonly StackResource[], reference: unknown): StackResource | undefined {
   const ref = asString(reference);
   if (!ref) return undefined;
   return candidates.find((candidate) => identities(candidate).has(ref));

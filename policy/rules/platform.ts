@@ -26,7 +26,11 @@ export const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
 export const FUNCTION = "aws:lambda/function:Function";
 
 /** Resources of `types` whose `bucket` input points at `bucket`. */
-function attachedTo(bucket: StackResource, resources: readonly StackResource[], types: readonly string[]): StackResource[] {
+function attachedTo(
+  bucket: StackResource,
+  resources: readonly StackResource[],
+  types: readonly string[],
+): StackResource[] {
   return resources.filter((r) => types.includes(r.type) && findReferenced([bucket], r.props.bucket) !== undefined);
 }
 
@@ -82,7 +86,11 @@ export const s3PublicAccessBlocked: StackRule = {
         continue;
       }
       const off = BLOCK_FLAGS.filter((flag) => !blocks.some((b) => b.props[flag] === true || isUnknown(b.props[flag])));
-      if (off.length > 0) out.push({ urn: bucket.urn, message: `public access block leaves ${off.join(", ")} off; set all four to true.` });
+      if (off.length > 0)
+        out.push({
+          urn: bucket.urn,
+          message: `public access block leaves ${off.join(", ")} off; set all four to true.`,
+        });
     }
     return out;
   },
@@ -116,7 +124,9 @@ export const albDropsInvalidHeaders: ResourceRule = {
   check(_type, props) {
     const lbType = asString(props.loadBalancerType) ?? "application";
     if (lbType !== "application") return [];
-    return props.dropInvalidHeaderFields === true ? [] : ["dropInvalidHeaderFields is not true; set it to drop invalid header fields."];
+    return props.dropInvalidHeaderFields === true
+      ? []
+      : ["dropInvalidHeaderFields is not true; set it to drop invalid header fields."];
   },
 };
 
@@ -131,14 +141,17 @@ export const logGroupRetention: ResourceRule = {
   check(_type, props) {
     if (isUnknown(props.retentionInDays)) return [];
     const days = asNumber(props.retentionInDays);
-    return days !== undefined && days > 0 ? [] : ["retentionInDays is not set (logs kept forever); set a retention period."];
+    return days !== undefined && days > 0
+      ? []
+      : ["retentionInDays is not set (logs kept forever); set a retention period."];
   },
 };
 
 export const lambdaLogGroupManaged: StackRule = {
   kind: "stack",
   id: "lambda-log-group-managed",
-  description: "Each Lambda function logs to a log group this stack creates (so its retention applies), not an implicit one.",
+  description:
+    "Each Lambda function logs to a log group this stack creates (so its retention applies), not an implicit one.",
   severity: "medium",
   category: "security",
   check(resources) {

@@ -15,7 +15,8 @@ export const sameResourcesInPreviewAndUpdate: ProgramRule = {
     const inUpdate = new Map(update.map((r) => [key(r), r]));
     const out: Violation[] = [];
     for (const [k, r] of inUpdate) {
-      if (!inPreview.has(k)) out.push({ urn: r.urn, message: "registered in update but not in preview (created inside an apply?)." });
+      if (!inPreview.has(k))
+        out.push({ urn: r.urn, message: "registered in update but not in preview (created inside an apply?)." });
     }
     for (const [k, r] of inPreview) {
       if (!inUpdate.has(k)) out.push({ urn: r.urn, message: "registered in preview but not in update." });

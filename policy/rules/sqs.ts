@@ -46,7 +46,9 @@ export const sqsEncryptedWithCmk: ResourceRule = {
     const key = props.kmsMasterKeyId;
     if (isUnknown(key)) return [];
     if (asString(key) === undefined) {
-      return ["kmsMasterKeyId is not set; encrypt the queue with a customer-managed KMS key (kmsMasterKeyId: key.arn)."];
+      return [
+        "kmsMasterKeyId is not set; encrypt the queue with a customer-managed KMS key (kmsMasterKeyId: key.arn).",
+      ];
     }
     if (/alias\/aws\/sqs$/.test(String(key))) {
       return [`kmsMasterKeyId is the AWS-managed key ${String(key)}; use a customer-managed KMS key.`];
@@ -79,7 +81,7 @@ export const sqsDeniesInsecureTransport: StackRule = {
           urn: queue.urn,
           message:
             docs.length === 0
-              ? "no queue policy is attached; add one that denies sqs:* for Principal \"*\" when aws:SecureTransport is false."
+              ? 'no queue policy is attached; add one that denies sqs:* for Principal "*" when aws:SecureTransport is false.'
               : 'its queue policy has no Deny of sqs:* for Principal "*" with Bool aws:SecureTransport = false.',
         });
       }
@@ -111,7 +113,10 @@ export const consumedQueuesHaveDlqAndVisibility: StackRule = {
       const fn = findReferenced(functions, mapping.props.functionName);
       if (!fn) {
         if (!isUnknown(mapping.props.functionName)) {
-          out.push({ urn: mapping.urn, message: `its function ${String(mapping.props.functionName)} is not part of this stack.` });
+          out.push({
+            urn: mapping.urn,
+            message: `its function ${String(mapping.props.functionName)} is not part of this stack.`,
+          });
         }
         continue;
       }
@@ -127,7 +132,10 @@ export const consumedQueuesHaveDlqAndVisibility: StackRule = {
           });
         } else {
           if (maxReceive === undefined || maxReceive < 1) {
-            out.push({ urn: queue.urn, message: `redrive policy maxReceiveCount is ${String(parsed.maxReceiveCount)}; use an integer ≥ 1.` });
+            out.push({
+              urn: queue.urn,
+              message: `redrive policy maxReceiveCount is ${String(parsed.maxReceiveCount)}; use an integer ≥ 1.`,
+            });
           }
           const retention = asNumber(queue.props.messageRetentionSeconds) ?? DEFAULTS.messageRetentionSeconds;
           const dlqRetention = asNumber(dlq.props.messageRetentionSeconds) ?? DEFAULTS.messageRetentionSeconds;

@@ -33,7 +33,8 @@ export const secretsEncryptedWithCmk: ResourceRule = {
     if (isUnknown(props.kmsKeyId)) return [];
     const key = asString(props.kmsKeyId);
     if (!key) return ["kmsKeyId is not set (AWS-managed aws/secretsmanager key); set a customer-managed KMS key."];
-    if (/alias\/aws\/secretsmanager$/.test(key)) return [`kmsKeyId is the AWS-managed key ${key}; use a customer-managed KMS key.`];
+    if (/alias\/aws\/secretsmanager$/.test(key))
+      return [`kmsKeyId is the AWS-managed key ${key}; use a customer-managed KMS key.`];
     return [];
   },
 };
@@ -115,7 +116,9 @@ export const firehoseKeyFromSecretsManager: ResourceRule = {
     const http = asRecord(props.httpEndpointConfiguration);
     const problems: string[] = [];
     if (asString(http.accessKey)) {
-      problems.push("httpEndpointConfiguration.accessKey is set in plaintext; use secretsManagerConfiguration instead.");
+      problems.push(
+        "httpEndpointConfiguration.accessKey is set in plaintext; use secretsManagerConfiguration instead.",
+      );
     }
     const sm = asRecord(http.secretsManagerConfiguration);
     if (sm.enabled !== true || (!asString(sm.secretArn) && !isUnknown(sm.secretArn))) {
@@ -144,7 +147,10 @@ export const firehoseBacksUpToS3: StackRule = {
       }
       if (isUnknown(s3.bucketArn)) continue;
       if (!asString(s3.bucketArn)) {
-        out.push({ urn: stream.urn, message: "httpEndpointConfiguration.s3Configuration.bucketArn is not set; failed records would be lost." });
+        out.push({
+          urn: stream.urn,
+          message: "httpEndpointConfiguration.s3Configuration.bucketArn is not set; failed records would be lost.",
+        });
       } else if (!findReferenced(buckets, s3.bucketArn)) {
         out.push({
           urn: stream.urn,
@@ -165,10 +171,16 @@ export const metricStreamNamespaces: ResourceRule = {
   types: [METRIC_STREAM],
   check(_type, props) {
     const required = ["AWS/Lambda", "AWS/SQS"];
-    const include = asArray(props.includeFilters).filter(isRecord).map((f) => f.namespace);
-    const exclude = asArray(props.excludeFilters).filter(isRecord).map((f) => f.namespace);
+    const include = asArray(props.includeFilters)
+      .filter(isRecord)
+      .map((f) => f.namespace);
+    const exclude = asArray(props.excludeFilters)
+      .filter(isRecord)
+      .map((f) => f.namespace);
     const missing = required.filter((ns) => (include.length > 0 ? !include.includes(ns) : exclude.includes(ns)));
-    return missing.length > 0 ? [`namespaces ${missing.join(", ")} are not streamed; add includeFilters for them.`] : [];
+    return missing.length > 0
+      ? [`namespaces ${missing.join(", ")} are not streamed; add includeFilters for them.`]
+      : [];
   },
 };
 
@@ -202,8 +214,9 @@ export const metricStreamFormatMatchesIntegration: StackRule = {
       }
       const firehose = findReferenced(streams, metricStream.props.firehoseArn);
       if (!firehose) continue;
-      const attributes = asArray(asRecord(asRecord(firehose.props.httpEndpointConfiguration).requestConfiguration).commonAttributes)
-        .filter(isRecord);
+      const attributes = asArray(
+        asRecord(asRecord(firehose.props.httpEndpointConfiguration).requestConfiguration).commonAttributes,
+      ).filter(isRecord);
       const integration = attributes.find((a) => a.name === "integrationType")?.value;
       if (isUnknown(integration)) continue;
       if (!accepted.includes(String(integration))) {

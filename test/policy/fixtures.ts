@@ -106,9 +106,18 @@ export function goodStack(): RecordedStackResource[] {
       kmsMasterKeyId: ARNS.key,
       messageRetentionSeconds: 1_209_600,
     }),
-    resource("aws:sqs/queuePolicy:QueuePolicy", "orders-tls", { queueUrl: URLS.queue, policy: tlsOnlyPolicy(ARNS.queue) }),
-    resource("aws:sqs/queuePolicy:QueuePolicy", "orders-dlq-tls", { queueUrl: URLS.dlq, policy: tlsOnlyPolicy(ARNS.dlq) }),
-    resource("aws:iam/role:Role", "consumer-role", { arn: ARNS.lambdaRole, assumeRolePolicy: trust("lambda.amazonaws.com") }),
+    resource("aws:sqs/queuePolicy:QueuePolicy", "orders-tls", {
+      queueUrl: URLS.queue,
+      policy: tlsOnlyPolicy(ARNS.queue),
+    }),
+    resource("aws:sqs/queuePolicy:QueuePolicy", "orders-dlq-tls", {
+      queueUrl: URLS.dlq,
+      policy: tlsOnlyPolicy(ARNS.dlq),
+    }),
+    resource("aws:iam/role:Role", "consumer-role", {
+      arn: ARNS.lambdaRole,
+      assumeRolePolicy: trust("lambda.amazonaws.com"),
+    }),
     resource("aws:iam/rolePolicy:RolePolicy", "consumer-policy", {
       role: "consumer-role",
       policy: JSON.stringify({
@@ -124,7 +133,10 @@ export function goodStack(): RecordedStackResource[] {
         ],
       }),
     }),
-    resource("aws:cloudwatch/logGroup:LogGroup", "consumer-logs", { name: "/aws/lambda/consumer", retentionInDays: 30 }),
+    resource("aws:cloudwatch/logGroup:LogGroup", "consumer-logs", {
+      name: "/aws/lambda/consumer",
+      retentionInDays: 30,
+    }),
     resource("docker:index/image:Image", "consumer-image", {
       imageName: `${IMAGES.consumer}:latest`,
       repoDigest: `${IMAGES.consumer}@${digest}`,
@@ -202,7 +214,9 @@ export function goodStack(): RecordedStackResource[] {
         secretsManagerConfiguration: { enabled: true, secretArn: ARNS.secret },
         requestConfiguration: {
           contentEncoding: "GZIP",
-          commonAttributes: [{ name: "integrationType", value: "CloudWatch_Metrics_OpenTelemetry070_WithAggregations" }],
+          commonAttributes: [
+            { name: "integrationType", value: "CloudWatch_Metrics_OpenTelemetry070_WithAggregations" },
+          ],
         },
       },
     }),
@@ -244,6 +258,8 @@ export function withContainers(
   change: (containers: Record<string, unknown>[]) => Record<string, unknown>[],
 ): RecordedStackResource[] {
   return withPatch(stack, "aws:ecs/taskDefinition:TaskDefinition", "api-task", (p) => ({
-    containerDefinitions: JSON.stringify(change(JSON.parse(String(p.containerDefinitions)) as Record<string, unknown>[])),
+    containerDefinitions: JSON.stringify(
+      change(JSON.parse(String(p.containerDefinitions)) as Record<string, unknown>[]),
+    ),
   }));
 }

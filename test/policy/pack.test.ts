@@ -20,14 +20,18 @@ import { goodStack, withPatch } from "./fixtures";
 const ROOT = path.resolve(__dirname, "../..");
 
 /** The SDK's own proxy for props during a preview (exported at runtime; its typings are stripped). */
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- untyped runtime export
 const { unknownCheckingProxy } = require("@pulumi/policy/proxy") as { unknownCheckingProxy: <T>(value: T) => T };
 
 type Reported = { message: string; urn?: string }[];
 
 function validateResource(policy: ResourceValidationPolicy, type: string, props: Record<string, unknown>): Reported {
   const reported: Reported = [];
-  const args = { type, props: unknownCheckingProxy(props), urn: `urn:x::${type}::r`, name: "r" } as ResourceValidationArgs;
+  const args = {
+    type,
+    props: unknownCheckingProxy(props),
+    urn: `urn:x::${type}::r`,
+    name: "r",
+  } as ResourceValidationArgs;
   const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
   for (const v of validations) void v?.(args, (message, urn) => reported.push({ message, urn }));
   return reported;

@@ -37,8 +37,12 @@ const PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock";
 const LG = "aws:cloudwatch/logGroup:LogGroup";
 
 const urn = (type: string, name: string) => `urn:pulumi:test::traced-onboarding::${type}::${name}`;
-const runs = (update: RecordedStackResource[], preview: RecordedStackResource[] = update): Runs => ({ update, preview });
-const policyDoc = (statements: Record<string, unknown>[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
+const runs = (update: RecordedStackResource[], preview: RecordedStackResource[] = update): Runs => ({
+  update,
+  preview,
+});
+const policyDoc = (statements: Record<string, unknown>[]) =>
+  JSON.stringify({ Version: "2012-10-17", Statement: statements });
 const good = goodStack();
 
 interface BadCase {
@@ -57,7 +61,12 @@ const bad = (title: string, stack: RecordedStackResource[], message: RegExp, off
 
 const cases: Record<string, BadCase[]> = {
   "sqs-encrypted-with-cmk": [
-    bad("a queue has no KMS key", withPatch(good, Q, "orders", () => ({ kmsMasterKeyId: undefined })), /kmsMasterKeyId is not set/, urn(Q, "orders")),
+    bad(
+      "a queue has no KMS key",
+      withPatch(good, Q, "orders", () => ({ kmsMasterKeyId: undefined })),
+      /kmsMasterKeyId is not set/,
+      urn(Q, "orders"),
+    ),
     bad(
       "a queue uses the AWS-managed key",
       withPatch(good, Q, "orders-dlq", () => ({ kmsMasterKeyId: "alias/aws/sqs" })),
@@ -66,7 +75,12 @@ const cases: Record<string, BadCase[]> = {
     ),
   ],
   "sqs-policy-denies-insecure-transport": [
-    bad("a queue has no policy", without(good, QP, "orders-dlq-tls"), /no queue policy is attached/, urn(Q, "orders-dlq")),
+    bad(
+      "a queue has no policy",
+      without(good, QP, "orders-dlq-tls"),
+      /no queue policy is attached/,
+      urn(Q, "orders-dlq"),
+    ),
     bad(
       "the deny does not test aws:SecureTransport",
       withPatch(good, QP, "orders-tls", () => ({
@@ -80,7 +94,9 @@ const cases: Record<string, BadCase[]> = {
     bad(
       'a queue policy allows Principal "*" unconditionally',
       withPatch(good, QP, "orders-tls", () => ({
-        policy: policyDoc([{ Effect: "Allow", Principal: { AWS: "*" }, Action: "sqs:SendMessage", Resource: ARNS.queue }]),
+        policy: policyDoc([
+          { Effect: "Allow", Principal: { AWS: "*" }, Action: "sqs:SendMessage", Resource: ARNS.queue },
+        ]),
       })),
       /allows Principal "\*" with no Condition/,
       urn(QP, "orders-tls"),
@@ -106,7 +122,9 @@ const cases: Record<string, BadCase[]> = {
     bad(
       'a role inline policy allows "*"',
       withPatch(good, ROLE, "consumer-role", () => ({
-        inlinePolicies: [{ name: "admin", policy: policyDoc([{ Effect: "Allow", Action: "*", Resource: ARNS.queue }]) }],
+        inlinePolicies: [
+          { name: "admin", policy: policyDoc([{ Effect: "Allow", Action: "*", Resource: ARNS.queue }]) },
+        ],
       })),
       /inlinePolicies\[0\] \(admin\) statement 1 allows "\*"/,
       urn(ROLE, "consumer-role"),
@@ -225,7 +243,10 @@ const cases: Record<string, BadCase[]> = {
       "the key is inside a container definition",
       withContainers(good, ([app, collector]) => [
         app,
-        { ...collector, environment: [{ name: "CONFIG", value: `headers: {Authorization: "Bearer ${SECRET_VALUE}"}` }] },
+        {
+          ...collector,
+          environment: [{ name: "CONFIG", value: `headers: {Authorization: "Bearer ${SECRET_VALUE}"}` }],
+        },
       ]),
       /plaintext at containerDefinitions/,
       urn(TD, "api-task"),
@@ -254,7 +275,12 @@ const cases: Record<string, BadCase[]> = {
     ),
   ],
   "s3-bucket-encrypted-with-kms": [
-    bad("the bucket has no encryption configuration", without(good, SSE, "backup-encryption"), /has no server-side encryption configuration/, urn(BUCKET, "backup")),
+    bad(
+      "the bucket has no encryption configuration",
+      without(good, SSE, "backup-encryption"),
+      /has no server-side encryption configuration/,
+      urn(BUCKET, "backup"),
+    ),
     bad(
       "the bucket uses SSE-S3",
       withPatch(good, SSE, "backup-encryption", () => ({
@@ -265,7 +291,12 @@ const cases: Record<string, BadCase[]> = {
     ),
   ],
   "s3-bucket-public-access-blocked": [
-    bad("the bucket has no public access block", without(good, PAB, "backup-private"), /has no BucketPublicAccessBlock/, urn(BUCKET, "backup")),
+    bad(
+      "the bucket has no public access block",
+      without(good, PAB, "backup-private"),
+      /has no BucketPublicAccessBlock/,
+      urn(BUCKET, "backup"),
+    ),
     bad(
       "one setting is off",
       withPatch(good, PAB, "backup-private", () => ({ restrictPublicBuckets: false })),
@@ -276,7 +307,9 @@ const cases: Record<string, BadCase[]> = {
   "ecr-scan-on-push": [
     bad(
       "scan on push is off",
-      withPatch(good, "aws:ecr/repository:Repository", "consumer-repo", () => ({ imageScanningConfiguration: undefined })),
+      withPatch(good, "aws:ecr/repository:Repository", "consumer-repo", () => ({
+        imageScanningConfiguration: undefined,
+      })),
       /scanOnPush is not true/,
       urn("aws:ecr/repository:Repository", "consumer-repo"),
     ),
@@ -284,7 +317,10 @@ const cases: Record<string, BadCase[]> = {
   "alb-drops-invalid-headers": [
     bad(
       "the ALB keeps invalid headers (default)",
-      withPatch(good, "aws:lb/loadBalancer:LoadBalancer", "api-alb", () => ({ dropInvalidHeaderFields: undefined, loadBalancerType: undefined })),
+      withPatch(good, "aws:lb/loadBalancer:LoadBalancer", "api-alb", () => ({
+        dropInvalidHeaderFields: undefined,
+        loadBalancerType: undefined,
+      })),
       /dropInvalidHeaderFields is not true/,
       urn("aws:lb/loadBalancer:LoadBalancer", "api-alb"),
     ),
@@ -298,7 +334,12 @@ const cases: Record<string, BadCase[]> = {
     ),
   ],
   "lambda-log-group-managed": [
-    bad("the function's log group is implicit", without(good, LG, "consumer-logs"), /logs to \/aws\/lambda\/consumer, which this stack does not create/, urn(FN, "consumer")),
+    bad(
+      "the function's log group is implicit",
+      without(good, LG, "consumer-logs"),
+      /logs to \/aws\/lambda\/consumer, which this stack does not create/,
+      urn(FN, "consumer"),
+    ),
   ],
   "lambda-queue-dlq-and-visibility": [
     bad(
@@ -335,8 +376,18 @@ const cases: Record<string, BadCase[]> = {
     ),
   ],
   "fargate-cpu-memory-valid": [
-    bad("memory does not fit the CPU", withPatch(good, TD, "api-task", () => ({ memory: "512" })), /memory 512 is not allowed with cpu 512; use 1024–4096 MiB/, urn(TD, "api-task")),
-    bad("CPU is not a Fargate size", withPatch(good, TD, "api-task", () => ({ cpu: "300" })), /cpu 300 is not a Fargate size/, urn(TD, "api-task")),
+    bad(
+      "memory does not fit the CPU",
+      withPatch(good, TD, "api-task", () => ({ memory: "512" })),
+      /memory 512 is not allowed with cpu 512; use 1024–4096 MiB/,
+      urn(TD, "api-task"),
+    ),
+    bad(
+      "CPU is not a Fargate size",
+      withPatch(good, TD, "api-task", () => ({ cpu: "300" })),
+      /cpu 300 is not a Fargate size/,
+      urn(TD, "api-task"),
+    ),
   ],
   "collector-health-check-exists-in-image": [
     bad(
@@ -388,7 +439,9 @@ const cases: Record<string, BadCase[]> = {
   "lambda-image-pinned-by-digest": [
     bad(
       "the function runs a tag",
-      withPatch(good, FN, "consumer", () => ({ imageUri: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/consumer:latest" })),
+      withPatch(good, FN, "consumer", () => ({
+        imageUri: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/consumer:latest",
+      })),
       /is not pinned by digest/,
       urn(FN, "consumer"),
     ),
@@ -408,7 +461,9 @@ const cases: Record<string, BadCase[]> = {
     ),
     bad(
       "the task runs X86_64 while its image is arm64",
-      withPatch(good, TD, "api-task", () => ({ runtimePlatform: { cpuArchitecture: "X86_64", operatingSystemFamily: "LINUX" } })),
+      withPatch(good, TD, "api-task", () => ({
+        runtimePlatform: { cpuArchitecture: "X86_64", operatingSystemFamily: "LINUX" },
+      })),
       /image api-image is built for linux\/arm64 but task api-task \(container app\) runs linux\/amd64/,
       urn(IMG, "api-image"),
     ),
@@ -534,8 +589,12 @@ describe("rule helpers", () => {
   });
 
   it("reads policy documents given as JSON strings or objects, with single values or lists", () => {
-    const fromObject = statementsOf({ Statement: { Effect: "Allow", Action: "sqs:SendMessage", Resource: ARNS.queue } });
-    const fromString = statementsOf(policyDoc([{ Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [ARNS.queue] }]));
+    const fromObject = statementsOf({
+      Statement: { Effect: "Allow", Action: "sqs:SendMessage", Resource: ARNS.queue },
+    });
+    const fromString = statementsOf(
+      policyDoc([{ Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [ARNS.queue] }]),
+    );
     assert.deepEqual(fromObject, fromString);
     assert.deepEqual(statementsOf("not json"), []);
   });
