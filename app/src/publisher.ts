@@ -109,6 +109,7 @@ export interface SqsPublisherOptions {
 }
 
 const propagator = new W3CTraceContextPropagator();
+const READINESS_TIMEOUT_MS = 1000;
 
 export function createSqsPublisher(options: SqsPublisherOptions): Publisher {
   const { queueUrl, tracer } = options;
@@ -173,7 +174,8 @@ export function createSqsPublisher(options: SqsPublisherOptions): Publisher {
       if (readyInFlight) return readyInFlight;
       readyInFlight = client
         .send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }), {
-          abortSignal: AbortSignal.timeout(timeouts.publishTimeoutMillis),
+          // A probe must answer quickly (ALB/ECS health checks time out); "not ready" is the honest answer.
+          abortSignal: AbortSignal.timeout(READINESS_TIMEOUT_MS),
         })
         .then(
           () => true,

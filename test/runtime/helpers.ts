@@ -44,10 +44,12 @@ export function messageCount(sqs: Fauxqs, queue: string): number {
 }
 
 /** A TCP server that accepts connections and never answers (a hung dependency). */
-export async function startBlackhole(): Promise<{ port: number; close(): Promise<void> }> {
+export async function startBlackhole(): Promise<{ port: number; connections(): number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
+  let accepted = 0;
   const server: Server = createServer((socket) => {
     sockets.add(socket);
+    accepted++;
     socket.on("error", () => undefined);
     socket.on("close", () => sockets.delete(socket));
   });
@@ -56,6 +58,7 @@ export async function startBlackhole(): Promise<{ port: number; close(): Promise
   const port = (server.address() as { port: number }).port;
   return {
     port,
+    connections: () => accepted,
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
