@@ -126,8 +126,11 @@ export interface ParseContext {
   readonly hasApiKey: boolean;
 }
 
-/** The error thrown for invalid config; `problems` has one line per key. */
-export class ConfigError extends Error {
+/**
+ * The error thrown for invalid config; `problems` has one line per key. A `RunError`, so Pulumi prints the message
+ * without a stack trace.
+ */
+export class ConfigError extends pulumi.RunError {
   constructor(readonly problems: readonly string[]) {
     super(`Invalid stack config:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     this.name = "ConfigError";

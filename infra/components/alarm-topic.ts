@@ -32,8 +32,8 @@ export class AlarmTopic extends pulumi.ComponentResource {
   readonly topicArn: pulumi.Output<string>;
 
   constructor(name: string, args: AlarmTopicArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-    super("traced:aws:AlarmTopic", name, {}, opts);
     throwIfInvalid("AlarmTopic", name, validateAlarmTopicArgs(args));
+    super("traced:aws:AlarmTopic", name, {}, opts);
 
     this.key = createCustomerManagedKey(
       `${name}-key`,

@@ -147,8 +147,8 @@ export class CoralogixMetricStream extends pulumi.ComponentResource {
   readonly metricStreamName: pulumi.Output<string>;
 
   constructor(name: string, args: CoralogixMetricStreamArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("traced:aws:CoralogixMetricStream", name, {}, opts);
     throwIfInvalid("CoralogixMetricStream", name, validateCoralogixMetricStreamArgs(args));
+    super("traced:aws:CoralogixMetricStream", name, {}, opts);
 
     this.backupKey = createCustomerManagedKey(
       `${name}-backup-key`,

@@ -67,8 +67,8 @@ export class PipelineDashboard extends pulumi.ComponentResource {
   readonly dashboardUrl: pulumi.Output<string>;
 
   constructor(name: string, args: PipelineDashboardArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("traced:aws:PipelineDashboard", name, {}, opts);
     throwIfInvalid("PipelineDashboard", name, validatePipelineDashboardArgs(args));
+    super("traced:aws:PipelineDashboard", name, {}, opts);
     const region = aws.getRegionOutput({}, { parent: this }).region;
 
     this.endToEndAlarm = this.createEndToEndAlarm(name, args);

@@ -42,8 +42,8 @@ export class TelemetrySecret extends pulumi.ComponentResource {
   readonly keyArn: pulumi.Output<string>;
 
   constructor(name: string, args: TelemetrySecretArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("traced:aws:TelemetrySecret", name, {}, opts);
     throwIfInvalid("TelemetrySecret", name, validateTelemetrySecretArgs(args));
+    super("traced:aws:TelemetrySecret", name, {}, opts);
 
     this.key = createCustomerManagedKey(
       `${name}-key`,

@@ -169,8 +169,8 @@ export class TracedContainerLambda extends pulumi.ComponentResource {
   readonly alarms: aws.cloudwatch.MetricAlarm[];
 
   constructor(name: string, args: TracedContainerLambdaArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("traced:aws:TracedContainerLambda", name, {}, opts);
     throwIfInvalid("TracedContainerLambda", name, validateTracedContainerLambdaArgs(args));
+    super("traced:aws:TracedContainerLambda", name, {}, opts);
 
     const built = createEcrImage(name, { ...LAMBDA_DEFAULTS.image, ...args.image }, this);
     this.repository = built.repository;

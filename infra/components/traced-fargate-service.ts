@@ -192,8 +192,8 @@ export class TracedFargateService extends pulumi.ComponentResource {
   readonly alarms: aws.cloudwatch.MetricAlarm[];
 
   constructor(name: string, args: TracedFargateServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("traced:aws:TracedFargateService", name, {}, opts);
     throwIfInvalid("TracedFargateService", name, validateTracedFargateServiceArgs(args));
+    super("traced:aws:TracedFargateService", name, {}, opts);
     const port = args.containerPort ?? FARGATE_DEFAULTS.containerPort;
 
     this.vpc = new awsx.ec2.Vpc(

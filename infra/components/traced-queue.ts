@@ -174,8 +174,8 @@ export class TracedQueue extends pulumi.ComponentResource {
   readonly alarms: aws.cloudwatch.MetricAlarm[];
 
   constructor(name: string, args: TracedQueueArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-    super("traced:aws:TracedQueue", name, {}, opts);
     throwIfInvalid("TracedQueue", name, validateTracedQueueArgs(args));
+    super("traced:aws:TracedQueue", name, {}, opts);
     this.visibilityTimeoutSeconds = resolveVisibilityTimeout(args);
 
     this.key = createCustomerManagedKey(

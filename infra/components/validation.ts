@@ -1,16 +1,21 @@
+import * as pulumi from "@pulumi/pulumi";
+
 /**
  * Shared argument-validation plumbing: every component collects all of its problems in an exported pure
  * `validate…Args` function and throws them together, so one `pulumi preview` shows everything to fix.
  */
 
-/** Thrown when component args are invalid; `problems` lists each problem with how to fix it. */
-export class InvalidArgsError extends Error {
+/**
+ * Thrown when component args are invalid; `problems` lists each problem with how to fix it. Components validate
+ * before registering anything. It is a `ResourceError` with the stack hidden, so Pulumi prints just the problems.
+ */
+export class InvalidArgsError extends pulumi.ResourceError {
   constructor(
     readonly component: string,
     readonly resourceName: string,
     readonly problems: readonly string[],
   ) {
-    super(`Invalid ${component} "${resourceName}":\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    super(`Invalid ${component} "${resourceName}":\n${problems.map((p) => `  - ${p}`).join("\n")}`, undefined, true);
     this.name = "InvalidArgsError";
   }
 }

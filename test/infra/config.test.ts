@@ -1,8 +1,9 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { CONFIG_DEFAULTS, CONFIG_KEYS, loadConfig, parseStackConfig, type RawConfig } from "../../infra/config";
-import { installMocks, promiseOf, setStackConfig } from "./mocks";
+import { installMocks, setStackConfig } from "./mocks";
 import { stackFileConfig } from "./stack-harness";
 
 const context = { stack: "dev", packageVersion: "0.1.0", hasApiKey: true };
@@ -140,7 +141,7 @@ describe("stack config", () => {
     setStackConfig({ coralogixDomain: "eu1", coralogixApiKey: "k" }, ["coralogixApiKey"]);
     const config = loadConfig();
     assert.equal(config.coralogixDomain, "eu1.coralogix.com");
-    assert.equal(await promiseOf(config.coralogixApiKey.isSecret), true);
+    assert.equal(await pulumi.isSecret(config.coralogixApiKey), true);
   });
 });
 

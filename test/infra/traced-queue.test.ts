@@ -2,7 +2,15 @@ import * as assert from "node:assert/strict";
 import * as aws from "@pulumi/aws";
 import { KEY_ADMIN_ACTIONS } from "../../infra/components/kms";
 import { minimumVisibilityTimeout, TracedQueue, validateTracedQueueArgs } from "../../infra/components/traced-queue";
-import { grantsOf, inlinePolicyOfRole, installMocks, resourceNamed, resourcesOfType, settleAll } from "./mocks";
+import {
+  grantsOf,
+  inlinePolicyOfRole,
+  installMocks,
+  recorded,
+  resourceNamed,
+  resourcesOfType,
+  settleAll,
+} from "./mocks";
 
 const QUEUE = "aws:sqs/queue:Queue";
 const TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:alarms";
@@ -34,7 +42,7 @@ describe("TracedQueue validation", () => {
     );
   });
 
-  it("collects every problem before throwing, with the component and resource name", () => {
+  it("collects every problem before registering anything, then throws them together", async () => {
     installMocks();
     assert.throws(
       () =>
@@ -52,7 +60,8 @@ describe("TracedQueue validation", () => {
           "  - deadLetter.maxReceiveCount must be an integer from 1 to 1000 (got 0).",
       },
     );
-    assert.equal(resourcesOfType(QUEUE).length, 0, "nothing is created when args are invalid");
+    await settleAll();
+    assert.deepEqual(recorded, [], "nothing is registered when args are invalid");
   });
 
   it("rejects out-of-range consumers", () => {
