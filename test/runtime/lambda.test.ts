@@ -1,0 +1,200 @@
+/**
+ * The built Lambda bundle (dist/lambda/handler.js), loaded in a fresh process per case so its module-level
+ * initialisation sees that case's environment, exporting to a real gRPC OTLP receiver.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { createServer, type Server } from "node:http";
+import path from "node:path";
+import type { SQSEvent } from "aws-lambda";
+import { startOtlpReceiver, type OtlpReceiver } from "../../local/otlp-receiver";
+import {
+  DIST,
+  REGION,
+  TEST_CREDENTIALS,
+  closedPort,
+  ensureBundles,
+  makeRecord,
+  startBlackhole,
+  validMessageBody,
+  type JsonLine,
+} from "./helpers";
+
+const DRIVER = path.join(__dirname, "fixtures/invoke-lambda.cjs");
+const TRACE = "0af7651916cd43dd8448eb211c80319c";
+
+interface Invocation {
+  result?: { batchItemFailures: { itemIdentifier: string }[] };
+  elapsedMs: number;
+  lines: JsonLine[];
+}
+
+async function invoke(env: NodeJS.ProcessEnv, event: SQSEvent, remainingMs: number): Promise<Invocation> {
+  await ensureBundles();
+  const child = spawn(process.execPath, [DRIVER], {
+    env: {
+      PATH: process.env.PATH,
+      AWS_REGION: REGION,
+      AWS_LAMBDA_FUNCTION_NAME: "onboarding",
+      INVOKE_PAYLOAD: JSON.stringify({ bundle: path.join(DIST, "lambda/handler.js"), event, remainingMs }),
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+  child.stderr.setEncoding("utf8").on("data", (c: string) => (err += c));
+  const [code] = (await once(child, "exit")) as [number | null];
+  const lines = out
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as JsonLine);
+  const done = lines.find((l) => l.event === "driver.result");
+  if (code !== 0 || !done) throw new Error(`driver failed (${code}): ${out} ${err}`);
+  return {
+    result: done.result as Invocation["result"],
+    elapsedMs: done.elapsed_ms as number,
+    lines,
+  };
+}
+
+function event(): SQSEvent {
+  return {
+    Records: [
+      makeRecord({
+        messageId: "good",
+        body: validMessageBody("req-good"),
+        messageAttributes: {
+          traceparent: {
+            dataType: "String",
+            stringValue: `00-${TRACE}-b7ad6b7169203331-01`,
+            stringListValues: [],
+            binaryListValues: [],
+          },
+        },
+      }),
+      makeRecord({ messageId: "poison", body: "not json" }),
+    ],
+  };
+}
+
+describe("runtime: Lambda bundle exporting to a real gRPC OTLP receiver", function () {
+  this.timeout(30_000);
+  let receiver: OtlpReceiver;
+  before(async () => {
+    receiver = await startOtlpReceiver({ requiredBearerToken: "t0k3n" });
+  });
+  after(async () => {
+    await receiver?.close();
+  });
+  beforeEach(() => {
+    receiver.spans.length = 0;
+    receiver.requests.length = 0;
+  });
+
+  it("OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer … reaches the receiver as gRPC metadata; spans flushed before return", async () => {
+    const inv = await invoke(
+      {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer t0k3n",
+        CX_SUBSYSTEM_NAME: "consumer",
+      },
+      event(),
+      5000,
+    );
+    assert.deepEqual(inv.result, { batchItemFailures: [{ itemIdentifier: "poison" }] });
+    // No waiting: the handler's flush delivered everything before it returned.
+    assert.ok(receiver.requests.length >= 1);
+    assert.ok(receiver.requests.every((r) => r.metadata.authorization === "Bearer t0k3n"));
+    const names = receiver.spans.map((s) => `${s.kind} ${s.name}`).sort();
+    assert.deepEqual(names, ["CONSUMER process onboarding", "CONSUMER process onboarding", "CONSUMER receive onboarding"]);
+    const good = receiver.spans.find((s) => s.attributes["messaging.message.id"] === "good")!;
+    assert.equal(good.traceId, TRACE);
+    assert.equal(good.parentSpanId, "b7ad6b7169203331");
+    assert.equal(good.serviceName, "onboarding-lambda");
+    assert.equal(good.resource["faas.name"], "onboarding");
+    assert.equal(good.resource["cloud.platform"], "aws_lambda");
+    assert.equal(good.resource["cx.subsystem.name"], "consumer");
+    const poison = receiver.spans.find((s) => s.attributes["messaging.message.id"] === "poison")!;
+    assert.equal(poison.status.code, "ERROR");
+    const processed = inv.lines.find((l) => l.event === "onboarding.processed");
+    assert.equal(processed?.trace_id, TRACE);
+    assert.equal(processed?.span_id, good.spanId);
+  });
+
+  it("a wrong key is rejected by the receiver, and the handler still returns its result on time", async () => {
+    const inv = await invoke(
+      { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer wrong" },
+      event(),
+      3000,
+    );
+    assert.deepEqual(inv.result, { batchItemFailures: [{ itemIdentifier: "poison" }] });
+    assert.equal(receiver.spans.length, 0);
+    assert.ok(inv.elapsedMs < 3000);
+  });
+
+  for (const mode of ["refused", "hung"] as const) {
+    it(`receiver ${mode}: the handler returns before its deadline with the right result`, async () => {
+      const blackhole = mode === "hung" ? await startBlackhole() : undefined;
+      const port = blackhole?.port ?? (await closedPort());
+      try {
+        const remaining = 1500;
+        const inv = await invoke({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` }, event(), remaining);
+        assert.deepEqual(inv.result, { batchItemFailures: [{ itemIdentifier: "poison" }] });
+        // Flush deadline = remaining − 500 ms margin = 1000 ms; the invocation must end before Lambda's deadline.
+        assert.ok(inv.elapsedMs < remaining, `handler took ${inv.elapsedMs} ms of ${remaining}`);
+        if (mode === "hung") {
+          assert.ok(inv.lines.some((l) => l.event === "telemetry.flush_incomplete" && l.outcome === "timeout"));
+        }
+      } finally {
+        await blackhole?.close();
+      }
+    });
+  }
+
+  it("Coralogix key from Secrets Manager ({\"api_key\"}) is sent as Bearer metadata", async () => {
+    const requests: { target: string; body: string }[] = [];
+    const sm: Server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", () => {
+        requests.push({ target: String(req.headers["x-amz-target"]), body });
+        res.writeHead(200, { "content-type": "application/x-amz-json-1.1" });
+        res.end(JSON.stringify({ ARN: "arn:x", Name: "cx", SecretString: JSON.stringify({ api_key: "t0k3n" }) }));
+      });
+    });
+    sm.listen(0, "127.0.0.1");
+    await once(sm, "listening");
+    try {
+      const inv = await invoke(
+        {
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+          CORALOGIX_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:000000000000:secret:cx-AbCdEf",
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${(sm.address() as { port: number }).port}`,
+          AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+        },
+        event(),
+        5000,
+      );
+      assert.deepEqual(inv.result, { batchItemFailures: [{ itemIdentifier: "poison" }] });
+      assert.deepEqual(requests.map((r) => [r.target, JSON.parse(r.body).SecretId]), [
+        ["secretsmanager.GetSecretValue", "arn:aws:secretsmanager:us-east-1:000000000000:secret:cx-AbCdEf"],
+      ]);
+      assert.equal(receiver.spans.length, 3);
+      assert.ok(receiver.requests.every((r) => r.metadata.authorization === "Bearer t0k3n"));
+    } finally {
+      sm.closeAllConnections();
+      await new Promise<void>((r) => sm.close(() => r()));
+    }
+  });
+
+  it("an invalid CORALOGIX_DOMAIN disables tracing with a logged reason but records are still processed", async () => {
+    const inv = await invoke({ CORALOGIX_DOMAIN: "mars1" }, event(), 3000);
+    assert.deepEqual(inv.result, { batchItemFailures: [{ itemIdentifier: "poison" }] });
+    const failed = inv.lines.find((l) => l.event === "telemetry.init_failed");
+    assert.match(String((failed?.error as { message?: string })?.message), /Unknown Coralogix domain "mars1"/);
+  });
+});
