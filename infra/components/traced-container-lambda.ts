@@ -108,6 +108,15 @@ export interface TracedContainerLambdaArgs {
    * @example { topicArn: alarmTopic.topicArn }
    */
   readonly alarms?: false | { readonly topicArn: pulumi.Input<string> };
+  /**
+   * Escape hatch: adjust a child's args before it is created (applied after the defaults and the args above).
+   * @default none
+   * @example { function: (args) => ({ ...args, tracingConfig: { mode: "Active" } }) }
+   */
+  readonly transform?: {
+    readonly function?: (args: aws.lambda.FunctionArgs) => aws.lambda.FunctionArgs;
+    readonly eventSourceMapping?: (args: aws.lambda.EventSourceMappingArgs) => aws.lambda.EventSourceMappingArgs;
+  };
 }
 
 /** Every problem with the args (empty when valid). Pure, so it is tested without Pulumi. */
@@ -221,30 +230,31 @@ export class TracedContainerLambda extends pulumi.ComponentResource {
     policy: aws.iam.RolePolicy,
   ): aws.lambda.Function {
     const serviceName = args.serviceName ?? LAMBDA_DEFAULTS.serviceName;
-    return new aws.lambda.Function(
-      name,
-      {
-        description: "Consumes onboarding messages from SQS; one trace from the API through this function",
-        packageType: "Image",
-        imageUri: this.imageUri,
-        architectures: ["arm64"],
-        role: this.role.arn,
-        timeout: args.timeoutSeconds ?? LAMBDA_DEFAULTS.timeoutSeconds,
-        memorySize: args.memorySizeMb ?? LAMBDA_DEFAULTS.memorySizeMb,
-        reservedConcurrentExecutions: args.reservedConcurrency,
-        loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
-        environment: {
-          variables: {
-            CORALOGIX_DOMAIN: resolveCoralogixDomain(args.coralogixDomain),
-            CORALOGIX_SECRET_ARN: args.secret.arn,
-            OTEL_SERVICE_NAME: serviceName,
-            SERVICE_VERSION: args.serviceVersion,
-            DEPLOYMENT_ENVIRONMENT: args.deploymentEnvironment,
-            CX_APPLICATION_NAME: args.applicationName,
-            CX_SUBSYSTEM_NAME: serviceName,
-          },
+    const functionArgs: aws.lambda.FunctionArgs = {
+      description: "Consumes onboarding messages from SQS; one trace from the API through this function",
+      packageType: "Image",
+      imageUri: this.imageUri,
+      architectures: ["arm64"],
+      role: this.role.arn,
+      timeout: args.timeoutSeconds ?? LAMBDA_DEFAULTS.timeoutSeconds,
+      memorySize: args.memorySizeMb ?? LAMBDA_DEFAULTS.memorySizeMb,
+      reservedConcurrentExecutions: args.reservedConcurrency,
+      loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
+      environment: {
+        variables: {
+          CORALOGIX_DOMAIN: resolveCoralogixDomain(args.coralogixDomain),
+          CORALOGIX_SECRET_ARN: args.secret.arn,
+          OTEL_SERVICE_NAME: serviceName,
+          SERVICE_VERSION: args.serviceVersion,
+          DEPLOYMENT_ENVIRONMENT: args.deploymentEnvironment,
+          CX_APPLICATION_NAME: args.applicationName,
+          CX_SUBSYSTEM_NAME: serviceName,
         },
       },
+    };
+    return new aws.lambda.Function(
+      name,
+      args.transform?.function?.(functionArgs) ?? functionArgs,
       // The log group (retention set) must exist before Lambda would create an unmanaged one; the role's policy
       // must exist before the first invocation writes logs.
       { parent: this, dependsOn: [this.logGroup, policy] },
@@ -252,16 +262,17 @@ export class TracedContainerLambda extends pulumi.ComponentResource {
   }
 
   private createEventSourceMapping(name: string, args: TracedContainerLambdaArgs): aws.lambda.EventSourceMapping {
+    const mappingArgs: aws.lambda.EventSourceMappingArgs = {
+      eventSourceArn: args.queue.arn,
+      functionName: this.function.arn,
+      batchSize: args.batchSize ?? LAMBDA_DEFAULTS.batchSize,
+      maximumBatchingWindowInSeconds: args.batchingWindowSeconds ?? LAMBDA_DEFAULTS.batchingWindowSeconds,
+      functionResponseTypes: ["ReportBatchItemFailures"],
+      scalingConfig: { maximumConcurrency: args.maximumConcurrency ?? LAMBDA_DEFAULTS.maximumConcurrency },
+    };
     return new aws.lambda.EventSourceMapping(
       `${name}-sqs`,
-      {
-        eventSourceArn: args.queue.arn,
-        functionName: this.function.arn,
-        batchSize: args.batchSize ?? LAMBDA_DEFAULTS.batchSize,
-        maximumBatchingWindowInSeconds: args.batchingWindowSeconds ?? LAMBDA_DEFAULTS.batchingWindowSeconds,
-        functionResponseTypes: ["ReportBatchItemFailures"],
-        scalingConfig: { maximumConcurrency: args.maximumConcurrency ?? LAMBDA_DEFAULTS.maximumConcurrency },
-      },
+      args.transform?.eventSourceMapping?.(mappingArgs) ?? mappingArgs,
       { parent: this },
     );
   }

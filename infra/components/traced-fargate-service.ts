@@ -141,6 +141,16 @@ export interface TracedFargateServiceArgs {
    * @example { topicArn: alarmTopic.topicArn }
    */
   readonly alarms?: false | { readonly topicArn: pulumi.Input<string> };
+  /**
+   * Escape hatch: adjust a child's args before it is created (applied after the defaults and the args above).
+   * @default none
+   * @example { service: (args) => ({ ...args, enableExecuteCommand: true }) }
+   */
+  readonly transform?: {
+    readonly taskDefinition?: (args: aws.ecs.TaskDefinitionArgs) => aws.ecs.TaskDefinitionArgs;
+    readonly service?: (args: aws.ecs.ServiceArgs) => aws.ecs.ServiceArgs;
+    readonly loadBalancer?: (args: aws.lb.LoadBalancerArgs) => aws.lb.LoadBalancerArgs;
+  };
 }
 
 /** Every problem with the args (empty when valid). Pure apart from checking that the collector config exists. */
@@ -205,17 +215,16 @@ export class TracedFargateService extends pulumi.ComponentResource {
       { parent: this },
     );
     const { albSecurityGroup, taskSecurityGroup } = this.createSecurityGroups(name, port, args.certificateArn);
-    this.loadBalancer = new aws.lb.LoadBalancer(
-      `${name}-alb`,
-      {
-        loadBalancerType: "application",
-        internal: false,
-        subnets: this.vpc.publicSubnetIds,
-        securityGroups: [albSecurityGroup.id],
-        dropInvalidHeaderFields: true,
-      },
-      { parent: this },
-    );
+    const albArgs: aws.lb.LoadBalancerArgs = {
+      loadBalancerType: "application",
+      internal: false,
+      subnets: this.vpc.publicSubnetIds,
+      securityGroups: [albSecurityGroup.id],
+      dropInvalidHeaderFields: true,
+    };
+    this.loadBalancer = new aws.lb.LoadBalancer(`${name}-alb`, args.transform?.loadBalancer?.(albArgs) ?? albArgs, {
+      parent: this,
+    });
     this.targetGroup = new aws.lb.TargetGroup(
       `${name}-tg`,
       {
@@ -478,22 +487,21 @@ export class TracedFargateService extends pulumi.ComponentResource {
       },
       logConfiguration: logging(this.appLogGroup, "app"),
     };
-    return new aws.ecs.TaskDefinition(
-      `${name}-task`,
-      {
-        family: `${name}-${pulumi.getStack()}`,
-        requiresCompatibilities: ["FARGATE"],
-        networkMode: "awsvpc",
-        cpu: String(args.cpu ?? FARGATE_DEFAULTS.cpu),
-        memory: String(args.memory ?? FARGATE_DEFAULTS.memory),
-        runtimePlatform: { cpuArchitecture: "ARM64", operatingSystemFamily: "LINUX" },
-        executionRoleArn: this.executionRole.arn,
-        taskRoleArn: this.taskRole.arn,
-        volumes: [{ name: "tmp" }],
-        containerDefinitions: pulumi.jsonStringify([app, collector]),
-      },
-      { parent: this },
-    );
+    const taskArgs: aws.ecs.TaskDefinitionArgs = {
+      family: `${name}-${pulumi.getStack()}`,
+      requiresCompatibilities: ["FARGATE"],
+      networkMode: "awsvpc",
+      cpu: String(args.cpu ?? FARGATE_DEFAULTS.cpu),
+      memory: String(args.memory ?? FARGATE_DEFAULTS.memory),
+      runtimePlatform: { cpuArchitecture: "ARM64", operatingSystemFamily: "LINUX" },
+      executionRoleArn: this.executionRole.arn,
+      taskRoleArn: this.taskRole.arn,
+      volumes: [{ name: "tmp" }],
+      containerDefinitions: pulumi.jsonStringify([app, collector]),
+    };
+    return new aws.ecs.TaskDefinition(`${name}-task`, args.transform?.taskDefinition?.(taskArgs) ?? taskArgs, {
+      parent: this,
+    });
   }
 
   private createService(
@@ -503,25 +511,26 @@ export class TracedFargateService extends pulumi.ComponentResource {
     taskSecurityGroup: aws.ec2.SecurityGroup,
     listener: aws.lb.Listener,
   ): aws.ecs.Service {
+    const serviceArgs: aws.ecs.ServiceArgs = {
+      cluster: this.cluster.arn,
+      taskDefinition: this.taskDefinition.arn,
+      desiredCount: args.desiredCount ?? FARGATE_DEFAULTS.desiredCount,
+      launchType: "FARGATE",
+      networkConfiguration: {
+        subnets: this.vpc.privateSubnetIds,
+        securityGroups: [taskSecurityGroup.id],
+        assignPublicIp: false,
+      },
+      loadBalancers: [{ targetGroupArn: this.targetGroup.arn, containerName: APP_CONTAINER, containerPort: port }],
+      deploymentCircuitBreaker: { enable: true, rollback: true },
+      deploymentMinimumHealthyPercent: 100,
+      deploymentMaximumPercent: 200,
+      healthCheckGracePeriodSeconds: 30,
+      propagateTags: "SERVICE",
+    };
     return new aws.ecs.Service(
       `${name}-service`,
-      {
-        cluster: this.cluster.arn,
-        taskDefinition: this.taskDefinition.arn,
-        desiredCount: args.desiredCount ?? FARGATE_DEFAULTS.desiredCount,
-        launchType: "FARGATE",
-        networkConfiguration: {
-          subnets: this.vpc.privateSubnetIds,
-          securityGroups: [taskSecurityGroup.id],
-          assignPublicIp: false,
-        },
-        loadBalancers: [{ targetGroupArn: this.targetGroup.arn, containerName: APP_CONTAINER, containerPort: port }],
-        deploymentCircuitBreaker: { enable: true, rollback: true },
-        deploymentMinimumHealthyPercent: 100,
-        deploymentMaximumPercent: 200,
-        healthCheckGracePeriodSeconds: 30,
-        propagateTags: "SERVICE",
-      },
+      args.transform?.service?.(serviceArgs) ?? serviceArgs,
       // The target group must be attached to the load balancer before a service can register into it.
       { parent: this, dependsOn: [listener] },
     );

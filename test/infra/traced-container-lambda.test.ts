@@ -210,4 +210,23 @@ describe("TracedContainerLambda", () => {
       assert.deepEqual(alarm.alarmActions, [TOPIC_ARN]);
     }
   });
+
+  it("applies transform hooks after its own args", async () => {
+    installMocks();
+    const queue = new TracedQueue("orders", { consumer: { timeoutSeconds: 30, batchingWindowSeconds: 1 } });
+    new TracedContainerLambda("hooked", {
+      ...baseArgs,
+      queue,
+      secret: fakeSecret(),
+      transform: {
+        function: (args) => ({ ...args, tracingConfig: { mode: "Active" } }),
+        eventSourceMapping: (args) => ({ ...args, enabled: false }),
+      },
+    });
+    await settleAll();
+    const fn = resourceNamed("aws:lambda/function:Function", "hooked").inputs;
+    assert.deepEqual(fn.tracingConfig, { mode: "Active" });
+    assert.equal(fn.packageType, "Image");
+    assert.equal(resourceNamed("aws:lambda/eventSourceMapping:EventSourceMapping", "hooked-sqs").inputs.enabled, false);
+  });
 });
