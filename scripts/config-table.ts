@@ -57,6 +57,12 @@ export function configRows(pulumiYaml: string): ConfigRow[] {
 }
 
 const cell = (text: string) => text.replace(/\|/g, "\\|");
+/** Prose for a table cell: `<domain>` outside code spans would be swallowed as an HTML tag, so escape it there. */
+const prose = (text: string) =>
+  text
+    .split(/(`[^`]*`)/)
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(/</g, "&lt;").replace(/>/g, "&gt;")))
+    .join("");
 const code = (text: string) => (text.includes("`") ? `\`\` ${text} \`\`` : `\`${text}\``);
 
 /** The markdown table (unformatted; prettier aligns it when the README is written). */
@@ -65,7 +71,7 @@ export function renderConfigTable(pulumiYaml: string): string {
   for (const row of configRows(pulumiYaml)) {
     const type = row.secret ? `${row.type}, secret` : row.type;
     const def = row.default === undefined ? (row.required ? "**required**" : "") : code(row.default);
-    lines.push(`| ${cell(code(row.key))} | ${cell(type)} | ${cell(def)} | ${cell(row.description)} |`);
+    lines.push(`| ${cell(code(row.key))} | ${cell(type)} | ${cell(def)} | ${cell(prose(row.description))} |`);
   }
   return lines.join("\n");
 }

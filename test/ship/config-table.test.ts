@@ -66,6 +66,14 @@ describe("config reference table", () => {
     assert.equal(table[5], "| `apiDesiredCount` | integer | `2` | Number of API tasks, spread over AZs. |");
   });
 
+  it("escapes HTML-like text in descriptions, except inside code spans", () => {
+    const yaml = "name: p\nconfig:\n  k:\n    type: string\n    description: ingress.<domain>:443, set `k <value>`\n";
+    assert.equal(
+      renderConfigTable(yaml).split("\n")[2],
+      "| `k` | string | **required** | ingress.&lt;domain&gt;:443, set `k <value>` |",
+    );
+  });
+
   it("replaces only the text between the markers, and the result is prettier-clean and stable", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "config-table-"));
     const readme = path.join(dir, "README.md");
