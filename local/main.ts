@@ -117,7 +117,8 @@ async function main(): Promise<void> {
       row("SQS (fauxqs)", `${stack.sqsEndpoint}  queue ${stack.sqs.queueName}, DLQ ${stack.sqs.dlqName}`, "SQS_PORT"),
       row(
         "Lambda",
-        `${LOCAL_DEFAULTS.functionName} pid ${stack.lambda.pid}, init ${stack.lambda.initDurationMs.toFixed(0)} ms`,
+        `${LOCAL_DEFAULTS.functionName}: ${stack.lambdas.length} environment(s), pid ` +
+          stack.lambdas.map((host) => `${host.pid} (init ${host.initDurationMs.toFixed(0)} ms)`).join(", "),
       ),
       row(
         "event source",

@@ -19,7 +19,12 @@ import net from "node:net";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { startEventSourceMapping, type EventSourceMapping, type InvocationSummary } from "./event-source-mapping";
+import {
+  startEventSourceMapping,
+  type EventSourceMapping,
+  type InvocationSummary,
+  type Invoke,
+} from "./event-source-mapping";
 import { startLambdaHost, type LambdaHost } from "./lambda-host";
 import { startOtlpReceiver, type OtlpReceiver } from "./otlp-receiver";
 import { LOCAL_AWS_CREDENTIALS, startLocalSqs, type LocalSqs } from "./sqs";
@@ -90,7 +95,7 @@ export interface LocalStackOptions {
   readonly batchSize?: number;
   readonly maximumBatchingWindowMs?: number;
   readonly functionTimeoutMs?: number;
-  /** Concurrent event-source-mapping pollers/invocations. */
+  /** Concurrent pollers/invocations = Lambda execution environments (processes). @default 2 */
   readonly concurrency?: number;
   readonly region?: string;
   /** Extra environment for the API / the function (e.g. OTEL_* tuning); applied last. */
@@ -117,7 +122,8 @@ export interface LocalStack {
   readonly queueUrl: string;
   readonly dlqUrl: string;
   readonly sqsEndpoint: string;
-  readonly lambda: LambdaHost;
+  /** The Lambda execution environments (one process per concurrent invocation). */
+  readonly lambdas: readonly LambdaHost[];
   readonly eventSourceMapping: EventSourceMapping;
   /** Environments the children were started with. */
   readonly env: { readonly api: Record<string, string>; readonly lambda: Record<string, string> };
@@ -218,13 +224,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...otlpEnv,
       ...options.lambdaEnv,
     };
-    const lambda = await startLambdaHost({
-      handlerFile,
-      exportName: options.lambdaExportName ?? "handler",
-      env: lambdaEnv,
-      onLog: (line, stream) => options.onLog?.("lambda", line, stream),
-    });
-    cleanups.push(() => lambda.stop(5000));
+    // One execution environment per concurrent invocation, as Lambda does (an environment runs one invocation at a
+    // time); each is its own process with its own cold start.
+    const concurrency = options.concurrency ?? LOCAL_DEFAULTS.concurrency;
+    const lambdaStarts = Array.from({ length: concurrency }, (_, index) =>
+      startLambdaHost({
+        handlerFile,
+        exportName: options.lambdaExportName ?? "handler",
+        env: { ...lambdaEnv, AWS_LAMBDA_LOG_STREAM_NAME: `local/[$LATEST]environment-${index + 1}` },
+        onLog: (line, stream) => options.onLog?.("lambda", line, stream),
+      }),
+    );
+    const settled = await Promise.allSettled(lambdaStarts);
+    const lambdas = settled.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+    for (const host of lambdas) cleanups.push(() => host.stop(5000));
+    const failedStart = settled.find((result): result is PromiseRejectedResult => result.status === "rejected");
+    if (failedStart) throw failedStart.reason;
+    const invoke = environmentPool(lambdas);
 
     const apiPort = options.apiPort || (await freePort());
     const apiEnv: Record<string, string> = {
@@ -250,12 +266,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queueUrl: sqs.queueUrl,
       queueArn: sqs.queueArn,
       region,
-      invoke: lambda.invoke,
+      invoke,
       functionName,
       batchSize: options.batchSize ?? LOCAL_DEFAULTS.batchSize,
       maximumBatchingWindowMs: options.maximumBatchingWindowMs ?? LOCAL_DEFAULTS.maximumBatchingWindowMs,
       functionTimeoutMs: options.functionTimeoutMs ?? LOCAL_DEFAULTS.functionTimeoutMs,
-      concurrency: options.concurrency ?? LOCAL_DEFAULTS.concurrency,
+      concurrency,
       ...(options.onInvocation ? { onInvocation: options.onInvocation } : {}),
     });
     // Stop polling before the function host goes away (cleanups run in reverse order).
@@ -275,7 +291,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queueUrl: sqs.queueUrl,
       dlqUrl: sqs.dlqUrl,
       sqsEndpoint: sqs.endpoint,
-      lambda,
+      lambdas,
       eventSourceMapping,
       env: { api: apiEnv, lambda: lambdaEnv },
       onboard: (body) => postJson(`${apiUrl}/onboard`, body),
@@ -288,6 +304,25 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await cleanup();
     throw error;
   }
+}
+
+/** Hands each invocation to an idle environment; waits when all are busy (e.g. one still running after a timeout). */
+function environmentPool(hosts: readonly LambdaHost[]): Invoke {
+  const idle = [...hosts];
+  const waiting: ((host: LambdaHost) => void)[] = [];
+  const release = (host: LambdaHost) => {
+    const next = waiting.shift();
+    if (next) next(host);
+    else idle.push(host);
+  };
+  return async (event, info) => {
+    const host = idle.pop() ?? (await new Promise<LambdaHost>((resolve) => waiting.push(resolve)));
+    try {
+      return await host.invoke(event, info);
+    } finally {
+      release(host);
+    }
+  };
 }
 
 /** What every child inherits: PATH/HOME/locale plus the user's own OTEL_* settings (ours override them). */

@@ -59,7 +59,7 @@ export function formatTrace(trace: StoredTrace, options: PrintOptions = {}): str
         : summary.state;
   const again = trace.reports > 1 ? c.yellow(` (updated ×${trace.reports}: late spans)`) : "";
   const lines = [
-    `${c.bold(`trace ${trace.traceId}`)}  ${summary.spanCount} spans, ${summary.durationMs.toFixed(1)} ms, ${stateLabel}${again}`,
+    `${c.bold(`trace ${trace.traceId}`)}  ${summary.spanCount} span${summary.spanCount === 1 ? "" : "s"}, ${summary.durationMs.toFixed(1)} ms, ${stateLabel}${again}`,
   ];
 
   // Columns: service, kind, duration, then the tree of span names with their key attributes.
