@@ -79,7 +79,9 @@ export async function buildBundles(options: BuildBundlesOptions = {}): Promise<B
   const infos = targets.map((t) => ({ name: t.name, outfile: t.outfile, bytes: statSync(t.outfile).size }));
   if (options.log) {
     for (const info of infos) {
-      console.log(`${info.name.padEnd(16)} ${(info.bytes / 1024).toFixed(1).padStart(8)} KiB  ${path.relative(ROOT, info.outfile)}`);
+      console.log(
+        `${info.name.padEnd(16)} ${(info.bytes / 1024).toFixed(1).padStart(8)} KiB  ${path.relative(ROOT, info.outfile)}`,
+      );
     }
   }
   return infos;

@@ -92,11 +92,15 @@ export interface OtlpExporterOptions {
 }
 
 /** OTLP/gRPC trace exporter for resolved settings. Compression etc. still follow the standard env variables. */
-export function createOtlpTraceExporter(settings: ExporterSettings, options: OtlpExporterOptions = {}): OTLPTraceExporter {
+export function createOtlpTraceExporter(
+  settings: ExporterSettings,
+  options: OtlpExporterOptions = {},
+): OTLPTraceExporter {
   const env = options.env ?? process.env;
   const metadata = new Metadata();
   for (const [k, v] of Object.entries(settings.headers)) metadata.set(k, v);
-  const envTimeout = envMillis(env, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT") ?? envMillis(env, "OTEL_EXPORTER_OTLP_TIMEOUT");
+  const envTimeout =
+    envMillis(env, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT") ?? envMillis(env, "OTEL_EXPORTER_OTLP_TIMEOUT");
   return new OTLPTraceExporter({
     url: settings.url,
     metadata,

@@ -79,10 +79,7 @@ export type FlushOutcome = "flushed" | "timeout" | "error";
  * Resolves within `deadlineMillis` no matter what the exporter does; never rejects. The timer is cleared (and
  * unref'd) so a fast flush leaves no handle behind.
  */
-export function flushWithin(
-  target: { forceFlush(): Promise<void> },
-  deadlineMillis: number,
-): Promise<FlushOutcome> {
+export function flushWithin(target: { forceFlush(): Promise<void> }, deadlineMillis: number): Promise<FlushOutcome> {
   if (!(deadlineMillis > 0)) return Promise.resolve("timeout");
   return new Promise<FlushOutcome>((resolve) => {
     const timer = setTimeout(() => resolve("timeout"), deadlineMillis);

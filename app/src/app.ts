@@ -229,7 +229,11 @@ export function createApp(deps: AppDeps): Koa<OnboardState> {
         const body: Record<string, unknown> = { ...error.body, request_id: requestId };
         ctx.status = 400;
         ctx.body = body;
-        logger.info("onboard.rejected", { request_id: requestId, reason: body.error, fields: body.fields }, otelContext);
+        logger.info(
+          "onboard.rejected",
+          { request_id: requestId, reason: body.error, fields: body.fields },
+          otelContext,
+        );
         return;
       }
       throw error;

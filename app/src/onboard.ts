@@ -65,7 +65,11 @@ export function validateOnboardingMessage(input: unknown): ValidationResult<Onbo
   return parsed.success ? { ok: true, value: parsed.data } : { ok: false, errors: fieldErrors(parsed.error) };
 }
 
-export function buildOnboardingMessage(request: OnboardRequest, requestId: string, acceptedAt: Date): OnboardingMessage {
+export function buildOnboardingMessage(
+  request: OnboardRequest,
+  requestId: string,
+  acceptedAt: Date,
+): OnboardingMessage {
   return {
     customer_id: request.customer_id,
     email: request.email,

@@ -58,8 +58,7 @@ function main(): void {
       clearInterval(idleSweep);
       publisher.close();
       const delegate = (trace.getTracerProvider() as { getDelegate?: () => unknown }).getDelegate?.() as
-        | { forceFlush?: () => Promise<void>; shutdown?: () => Promise<void> }
-        | undefined;
+        { forceFlush?: () => Promise<void>; shutdown?: () => Promise<void> } | undefined;
       const flush = delegate?.shutdown
         ? flushWithin({ forceFlush: () => delegate.shutdown!() }, FLUSH_TIMEOUT_MS)
         : Promise.resolve("flushed" as const);

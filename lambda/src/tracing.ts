@@ -15,7 +15,12 @@ import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import type { BasicTracerProvider, ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { createOtlpTraceExporter, resolveExporterSettings, type ExporterSettings } from "../../telemetry/exporter";
 import { createJsonLogger, type Logger } from "../../telemetry/logger";
-import { SHORT_LIVED_BATCH_DEFAULTS, createTracerProvider, flushWithin, type FlushOutcome } from "../../telemetry/provider";
+import {
+  SHORT_LIVED_BATCH_DEFAULTS,
+  createTracerProvider,
+  flushWithin,
+  type FlushOutcome,
+} from "../../telemetry/provider";
 import { CLOUD_PLATFORM_VALUE_AWS_LAMBDA, createServiceResource } from "../../telemetry/resource";
 
 export const LAMBDA_SERVICE_NAME = "onboarding-lambda";

@@ -121,10 +121,14 @@ describe("runtime: API bundle against fauxqs and a real OTLP receiver", function
     assert.equal(message.messageAttributes.traceparent.DataType, "String");
     assert.match(message.messageAttributes.traceparent.StringValue!, new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
 
-    const spans = await waitFor(() => {
-      const mine = receiver.spans.filter((s) => s.traceId === traceId);
-      return mine.length >= 2 && mine;
-    }, 5000, "API spans");
+    const spans = await waitFor(
+      () => {
+        const mine = receiver.spans.filter((s) => s.traceId === traceId);
+        return mine.length >= 2 && mine;
+      },
+      5000,
+      "API spans",
+    );
     const server = spans.find((s) => s.kind === "SERVER")!;
     const producer = spans.find((s) => s.kind === "PRODUCER")!;
     assert.equal(server.name, "POST /onboard");
@@ -186,10 +190,14 @@ describe("runtime: API bundle when SQS is down or hung", function () {
         const ready = await fetch(`${api.baseUrl}/readyz`);
         assert.equal(ready.status, 503);
         assert.equal((await fetch(`${api.baseUrl}/healthz`)).status, 200);
-        const spans = await waitFor(() => {
-          const s = receiver.spans.filter((x) => x.kind === "SERVER" || x.kind === "PRODUCER");
-          return s.length >= 2 && s;
-        }, 5000, "error spans");
+        const spans = await waitFor(
+          () => {
+            const s = receiver.spans.filter((x) => x.kind === "SERVER" || x.kind === "PRODUCER");
+            return s.length >= 2 && s;
+          },
+          5000,
+          "error spans",
+        );
         const server = spans.find((s) => s.kind === "SERVER")!;
         const producer = spans.find((s) => s.kind === "PRODUCER")!;
         assert.equal(server.status.code, "ERROR");
@@ -235,7 +243,10 @@ describe("runtime: API bundle shutdown and OTEL_SDK_DISABLED", function () {
     assert.equal(code, 0);
     const traceId = res.body.trace_id as string;
     assert.deepEqual(
-      receiver.spans.filter((s) => s.traceId === traceId).map((s) => s.kind).sort(),
+      receiver.spans
+        .filter((s) => s.traceId === traceId)
+        .map((s) => s.kind)
+        .sort(),
       ["PRODUCER", "SERVER"],
     );
     assert.ok(api.lines.some((l) => l.event === "server.stopped" && l.span_flush === "flushed"));

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { builtinModules } from "node:module";
 import path from "node:path";
 import { DIST, ensureBundles } from "./helpers";
 
@@ -32,13 +33,14 @@ describe("runtime: bundles (scripts/build.ts)", function () {
       const source = readFileSync(b.outfile, "utf8");
       const requires = [...source.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
       // signature-v4-crt is an optional SigV4a add-on the SDK requires inside try/catch; SQS never needs it.
-      const external = requires.filter((r) => !r.startsWith("node:") && !isBuiltin(r) && r !== "@aws-sdk/signature-v4-crt");
+      const external = requires.filter(
+        (r) => !r.startsWith("node:") && !isBuiltin(r) && r !== "@aws-sdk/signature-v4-crt",
+      );
       assert.deepEqual(external, [], `${b.name} requires ${external.join(", ")}`);
     }
   });
 });
 
 function isBuiltin(name: string): boolean {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require("node:module") as typeof import("node:module")).builtinModules.includes(name.split("/")[0]);
+  return builtinModules.includes(name.split("/")[0]);
 }

@@ -73,7 +73,11 @@ describe("runtime: telemetry configuration", () => {
     });
     // Signal-specific variables win over the generic ones.
     const specific = resolveExporterSettings({
-      env: { ...env, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://traces:4317", OTEL_EXPORTER_OTLP_TRACES_HEADERS: "x-team=b" },
+      env: {
+        ...env,
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://traces:4317",
+        OTEL_EXPORTER_OTLP_TRACES_HEADERS: "x-team=b",
+      },
     });
     assert.equal(specific.url, "http://traces:4317");
     assert.equal(specific.headers["x-team"], "b");
@@ -85,7 +89,11 @@ describe("runtime: telemetry configuration", () => {
       headers: {},
       source: "otel-env",
     });
-    assert.deepEqual(resolveExporterSettings({ env: {} }), { url: "http://localhost:4317", headers: {}, source: "default" });
+    assert.deepEqual(resolveExporterSettings({ env: {} }), {
+      url: "http://localhost:4317",
+      headers: {},
+      source: "default",
+    });
   });
 
   it("exporter: an unknown Coralogix domain fails with the list of valid values", () => {

@@ -44,7 +44,9 @@ const withTraceparent = (id: string, traceparent: string): SQSRecord =>
   makeRecord({
     messageId: id,
     body: validMessageBody(`req-${id}`),
-    messageAttributes: { traceparent: { dataType: "String", stringValue: traceparent, stringListValues: [], binaryListValues: [] } },
+    messageAttributes: {
+      traceparent: { dataType: "String", stringValue: traceparent, stringListValues: [], binaryListValues: [] },
+    },
   });
 
 describe("runtime: Lambda handler", () => {
@@ -118,7 +120,9 @@ describe("runtime: Lambda handler", () => {
     assert.deepEqual(second.batchItemFailures, []);
     assert.equal(store.size(), 1);
     assert.deepEqual(
-      logs.filter((l) => String(l.event).startsWith("onboarding.") && l.event !== "onboarding.batch_done").map((l) => l.event),
+      logs
+        .filter((l) => String(l.event).startsWith("onboarding.") && l.event !== "onboarding.batch_done")
+        .map((l) => l.event),
       ["onboarding.processed", "onboarding.duplicate", "onboarding.duplicate"],
     );
   });
@@ -169,7 +173,9 @@ describe("runtime: Lambda handler", () => {
   });
 
   it("a flush that hangs or rejects never fails or delays the invocation past its deadline", async () => {
-    const { handler: hanging } = setup({ flush: (ms) => flushWithin({ forceFlush: () => new Promise(() => undefined) }, ms) });
+    const { handler: hanging } = setup({
+      flush: (ms) => flushWithin({ forceFlush: () => new Promise(() => undefined) }, ms),
+    });
     const started = Date.now();
     const result = await hanging({ Records: [makeRecord({ messageId: "x", body: validMessageBody("r") })] }, ctx(800));
     assert.deepEqual(result.batchItemFailures, []);

@@ -25,9 +25,7 @@ export function ensureBundles(): Promise<BundleInfo[]> {
 export interface Fauxqs {
   readonly address: string;
   createQueue(name: string): { queueUrl: string; queueArn: string; queueName: string };
-  inspectQueue(name: string):
-    | { messages: { ready: unknown[]; delayed: unknown[]; inflight: unknown[] } }
-    | undefined;
+  inspectQueue(name: string): { messages: { ready: unknown[]; delayed: unknown[]; inflight: unknown[] } } | undefined;
   stop(): Promise<void>;
 }
 

@@ -109,7 +109,11 @@ describe("runtime: Lambda bundle exporting to a real gRPC OTLP receiver", functi
     assert.ok(receiver.requests.length >= 1);
     assert.ok(receiver.requests.every((r) => r.metadata.authorization === "Bearer t0k3n"));
     const names = receiver.spans.map((s) => `${s.kind} ${s.name}`).sort();
-    assert.deepEqual(names, ["CONSUMER process onboarding", "CONSUMER process onboarding", "CONSUMER receive onboarding"]);
+    assert.deepEqual(names, [
+      "CONSUMER process onboarding",
+      "CONSUMER process onboarding",
+      "CONSUMER receive onboarding",
+    ]);
     const good = receiver.spans.find((s) => s.attributes["messaging.message.id"] === "good")!;
     assert.equal(good.traceId, TRACE);
     assert.equal(good.parentSpanId, "b7ad6b7169203331");
@@ -154,7 +158,7 @@ describe("runtime: Lambda bundle exporting to a real gRPC OTLP receiver", functi
     });
   }
 
-  it("Coralogix key from Secrets Manager ({\"api_key\"}) is sent as Bearer metadata", async () => {
+  it('Coralogix key from Secrets Manager ({"api_key"}) is sent as Bearer metadata', async () => {
     const requests: { target: string; body: string }[] = [];
     const sm: Server = createServer((req, res) => {
       let body = "";
@@ -180,9 +184,10 @@ describe("runtime: Lambda bundle exporting to a real gRPC OTLP receiver", functi
         5000,
       );
       assert.deepEqual(inv.result, { batchItemFailures: [{ itemIdentifier: "poison" }] });
-      assert.deepEqual(requests.map((r) => [r.target, JSON.parse(r.body).SecretId]), [
-        ["secretsmanager.GetSecretValue", "arn:aws:secretsmanager:us-east-1:000000000000:secret:cx-AbCdEf"],
-      ]);
+      assert.deepEqual(
+        requests.map((r) => [r.target, JSON.parse(r.body).SecretId]),
+        [["secretsmanager.GetSecretValue", "arn:aws:secretsmanager:us-east-1:000000000000:secret:cx-AbCdEf"]],
+      );
       assert.equal(receiver.spans.length, 3);
       assert.ok(receiver.requests.every((r) => r.metadata.authorization === "Bearer t0k3n"));
     } finally {

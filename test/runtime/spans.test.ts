@@ -103,7 +103,10 @@ describe("runtime: span shape (in-memory exporter, real fauxqs)", function () {
 
   it("SERVER is the child of the incoming traceparent; PRODUCER its child; CONSUMER the child of the producer", async () => {
     const incomingTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
-    const res = await post(VALID_REQUEST, { traceparent: `00-${incomingTrace}-00f067aa0ba902b7-01`, tracestate: "k=v" });
+    const res = await post(VALID_REQUEST, {
+      traceparent: `00-${incomingTrace}-00f067aa0ba902b7-01`,
+      tracestate: "k=v",
+    });
     assert.equal(res.status, 202);
     const body = (await res.json()) as { request_id: string; customer_id: string; trace_id: string };
     assert.equal(body.trace_id, incomingTrace);
@@ -214,7 +217,10 @@ describe("runtime: span shape (in-memory exporter, real fauxqs)", function () {
       assert.ok(producer, "each process span belongs to a producer");
       assert.equal(span.spanContext().traceId, producer.spanContext().traceId);
       assert.equal(span.parentSpanContext?.spanId, producer.spanContext().spanId);
-      assert.deepEqual(span.links.map((l) => l.context.spanId), [batch.spanContext().spanId]);
+      assert.deepEqual(
+        span.links.map((l) => l.context.spanId),
+        [batch.spanContext().spanId],
+      );
       assert.equal(span.status.code, SpanStatusCode.UNSET);
     }
     assert.deepEqual(
