@@ -62,6 +62,19 @@ async function settled(): Promise<void> {
   }
 }
 
+/** The program's exports, resolved (secrets unwrapped); UNKNOWN when they cannot be known in this mode. */
+function stackOutputs(exported: unknown): Promise<unknown> {
+  if (typeof exported !== "object" || exported === null) return Promise.resolve({});
+  const values = Object.fromEntries(Object.entries(exported).filter(([k]) => k !== "__esModule"));
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(UNKNOWN), 5_000); // an unknown output never runs its apply
+    pulumi.output(values).apply((v) => {
+      clearTimeout(timer);
+      resolve(v);
+    });
+  });
+}
+
 async function main(): Promise<void> {
   const [mode, entry, out] = process.argv.slice(2);
   if ((mode !== "preview" && mode !== "update") || !entry || !out) {
@@ -73,6 +86,8 @@ async function main(): Promise<void> {
   process.on("uncaughtException", onError);
 
   const write = (result: ChildResult) => fs.writeFileSync(out, JSON.stringify(result));
+  let exported: unknown;
+  let outputs: unknown = {};
   try {
     installMocks({ preview: mode === "preview", stack: STACK });
     const { values, secrets } = stackConfig();
@@ -80,8 +95,9 @@ async function main(): Promise<void> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program must load after the mocks
     const program: unknown = require(entry);
     // Pulumi runs a program that exports a function by calling it (an async program awaits here).
-    if (typeof program === "function") await (program as () => unknown)();
+    exported = typeof program === "function" ? await (program as () => unknown)() : program;
     await settled();
+    outputs = await stackOutputs(exported);
   } catch (e) {
     onError(e);
   }
@@ -100,6 +116,15 @@ async function main(): Promise<void> {
       // The mock gives every resource the id `<name>-id`; stack rules match references against it.
       props: { ...inputs, ...state, id: `${r.name}-id` },
     };
+  });
+  // The stack resource itself, with the program's exports as its outputs — as a policy pack sees it.
+  const stackName = `${PROJECT}-${STACK}`;
+  resources.push({
+    type: "pulumi:pulumi:Stack",
+    name: stackName,
+    urn: `urn:pulumi:${STACK}::${PROJECT}::pulumi:pulumi:Stack::${stackName}`,
+    inputs: {},
+    props: plain(outputs) as Record<string, unknown>,
   });
   write({ mode, entry, resources });
   process.exit(0);

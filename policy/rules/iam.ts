@@ -234,4 +234,37 @@ export function deniesInsecureTransport(statements: readonly Statement[]): boole
   });
 }
 
-export const iamRules: readonly ResourceRule[] = [noPublicPrincipal, noWildcardActions, resourceStarOnlyWhereRequired];
+/** Where roles get managed policies attached: type → the input(s) holding policy ARNs. */
+const MANAGED_POLICY_FIELDS: Record<string, string> = {
+  "aws:iam/role:Role": "managedPolicyArns",
+  "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "policyArn",
+  "aws:iam/policyAttachment:PolicyAttachment": "policyArn",
+  "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": "policyArns",
+};
+
+export const noAwsManagedPolicies: ResourceRule = {
+  kind: "resource",
+  id: "iam-no-aws-managed-policies",
+  description:
+    'Roles get no AWS-managed policies (they grant broad actions on Resource "*"); permissions come from scoped inline policies.',
+  severity: "medium",
+  category: "security",
+  types: Object.keys(MANAGED_POLICY_FIELDS),
+  check(type, props) {
+    const field = MANAGED_POLICY_FIELDS[type] ?? "";
+    return strList(props[field])
+      .filter((arn) => /^arn:aws[a-z-]*:iam::aws:policy\//.test(arn))
+      .map(
+        (arn) =>
+          `${field} attaches the AWS-managed policy ${arn}, which is not scoped to this stack's resources; ` +
+          "grant the exact actions on the exact ARNs in an inline policy.",
+      );
+  },
+};
+
+export const iamRules: readonly ResourceRule[] = [
+  noPublicPrincipal,
+  noWildcardActions,
+  resourceStarOnlyWhereRequired,
+  noAwsManagedPolicies,
+];

@@ -150,6 +150,28 @@ const cases: Record<string, BadCase[]> = {
       urn(RP, "consumer-policy"),
     ),
   ],
+  "iam-no-aws-managed-policies": [
+    bad(
+      "the Lambda role gets AWSLambdaBasicExecutionRole",
+      withPatch(good, ROLE, "consumer-role", () => ({
+        managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"],
+      })),
+      /managedPolicyArns attaches the AWS-managed policy arn:aws:iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole/,
+      urn(ROLE, "consumer-role"),
+    ),
+    bad(
+      "the execution role gets AmazonECSTaskExecutionRolePolicy by attachment",
+      [
+        ...good,
+        resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "exec-managed", {
+          role: "api-execution",
+          policyArn: "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+        }),
+      ],
+      /policyArn attaches the AWS-managed policy/,
+      urn("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "exec-managed"),
+    ),
+  ],
   "ecs-no-public-ip": [
     bad(
       "the service assigns public IPs",
@@ -230,6 +252,12 @@ const cases: Record<string, BadCase[]> = {
       withPatch(good, FN, "consumer", () => ({ environment: { variables: { CX_KEY_FOR_DEBUG: SECRET_VALUE } } })),
       /contains the secret's value in plaintext at environment.variables.CX_KEY_FOR_DEBUG/,
       urn(FN, "consumer"),
+    ),
+    bad(
+      "the key is exported as a stack output",
+      [...good, resource("pulumi:pulumi:Stack", "traced-onboarding-test", { debugKey: SECRET_VALUE })],
+      /plaintext at debugKey/,
+      urn("pulumi:pulumi:Stack", "traced-onboarding-test"),
     ),
     bad(
       "the key is the Firehose accessKey",
