@@ -195,7 +195,8 @@ describe("traffic generator", function () {
     api.behaviour = () => "hang";
     const s = await runTraffic(base(api.url, { rate: 100, durationMs: 500, maxInFlight: 5, timeoutMs: 800 }));
     assert.equal(s.sent, 5);
-    assert.equal(s.skipped, 45);
+    // 50 ticks are due in 500 ms; a tick that a busy event loop delays past the end is not sent late.
+    assert.ok(s.skipped >= 40 && s.skipped <= 45, `skipped ${s.skipped}`);
     assert.equal(s.failed, 5);
     assert.equal(s.errors.timeout, 5);
   });
@@ -371,6 +372,14 @@ describe("npm run traffic (the CLI as a child process)", function () {
     assert.equal(r.code, 2);
     assert.equal(r.stderr, 'traffic: --rate must be a number (got "1e9")\n');
     assert.equal(r.stdout, "");
+  });
+
+  it("prints usage with --help", async () => {
+    const r = await collect(cli(["--help"]));
+    assert.equal(r.code, 0);
+    for (const flag of ["--url", "--rate", "--duration", "--burst", "--max-requests", "--timeout", "--max-in-flight"]) {
+      assert.ok(r.stdout.includes(flag), flag);
+    }
   });
 
   it("prints a summary and exits 130 on Ctrl-C (SIGINT)", async () => {
