@@ -43,6 +43,9 @@ export type Invoke = (event: SQSEvent, info: InvocationInfo) => Promise<SQSBatch
 export interface InvocationSummary {
   readonly awsRequestId: string;
   readonly records: number;
+  /** The batch's message ids, and those left for redelivery. */
+  readonly messageIds: readonly string[];
+  readonly failedMessageIds: readonly string[];
   /** Records deleted from the queue. */
   readonly succeeded: number;
   /** Records left for redelivery (reported failures, or the whole batch when the invocation failed). */
@@ -255,6 +258,8 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
     const summary: InvocationSummary = {
       awsRequestId: info.awsRequestId,
       records: records.length,
+      messageIds: records.map((record) => record.messageId),
+      failedMessageIds: records.filter((record) => failedIds.has(record.messageId)).map((record) => record.messageId),
       succeeded: succeeded.length,
       failed: records.length - succeeded.length,
       durationMs: Date.now() - started,
