@@ -1,6 +1,6 @@
 /**
- * The real policy pack, end to end without the Pulumi CLI: policy/index.ts runs in its own process exactly as the
- * CLI starts it (cwd policy/, TypeScript entry), serves the analyzer gRPC API, and this test plays the engine —
+ * The real policy pack, end to end without the Pulumi CLI: policy/index.ts runs in its own process the way the CLI
+ * starts it (Pulumi's run-policy-pack in policy/), serves the analyzer gRPC API, and this test plays the engine —
  * it asks for the pack's policies, then sends resources and a stack to analyze and reads the diagnostics back.
  */
 import * as assert from "node:assert/strict";
@@ -18,9 +18,14 @@ import { goodStack, withPatch } from "./fixtures";
 
 const ROOT = path.resolve(__dirname, "../..");
 
-/** Starts policy/index.ts like the CLI does and resolves with the port it prints. */
+/**
+ * Starts the pack the way the CLI's Node.js language host does: Pulumi's own `run-policy-pack` entry (ts-node with
+ * type checking) in the pack directory; it prints the port its analyzer server listens on.
+ */
 function startPack(): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ["--require", require.resolve("tsx/cjs"), "index.ts"], {
+  const runPolicyPack = path.join(path.dirname(require.resolve("@pulumi/pulumi")), "cmd", "run-policy-pack");
+  // Arguments: <engine address> <program>. The address is only used by the engine side, so any value will do here.
+  const child = spawn(process.execPath, [runPolicyPack, "127.0.0.1:0", "."], {
     cwd: path.join(ROOT, "policy"),
     stdio: ["ignore", "pipe", "pipe"],
   });
