@@ -3,7 +3,7 @@
  * property and expects the rule to report it, on the right resource, with a message that says what to fix.
  */
 import * as assert from "node:assert/strict";
-import { evaluate, evaluateRule, type RecordedStackResource, type Runs } from "../../policy/evaluate";
+import { evaluate, evaluateRule, formatReport, type RecordedStackResource, type Runs } from "../../policy/evaluate";
 import { rules, UNKNOWN } from "../../policy/rules";
 import { cpuUnits, FARGATE_SIZES, literalSecret, memoryMiB } from "../../policy/rules/containers";
 import { repositoryOf } from "../../policy/rules/images";
@@ -662,5 +662,30 @@ describe("rule helpers", () => {
     assert.equal(r.urn, "urn:pulumi:test::traced-onboarding::aws:lambda/function:Function::x");
     assert.deepEqual(r.inputs, r.props);
     assert.ok(appContainer.dependsOn[0]?.containerName === collectorContainer.name);
+  });
+});
+
+describe("policy report", () => {
+  it("prints one line per rule and a passing summary", () => {
+    const report = formatReport(evaluate(runs(good)), "header");
+    assert.equal(report.split("\n")[0], "header");
+    for (const rule of rules) assert.match(report, new RegExp(`^PASS  ${rule.id} `, "m"));
+    assert.match(report, new RegExp(`All ${rules.length} rules pass\\.$`));
+  });
+
+  it("lists each failing rule's offenders (URN and message) and counts them", () => {
+    const broken = withPatch(good, Q, "orders", () => ({ kmsMasterKeyId: undefined, visibilityTimeoutSeconds: 1 }));
+    const report = formatReport(evaluate(runs(broken)));
+    assert.match(
+      report,
+      /^FAIL  sqs-encrypted-with-cmk .*\n {6}urn:pulumi:test::traced-onboarding::aws:sqs\/queue:Queue::orders\n {8}kmsMasterKeyId is not set/m,
+    );
+    assert.match(report, /^FAIL  lambda-queue-dlq-and-visibility /m);
+    assert.match(
+      report,
+      new RegExp(
+        `2 of ${rules.length} rules fail with 2 violation\\(s\\): sqs-encrypted-with-cmk, lambda-queue-dlq-and-visibility\\.$`,
+      ),
+    );
   });
 });
