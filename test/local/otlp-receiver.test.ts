@@ -140,6 +140,18 @@ describe("local OTLP/gRPC receiver", () => {
     assert.equal(receiver.requests.length, 0);
   });
 
+  it("accepts gzip-compressed exports (OTEL_EXPORTER_OTLP_COMPRESSION=gzip)", async () => {
+    receiver = await startOtlpReceiver();
+    const exporter = exporterFromEnv({
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_EXPORTER_OTLP_COMPRESSION: "gzip",
+    });
+    exporters.push(exporter);
+    const result = await exportWith(exporter, makeSpans());
+    assert.equal(result.code, ExportResultCode.SUCCESS, String(result.error));
+    assert.equal(receiver.spans.length, 3);
+  });
+
   it("accepts exports without metadata when no token is required", async () => {
     receiver = await startOtlpReceiver();
     const exporter = new OTLPTraceExporter({ url: receiver.endpoint });
