@@ -21,7 +21,14 @@ export type Section = (typeof SECTIONS)[number];
 export interface BenchResults {
   mode: Mode;
   date: string;
-  machine: { cpuModel: string; cores: number; node: string; platform: string; loadAvgAtStart: number[] };
+  machine: {
+    cpuModel: string;
+    cores: number;
+    node: string;
+    platform: string;
+    loadAvgAtStart: number[];
+    loadAvgAtEnd?: number[];
+  };
   commit: string;
   durationSeconds: number;
   sections: { api?: ApiResult; cold?: ColdResult; flush?: FlushResult; pipeline?: PipelineResult };
@@ -99,6 +106,7 @@ export async function runBench(argv: string[]): Promise<BenchResults> {
   await run("pipeline", () => benchPipeline(cfg.pipeline, log));
 
   results.durationSeconds = Math.round((Date.now() - started) / 1000);
+  results.machine.loadAvgAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
   const out = args.out ?? path.join(REPO_ROOT, "bench", args.mode === "full" ? "results.json" : "results.local.json");
   writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
   const markdown = renderMarkdown(results);

@@ -27,13 +27,13 @@ export function configFor(mode: Mode): BenchConfig {
   }
   return {
     mode,
-    api: { connections: 16, roundSeconds: 6, rounds: 4, warmupSeconds: 2, drainTimeoutMs: 10000 },
+    api: { connections: 16, roundSeconds: 4, rounds: 8, warmupSeconds: 2, drainTimeoutMs: 10000 },
     cold: { runs: 20 },
     flush: { invocations: 600, spansPerFlush: 10, downRecords: 10, downTimeoutMs: 6000 },
     pipeline: {
       sustainedRate: 100,
       sustainedSeconds: 60,
-      stepRates: [25, 50, 100, 200, 400],
+      stepRates: [25, 50, 100, 200, 300, 400],
       stepSeconds: 8,
       drainMs: 20000,
     },

@@ -32,7 +32,8 @@ export function renderMarkdown(r: BenchResults): string {
       rows.push([
         `API CPU per request, added by tracing (${label})`,
         "—",
-        `+${fmt(s.addedCpuUsPerRequest, 0)} µs (${fmt(s.cpuUsPerRequestOn, 0)} vs ${fmt(s.cpuUsPerRequestOff, 0)} µs)`,
+        `+${fmt(s.addedCpuUsPerRequest, 0)} µs (${fmt(s.cpuUsPerRequestOn, 0)} vs ${fmt(s.cpuUsPerRequestOff, 0)} µs; ` +
+          `CPU-bound capacity ratio off÷on ${fmt(s.cpuRatio, 3)}; the receiver process used ${fmt(s.receiverCpuUsPerRequest, 0)} µs/req more on the same cores)`,
         "",
       ]);
       rows.push([

@@ -85,6 +85,8 @@ export interface ApiRound extends LoadResult {
   spansByName?: Record<string, number>;
   /** SendMessage calls the SQS side received during the round. */
   messagesSent: number;
+  /** CPU the loopback OTLP receiver (a separate process on the same cores) spent per request during the round. */
+  receiverCpuUsPerRequest: number;
 }
 
 export interface ApiBackendResult {
@@ -103,6 +105,10 @@ export interface ApiBackendResult {
     cpuUsPerRequestOn: number;
     cpuUsPerRequestOff: number;
     addedCpuUsPerRequest: number;
+    /** API CPU per request off ÷ on: the throughput ratio if the API alone were CPU-bound on its own core. */
+    cpuRatio: number;
+    /** The receiver's CPU per request in traced rounds: it shares the 2 cores with the API while measuring. */
+    receiverCpuUsPerRequest: number;
     spansReceived: number;
     spansExpected: number;
     spanCompleteness: number;
@@ -120,8 +126,10 @@ async function measureRound(
   await backend.child.request({ cmd: "reset" });
   if (api.tracing) await receiver.child.request({ cmd: "reset" });
   const cpuBefore = processCpuMicros(api.child.pid);
+  const receiverCpuBefore = processCpuMicros(receiver.child.pid);
   const load = await autocannon(api.url, cfg.connections, cfg.roundSeconds);
   const cpuAfter = processCpuMicros(api.child.pid);
+  const receiverCpuAfter = processCpuMicros(receiver.child.pid);
   // Server-side truth: messages the SQS side received (autocannon does not count requests still in flight at the
   // end of its duration, but the API served them and traced them).
   await sleep(200);
@@ -132,6 +140,7 @@ async function measureRound(
     ...load,
     cpuUsPerRequest: load.requests > 0 ? (cpuAfter - cpuBefore) / load.requests : Number.NaN,
     messagesSent: sent,
+    receiverCpuUsPerRequest: load.requests > 0 ? (receiverCpuAfter - receiverCpuBefore) / load.requests : Number.NaN,
   };
   if (api.tracing) {
     // Every accepted request must yield its SERVER + PRODUCER span; wait for the batch processor to drain
@@ -227,6 +236,8 @@ async function benchBackend(
         cpuUsPerRequestOn: round(cpuOn, 0),
         cpuUsPerRequestOff: round(cpuOff, 0),
         addedCpuUsPerRequest: round(cpuOn - cpuOff, 0),
+        cpuRatio: round(cpuOff / cpuOn, 3),
+        receiverCpuUsPerRequest: round(median(onRounds.map((x) => x.receiverCpuUsPerRequest)), 0),
         spansReceived,
         spansExpected,
         spanCompleteness: spansExpected > 0 ? round(spansReceived / spansExpected, 4) : Number.NaN,
