@@ -42,7 +42,9 @@ function logLine(source: "api" | "lambda", line: string): void {
     level = "warn"; // non-JSON output (a stack trace, a runtime warning) is always worth seeing
   }
   if (process.env.VERBOSE === "1" || ["warn", "warning", "error", "fatal"].includes(level)) {
-    console.log(dim(`${source.padEnd(6)} | ${line}`));
+    // A stack trace through a minified bundle can be one enormous line.
+    const shown = line.length > 400 ? `${line.slice(0, 400)}… (${line.length - 400} more characters)` : line;
+    console.log(dim(`${source.padEnd(6)} | ${shown}`));
   }
 }
 

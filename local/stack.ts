@@ -368,7 +368,7 @@ async function startApiProcess(
   const tail: string[] = [];
   for (const stream of ["stdout", "stderr"] as const) {
     createInterface({ input: child[stream] }).on("line", (line) => {
-      tail.push(line);
+      tail.push(line.length > 400 ? `${line.slice(0, 400)}…` : line);
       if (tail.length > 20) tail.shift();
       onLog(line, stream);
     });
