@@ -1,6 +1,7 @@
 /**
  * Where spans go. One pure resolver decides endpoint + headers from the environment (so it is unit-testable), one
- * factory turns the result into an OTLP/gRPC exporter.
+ * of two factories turns the result into an OTLP/gRPC exporter: `grpc-exporter.ts` (the official exporter on
+ * `@grpc/grpc-js`, used by the API) or `otlp-http2-exporter.ts` (small, used by the Lambda).
  *
  * Precedence:
  * 1. Standard `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` / `OTEL_EXPORTER_OTLP_ENDPOINT` (+ `..._HEADERS`) win.
@@ -9,8 +10,6 @@
  * 2. Otherwise `CORALOGIX_DOMAIN` → `https://ingress.<domain>:443` with `authorization: Bearer <key>`.
  * 3. Otherwise the caller's default endpoint (the API's collector sidecar, `http://localhost:4317`).
  */
-import { Metadata } from "@grpc/grpc-js";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-grpc";
 import { coralogixOtlpEndpoint } from "./coralogix";
 
 export const DEFAULT_OTLP_GRPC_ENDPOINT = "http://localhost:4317";
@@ -85,25 +84,9 @@ export function envMillis(env: NodeJS.ProcessEnv, name: string): number | undefi
   return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
-export interface OtlpExporterOptions {
-  /** Per-Export deadline when `OTEL_EXPORTER_OTLP_(TRACES_)TIMEOUT` is unset. The SDK default (10 s) is too long. */
-  readonly defaultTimeoutMillis?: number;
-  readonly env?: NodeJS.ProcessEnv;
-}
-
-/** OTLP/gRPC trace exporter for resolved settings. Compression etc. still follow the standard env variables. */
-export function createOtlpTraceExporter(
-  settings: ExporterSettings,
-  options: OtlpExporterOptions = {},
-): OTLPTraceExporter {
-  const env = options.env ?? process.env;
-  const metadata = new Metadata();
-  for (const [k, v] of Object.entries(settings.headers)) metadata.set(k, v);
-  const envTimeout =
-    envMillis(env, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT") ?? envMillis(env, "OTEL_EXPORTER_OTLP_TIMEOUT");
-  return new OTLPTraceExporter({
-    url: settings.url,
-    metadata,
-    timeoutMillis: envTimeout ?? options.defaultTimeoutMillis ?? 5000,
-  });
+/** Export deadline: `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` / `OTEL_EXPORTER_OTLP_TIMEOUT`, else the given default. */
+export function resolveExportTimeout(env: NodeJS.ProcessEnv, defaultMillis: number): number {
+  return (
+    envMillis(env, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT") ?? envMillis(env, "OTEL_EXPORTER_OTLP_TIMEOUT") ?? defaultMillis
+  );
 }

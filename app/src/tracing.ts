@@ -10,7 +10,8 @@ import { context, diag, propagation, trace, DiagLogLevel, type DiagLogger } from
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import type { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
-import { createOtlpTraceExporter, resolveExporterSettings } from "../../telemetry/exporter";
+import { resolveExporterSettings } from "../../telemetry/exporter";
+import { createOtlpTraceExporter } from "../../telemetry/grpc-exporter";
 import { createJsonLogger } from "../../telemetry/logger";
 import { SERVICE_BATCH_DEFAULTS, createTracerProvider } from "../../telemetry/provider";
 import { CLOUD_PLATFORM_VALUE_AWS_ECS, createServiceResource } from "../../telemetry/resource";

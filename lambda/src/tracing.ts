@@ -1,7 +1,7 @@
 /**
  * Lambda telemetry, initialised once per execution environment (at module load, never per invocation).
  *
- * Exporter settings (see telemetry/exporter.ts): standard `OTEL_EXPORTER_OTLP_*` win; otherwise Coralogix
+ * Export: OTLP/gRPC over Node's http2 (telemetry/otlp-http2-exporter.ts). Exporter settings (telemetry/exporter.ts): standard `OTEL_EXPORTER_OTLP_*` win; otherwise Coralogix
  * (`CORALOGIX_DOMAIN` → `https://ingress.<domain>:443`) with `authorization: Bearer <key>`, the key read from the
  * Secrets Manager secret `CORALOGIX_SECRET_ARN` (SecretString JSON `{"api_key": "..."}`) and cached for the life of
  * the environment. The Secrets Manager client is required lazily (only when a secret ARN is configured) and is
@@ -13,8 +13,9 @@
 import { diag, trace, DiagLogLevel, type DiagLogger, type Tracer } from "@opentelemetry/api";
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import type { BasicTracerProvider, ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
-import { createOtlpTraceExporter, resolveExporterSettings, type ExporterSettings } from "../../telemetry/exporter";
+import { resolveExportTimeout, resolveExporterSettings, type ExporterSettings } from "../../telemetry/exporter";
 import { createJsonLogger, type Logger } from "../../telemetry/logger";
+import { Http2OtlpTraceExporter } from "../../telemetry/otlp-http2-exporter";
 import {
   SHORT_LIVED_BATCH_DEFAULTS,
   createTracerProvider,
@@ -161,7 +162,8 @@ export function initLambdaTelemetry(options: LambdaTelemetryOptions = {}): Lambd
       if (settings.source === "coralogix" && !apiKey) {
         logger.warn("telemetry.no_api_key", { message: "CORALOGIX_DOMAIN set without CORALOGIX_SECRET_ARN" });
       }
-      return createOtlpTraceExporter(settings, { env, defaultTimeoutMillis: 2000 });
+      // Small HTTP/2 gRPC exporter instead of @grpc/grpc-js: see telemetry/otlp-http2-exporter.ts.
+      return new Http2OtlpTraceExporter(settings, { timeoutMillis: resolveExportTimeout(env, 2000) });
     };
     // Validate the domain now (throws with the list of valid values) rather than at the first export.
     resolveExporterSettings({ env, coralogixApiKey: "validation-only" });
