@@ -36,6 +36,8 @@ export interface LambdaHostOptions {
 
 export interface LambdaHost {
   readonly pid: number;
+  /** False once the process has exited (crashed, killed or stopped). */
+  readonly alive: boolean;
   readonly initDurationMs: number;
   readonly invoke: Invoke;
   /** SIGTERM (like Lambda's shutdown phase), then SIGKILL after `graceMs` (default 3000). */
@@ -102,6 +104,9 @@ export async function startLambdaHost(options: LambdaHostOptions): Promise<Lambd
   let stopped: Promise<void> | undefined;
   return {
     pid: child.pid ?? -1,
+    get alive() {
+      return child.exitCode === null && child.signalCode === null;
+    },
     initDurationMs,
     invoke(event, info) {
       return new Promise((resolve, reject) => {

@@ -227,20 +227,28 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // One execution environment per concurrent invocation, as Lambda does (an environment runs one invocation at a
     // time); each is its own process with its own cold start.
     const concurrency = options.concurrency ?? LOCAL_DEFAULTS.concurrency;
-    const lambdaStarts = Array.from({ length: concurrency }, (_, index) =>
-      startLambdaHost({
+    let environments = 0;
+    const startEnvironment = () => {
+      environments += 1;
+      return startLambdaHost({
         handlerFile,
         exportName: options.lambdaExportName ?? "handler",
-        env: { ...lambdaEnv, AWS_LAMBDA_LOG_STREAM_NAME: `local/[$LATEST]environment-${index + 1}` },
+        env: { ...lambdaEnv, AWS_LAMBDA_LOG_STREAM_NAME: `local/[$LATEST]environment-${environments}` },
         onLog: (line, stream) => options.onLog?.("lambda", line, stream),
-      }),
-    );
-    const settled = await Promise.allSettled(lambdaStarts);
-    const lambdas = settled.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
-    for (const host of lambdas) cleanups.push(() => host.stop(5000));
+      });
+    };
+    // Every environment ever started, so stop() reaches replacements too.
+    const lambdas: LambdaHost[] = [];
+    cleanups.push(() => Promise.all(lambdas.map((host) => host.stop(5000))));
+    const settled = await Promise.allSettled(Array.from({ length: concurrency }, startEnvironment));
+    for (const result of settled) if (result.status === "fulfilled") lambdas.push(result.value);
     const failedStart = settled.find((result): result is PromiseRejectedResult => result.status === "rejected");
     if (failedStart) throw failedStart.reason;
-    const invoke = environmentPool(lambdas);
+    const invoke = environmentPool(lambdas, async () => {
+      const host = await startEnvironment();
+      lambdas.push(host);
+      return host;
+    });
 
     const apiPort = options.apiPort || (await freePort());
     const apiEnv: Record<string, string> = {
@@ -306,9 +314,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 }
 
-/** Hands each invocation to an idle environment; waits when all are busy (e.g. one still running after a timeout). */
-function environmentPool(hosts: readonly LambdaHost[]): Invoke {
-  const idle = [...hosts];
+/**
+ * Hands each invocation to an idle environment; waits when all are busy (e.g. one still running after a timeout).
+ * An environment whose process died (a crash in the function) is replaced by a fresh one, with its own cold start —
+ * as Lambda does.
+ */
+function environmentPool(initial: readonly LambdaHost[], replace: () => Promise<LambdaHost>): Invoke {
+  const idle = [...initial];
   const waiting: ((host: LambdaHost) => void)[] = [];
   const release = (host: LambdaHost) => {
     const next = waiting.shift();
@@ -316,7 +328,13 @@ function environmentPool(hosts: readonly LambdaHost[]): Invoke {
     else idle.push(host);
   };
   return async (event, info) => {
-    const host = idle.pop() ?? (await new Promise<LambdaHost>((resolve) => waiting.push(resolve)));
+    let host = idle.pop() ?? (await new Promise<LambdaHost>((resolve) => waiting.push(resolve)));
+    try {
+      if (!host.alive) host = await replace();
+    } catch (error) {
+      release(host); // still dead: the next invocation tries again
+      throw error;
+    }
     try {
       return await host.invoke(event, info);
     } finally {

@@ -242,6 +242,47 @@ describe("local stack (npm start) end to end", function () {
     });
   });
 
+  describe("when the function crashes its environment", () => {
+    let stack: LocalStack;
+    before(async () => {
+      stack = await startLocalStack({
+        build: "if-missing",
+        lambdaHandlerFile: path.join(__dirname, "fixtures/crash-handler.ts"),
+        concurrency: 1,
+        visibilityTimeoutSeconds: 1,
+        maxReceiveCount: 2,
+        maximumBatchingWindowMs: 0,
+      });
+    });
+    after(async () => stack?.stop());
+
+    it("replaces the dead environment, keeps consuming, and the crashing record ends in the DLQ", async () => {
+      const sqs = stack.sqs.createClient();
+      try {
+        await sqs.send(
+          new SendMessageBatchCommand({ QueueUrl: stack.queueUrl, Entries: [{ Id: "0", MessageBody: "crash" }] }),
+        );
+        await waitFor(async () => (await stack.sqs.count("dlq")).ready === 1, 15_000, "the crashing record in the DLQ");
+        await sqs.send(
+          new SendMessageBatchCommand({ QueueUrl: stack.queueUrl, Entries: [{ Id: "0", MessageBody: "fine" }] }),
+        );
+        await waitFor(
+          () => stack.eventSourceMapping.invocations.some((invocation) => invocation.succeeded === 1),
+          10_000,
+          "the next record processed by a fresh environment",
+        );
+      } finally {
+        sqs.destroy();
+      }
+      const crashes = stack.eventSourceMapping.invocations.filter((invocation) => invocation.error);
+      assert.equal(crashes.length, 2, "one failed invocation per receive");
+      assert.match(crashes[0]!.error!, /exited/);
+      assert.equal(stack.lambdas.length, 3, "two crashed environments were replaced");
+      assert.equal(stack.lambdas.filter((host) => host.alive).length, 1);
+      assert.deepEqual(await stack.sqs.count("main"), EMPTY);
+    });
+  });
+
   describe("ports and process lifecycle", () => {
     it("refuses a busy port with an error naming the port and its variable", async () => {
       const blocker = net.createServer();
