@@ -70,6 +70,20 @@ export class Http2OtlpTraceExporter implements SpanExporter {
     void call.finally(() => this.pending.delete(call));
   }
 
+  /**
+   * Opens the HTTP/2 session ahead of the first export (Lambda: during init, so the first invocation doesn't pay
+   * the TCP/TLS handshake). Never keeps the process alive and never throws.
+   */
+  preconnect(): void {
+    if (this.stopped) return;
+    try {
+      const session = this.getSession();
+      if (this.inFlight === 0) session.unref();
+    } catch (error) {
+      diag.debug(`OTLP preconnect failed: ${(error as Error).message}`);
+    }
+  }
+
   async forceFlush(): Promise<void> {
     await Promise.all([...this.pending]);
   }

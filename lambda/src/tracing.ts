@@ -163,7 +163,9 @@ export function initLambdaTelemetry(options: LambdaTelemetryOptions = {}): Lambd
         logger.warn("telemetry.no_api_key", { message: "CORALOGIX_DOMAIN set without CORALOGIX_SECRET_ARN" });
       }
       // Small HTTP/2 gRPC exporter instead of @grpc/grpc-js: see telemetry/otlp-http2-exporter.ts.
-      return new Http2OtlpTraceExporter(settings, { timeoutMillis: resolveExportTimeout(env, 2000) });
+      const exporter = new Http2OtlpTraceExporter(settings, { timeoutMillis: resolveExportTimeout(env, 2000) });
+      exporter.preconnect();
+      return exporter;
     };
     // Validate the domain now (throws with the list of valid values) rather than at the first export.
     resolveExporterSettings({ env, coralogixApiKey: "validation-only" });
