@@ -5,7 +5,14 @@ export interface BenchConfig {
   mode: Mode;
   api: { connections: number; roundSeconds: number; rounds: number; warmupSeconds: number; drainTimeoutMs: number };
   cold: { runs: number };
-  flush: { invocations: number; spansPerFlush: number; downRecords: number; downTimeoutMs: number };
+  flush: {
+    invocations: number;
+    spansPerFlush: number;
+    downRecords: number;
+    downTimeoutMs: number;
+    /** Handler invocations per receiver-down scenario. */
+    downInvocations: number;
+  };
   pipeline: {
     sustainedRate: number;
     sustainedSeconds: number;
@@ -21,7 +28,7 @@ export function configFor(mode: Mode): BenchConfig {
       mode,
       api: { connections: 4, roundSeconds: 1, rounds: 1, warmupSeconds: 0.5, drainTimeoutMs: 8000 },
       cold: { runs: 3 },
-      flush: { invocations: 30, spansPerFlush: 10, downRecords: 2, downTimeoutMs: 3000 },
+      flush: { invocations: 30, spansPerFlush: 10, downRecords: 2, downTimeoutMs: 3000, downInvocations: 1 },
       pipeline: { sustainedRate: 10, sustainedSeconds: 2, stepRates: [20], stepSeconds: 1, drainMs: 10000 },
     };
   }
@@ -29,7 +36,8 @@ export function configFor(mode: Mode): BenchConfig {
     mode,
     api: { connections: 16, roundSeconds: 4, rounds: 8, warmupSeconds: 2, drainTimeoutMs: 10000 },
     cold: { runs: 20 },
-    flush: { invocations: 600, spansPerFlush: 10, downRecords: 10, downTimeoutMs: 6000 },
+    // 3 s = Lambda's default function timeout.
+    flush: { invocations: 600, spansPerFlush: 10, downRecords: 10, downTimeoutMs: 3000, downInvocations: 3 },
     pipeline: {
       sustainedRate: 100,
       sustainedSeconds: 60,

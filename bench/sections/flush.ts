@@ -13,7 +13,7 @@ import { median, percentile, round } from "../lib/stats";
 const TRACE_EXPORT_PATH = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
 export interface DownScenario {
-  scenario: "closed-port" | "blackhole" | "slow-receiver";
+  scenario: "closed-port" | "blackhole" | "slow-receiver" | "blackhole-1s-timeout";
   description: string;
   timeoutMs: number;
   records: number;
@@ -98,10 +98,11 @@ async function runHandlerDown(
   endpoint: string,
   cfg: BenchConfig["flush"],
 ): Promise<DownScenario> {
-  const invocations = 2;
+  const timeoutMs = scenario === "blackhole-1s-timeout" ? 1000 : cfg.downTimeoutMs;
+  const invocations = cfg.downInvocations;
   const child = spawnNode(
     path.join(REPO_ROOT, "bench", "procs", "handler-down.ts"),
-    [JSON.stringify({ handlerPath: DIST.lambda, records: cfg.downRecords, timeoutMs: cfg.downTimeoutMs, invocations })],
+    [JSON.stringify({ handlerPath: DIST.lambda, records: cfg.downRecords, timeoutMs, invocations })],
     {
       nodeArgs: ["--require", "tsx/cjs"],
       env: baseEnv({
@@ -114,17 +115,17 @@ async function runHandlerDown(
   try {
     const reply = await child.waitForMessage<{ done: boolean; durations: number[]; failures: number[] }>(
       (m) => m?.done === true,
-      invocations * cfg.downTimeoutMs + 30000,
+      invocations * timeoutMs + 30000,
     );
     const maxMs = Math.max(...reply.durations);
     return {
       scenario,
       description,
-      timeoutMs: cfg.downTimeoutMs,
+      timeoutMs,
       records: cfg.downRecords,
       durationsMs: reply.durations.map((x) => round(x, 1)),
       maxMs: round(maxMs, 1),
-      withinTimeout: maxMs < cfg.downTimeoutMs,
+      withinTimeout: maxMs < timeoutMs,
       batchItemFailures: reply.failures,
     };
   } finally {
@@ -181,6 +182,14 @@ export async function benchFlush(cfg: BenchConfig["flush"], log: (s: string) => 
   const blackhole = await startBlackhole();
   try {
     down.push(await runHandlerDown("blackhole", "TCP accepted, no byte ever sent", blackhole.endpoint, cfg));
+    down.push(
+      await runHandlerDown(
+        "blackhole-1s-timeout",
+        "blackhole, function with 1 s left: the flush deadline must shrink with the remaining time",
+        blackhole.endpoint,
+        cfg,
+      ),
+    );
   } finally {
     await blackhole.close();
   }

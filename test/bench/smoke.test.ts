@@ -74,7 +74,7 @@ describe("bench smoke mode", function () {
     assert.ok(flush, "flush section missing");
     assert.ok(flush.p50Ms > 0 && flush.p99Ms >= flush.p50Ms);
     assert.ok(flush.spansReceived > 0);
-    assert.equal(flush.down.length, 3);
+    assert.equal(flush.down.length, 4);
     for (const d of flush.down) assert.ok(d.durationsMs.every((x) => x > 0));
   });
 
