@@ -35,6 +35,7 @@ export const ecsNoPublicIp: ResourceRule = {
   fsbp: ["ECS.2"],
   types: [SERVICE],
   check(_type, props) {
+    // Unknown during a preview → not true → passes; it is judged again at update time.
     const assign = asRecord(props.networkConfiguration).assignPublicIp;
     return assign === true || assign === "true"
       ? [
@@ -282,7 +283,7 @@ export const appDependsOnCollector: ResourceRule = {
 const SECRET_NAME =
   /(^|_)(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|APIKEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?|AUTH(_DATA)?)(_|$)/i;
 /** Values that carry a credential whatever the name, e.g. OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer <key>. */
-const SECRET_VALUE = /(authorization\s*=\s*bearer\s+\S+|(api[-_]?key|x-api-key|token)\s*=\s*\S+)/i;
+const SECRET_VALUE = /(authorization\s*=\s*bearer\s+(?!\$\{)\S+|(api[-_]?key|x-api-key|token)\s*=\s*(?!\$\{)\S+)/i;
 
 /** Why an environment variable looks like a literal secret, or undefined when it does not. */
 export function literalSecret(name: string, value: unknown): string | undefined {

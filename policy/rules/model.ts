@@ -114,8 +114,10 @@ export function asNumber(value: unknown): number | undefined {
   return undefined;
 }
 
+/** Arrays pass through; one value becomes a one-item list; nothing (or a value unknown in preview) becomes []. */
 export function asArray(value: unknown): unknown[] {
   if (Array.isArray(value)) return value;
+  if (isUnknown(value)) return [];
   return value === undefined || value === null ? [] : [value];
 }
 
@@ -155,6 +157,18 @@ export function findReferenced(candidates: readonly StackResource[], reference: 
   const ref = asString(reference);
   if (!ref) return undefined;
   return candidates.find((candidate) => identities(candidate).has(ref));
+}
+
+/**
+ * True when some resource of `types` has an unknown `field` — a reference that cannot be resolved yet (a preview of
+ * resources not created yet). A rule that looks for "the X attached to Y" cannot conclude X is missing then.
+ */
+export function unresolvedReference(
+  resources: readonly StackResource[],
+  types: readonly string[],
+  field: string,
+): boolean {
+  return resources.some((r) => types.includes(r.type) && isUnknown(r.props[field]));
 }
 
 /** Deep walk of every string inside a value. */

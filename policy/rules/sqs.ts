@@ -13,6 +13,7 @@ import {
   type StackResource,
   type StackRule,
   type Violation,
+  unresolvedReference,
 } from "./model";
 
 export const QUEUE = "aws:sqs/queue:Queue";
@@ -73,6 +74,7 @@ export const sqsDeniesInsecureTransport: StackRule = {
   category: "security",
   check(resources) {
     const out: Violation[] = [];
+    if (unresolvedReference(resources, [QUEUE_POLICY], "queueUrl")) return out; // preview: cannot match policies yet
     for (const queue of ofType(resources, QUEUE)) {
       const docs = policiesFor(queue, resources);
       if (docs.some((d) => isUnknown(d))) continue;
@@ -121,7 +123,8 @@ export const consumedQueuesHaveDlqAndVisibility: StackRule = {
         continue;
       }
       const redrive = redriveFor(queue, resources);
-      if (!isUnknown(redrive)) {
+      const redriveUnresolved = redrive === undefined && unresolvedReference(resources, [REDRIVE_POLICY], "queueUrl");
+      if (!isUnknown(redrive) && !redriveUnresolved) {
         const parsed = parseJson(redrive);
         const dlq = isRecord(parsed) ? findReferenced(queues, parsed.deadLetterTargetArn) : undefined;
         const maxReceive = isRecord(parsed) ? asNumber(parsed.maxReceiveCount) : undefined;
@@ -170,6 +173,7 @@ export const mappingsReportBatchItemFailures: ResourceRule = {
   category: "deploy",
   types: [EVENT_SOURCE_MAPPING],
   check(_type, props) {
+    if (isUnknown(props.functionResponseTypes)) return [];
     const types = asArray(props.functionResponseTypes);
     return types.includes("ReportBatchItemFailures")
       ? []

@@ -121,6 +121,7 @@ export const firehoseKeyFromSecretsManager: ResourceRule = {
       );
     }
     const sm = asRecord(http.secretsManagerConfiguration);
+    if (isUnknown(http.secretsManagerConfiguration) || isUnknown(sm.enabled)) return problems;
     if (sm.enabled !== true || (!asString(sm.secretArn) && !isUnknown(sm.secretArn))) {
       problems.push("httpEndpointConfiguration.secretsManagerConfiguration is not enabled with a secretArn.");
     }
