@@ -715,9 +715,9 @@ describe("policy report", () => {
     const report = formatReport(evaluate(runs(broken)));
     assert.match(
       report,
-      /^FAIL  sqs-encrypted-with-cmk .*\n {6}urn:pulumi:test::traced-onboarding::aws:sqs\/queue:Queue::orders\n {8}kmsMasterKeyId is not set/m,
+      /^FAIL {2}sqs-encrypted-with-cmk .*\n {6}urn:pulumi:test::traced-onboarding::aws:sqs\/queue:Queue::orders\n {8}kmsMasterKeyId is not set/m,
     );
-    assert.match(report, /^FAIL  lambda-queue-dlq-and-visibility /m);
+    assert.match(report, /^FAIL {2}lambda-queue-dlq-and-visibility /m);
     assert.match(
       report,
       new RegExp(
