@@ -57,6 +57,22 @@ const refs = (rule: Rule): string => {
   return ids.length > 0 ? ` [${ids.join(", ")}]` : "";
 };
 
+/** The rules as a markdown table (policy/README.md embeds it; a test keeps both in step). */
+export function rulesTable(rules: readonly Rule[] = allRules): string {
+  const cell = (text: string) => text.replace(/[|*_]/g, (c) => `\\${c}`); // literal in markdown
+  const rows = rules.map(
+    (r) =>
+      `| \`${r.id}\` | ${r.category} | ${r.severity} | ${cell(r.description)} | ${(r.checkov ?? []).join(", ") || "—"} | ${
+        (r.fsbp ?? []).join(", ") || "—"
+      } |`,
+  );
+  return [
+    "| Rule | Category | Severity | What must hold | Checkov | AWS FSBP |",
+    "| --- | --- | --- | --- | --- | --- |",
+    ...rows,
+  ].join("\n");
+}
+
 /** Human-readable report: one line per rule, offenders indented under failing rules, then a summary line. */
 export function formatReport(results: readonly RuleResult[], header?: string): string {
   const lines: string[] = [];

@@ -13,6 +13,7 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
+import { rulesTable } from "../../policy/evaluate";
 import { plainProps, policies, toPolicies } from "../../policy/policies";
 import { rules, UNKNOWN } from "../../policy/rules";
 import { goodStack, withPatch } from "./fixtures";
@@ -107,5 +108,23 @@ describe("policy pack", () => {
     assert.equal(pkg.main, "index.ts");
     const index = fs.readFileSync(path.join(ROOT, "policy/index.ts"), "utf8");
     assert.match(index, /new PolicyPack\("traced-onboarding", \{[\s\S]*enforcementLevel: "mandatory",[\s\S]*policies,/);
+  });
+
+  it("documents every rule in policy/README.md (regenerate: npx tsx policy/report.ts --rules-table)", () => {
+    const readme = fs.readFileSync(path.join(ROOT, "policy/README.md"), "utf8");
+    const m = /<!-- rules-table:start[^>]*-->([\s\S]*?)<!-- rules-table:end -->/.exec(readme);
+    assert.ok(m, "policy/README.md has no rules-table markers");
+    // Prettier pads table cells; compare cell contents only.
+    const normalise = (table: string) =>
+      table
+        .trim()
+        .split("\n")
+        .map((line) =>
+          line
+            .split("|")
+            .map((cell) => cell.trim().replace(/^-+$/, "---"))
+            .join("|"),
+        );
+    assert.deepEqual(normalise(m[1]!), normalise(rulesTable()));
   });
 });
