@@ -123,7 +123,7 @@ describe("TracedFargateService", () => {
       PORT: "8000",
       HOST: "0.0.0.0",
       AWS_REGION: "eu-west-1",
-      OTEL_EXPORTER_OTLP_ENDPOINT: "http://localhost:4317",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4317",
       OTEL_SERVICE_NAME: "onboarding-api",
       SERVICE_VERSION: "1.2.3",
       DEPLOYMENT_ENVIRONMENT: "dev",
@@ -150,7 +150,7 @@ describe("TracedFargateService", () => {
 
   it("keeps the collector config free of secrets and wired to the health check the ECS check queries", () => {
     const config = fs.readFileSync("app/collector/config.yaml", "utf8");
-    assert.match(config, /health_check:\n\s+endpoint: localhost:13133/);
+    assert.match(config, /health_check:\n\s+endpoint: 127\.0\.0\.1:13133/);
     assert.match(config, /Authorization: Bearer \$\{env:CORALOGIX_API_KEY\}/);
     assert.match(config, /endpoint: ingress\.\$\{env:CORALOGIX_DOMAIN\}:443/);
     assert.match(config, /extensions: \[health_check\]/);
