@@ -186,7 +186,11 @@ export function durationMs(span: ReceivedSpan): number {
 export function summarize(trace: StoredTrace): TraceSummary {
   const spans = trace.spans;
   const ids = new Set(spans.map((s) => s.spanId));
-  const root = spans.find((s) => !s.parentSpanId || !ids.has(s.parentSpanId)) ?? spans[0]!;
+  // The earliest span whose parent is not in the trace (a client's traceparent makes the SERVER span's parent remote).
+  const roots = spans.filter((s) => !s.parentSpanId || !ids.has(s.parentSpanId));
+  const root = (roots.length > 0 ? roots : spans).reduce((a, b) =>
+    BigInt(b.startTimeUnixNano) < BigInt(a.startTimeUnixNano) ? b : a,
+  );
   const start = spans.reduce(
     (min, s) => (BigInt(s.startTimeUnixNano) < min ? BigInt(s.startTimeUnixNano) : min),
     BigInt(root.startTimeUnixNano),
@@ -199,7 +203,13 @@ export function summarize(trace: StoredTrace): TraceSummary {
     state: trace.state,
     rootService: root.serviceName,
     rootName: root.name,
-    services: [...new Set(spans.map((s) => s.serviceName))],
+    services: [
+      ...new Set(
+        [...spans]
+          .sort((a, b) => (BigInt(a.startTimeUnixNano) < BigInt(b.startTimeUnixNano) ? -1 : 1))
+          .map((s) => s.serviceName),
+      ),
+    ],
     spanCount: spans.length,
     errorCount: spans.filter((s) => s.status.code === "ERROR").length,
     startTime: new Date(Number(start / 1_000_000n)).toISOString(),
