@@ -83,7 +83,7 @@ export const imagePlatformMatches: StackRule = {
     for (const fn of ofType(resources, FUNCTION)) {
       const image = builtImage(images, fn.props.imageUri);
       const problem = image && platformProblem(image, lambdaPlatform(fn.props.architectures), `function ${fn.name}`);
-      if (problem) out.push({ urn: image!.urn, message: problem });
+      if (image && problem) out.push({ urn: image.urn, message: problem });
     }
     for (const task of ofType(resources, TASK_DEFINITION)) {
       const expected = ecsPlatform(task.props.runtimePlatform);
@@ -91,7 +91,7 @@ export const imagePlatformMatches: StackRule = {
         const image = builtImage(images, container.image);
         const problem =
           image && platformProblem(image, expected, `task ${task.name} (container ${String(container.name)})`);
-        if (problem) out.push({ urn: image!.urn, message: problem });
+        if (image && problem) out.push({ urn: image.urn, message: problem });
       }
     }
     return out;
