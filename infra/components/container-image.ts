@@ -26,6 +26,7 @@ export interface ImageBuildArgs {
   /**
    * Target platform. Lambda and the Fargate tasks here run on Graviton.
    * @default "linux/arm64"
+   * @example "linux/arm64"
    */
   readonly platform?: string;
 }

@@ -18,12 +18,26 @@ export function policyDocument(
 
 /** Options for {@link createServiceRole}. */
 export interface ServiceRoleArgs {
-  /** Service principal allowed to assume the role, e.g. `lambda.amazonaws.com`. */
+  /**
+   * Service principal allowed to assume the role, e.g. `lambda.amazonaws.com`.
+   * @example "lambda.amazonaws.com"
+   */
   readonly service: string;
-  /** What the role may do; keep every statement scoped to one resource. */
+  /**
+   * What the role may do; keep every statement scoped to one resource.
+   * @example [{ actions: ["sqs:SendMessage"], resources: [queue.arn] }]
+   */
   readonly statements: pulumi.Input<PolicyStatement>[];
-  /** Conditions on the trust policy (e.g. `aws:SourceAccount`) against the confused-deputy problem. */
+  /**
+   * Conditions on the trust policy (e.g. `aws:SourceAccount`) against the confused-deputy problem.
+   * @default none
+   * @example [{ test: "StringEquals", variable: "aws:SourceAccount", values: [accountId] }]
+   */
   readonly trustConditions?: aws.types.input.iam.GetPolicyDocumentStatementConditionArgs[];
+  /**
+   * The role's description.
+   * @example "Runs the consumer function"
+   */
   readonly description: string;
 }
 

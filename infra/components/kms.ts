@@ -33,10 +33,22 @@ export const KEY_ADMIN_ACTIONS = [
 
 /** Options for {@link createCustomerManagedKey}. */
 export interface CustomerManagedKeyArgs {
+  /**
+   * The key's description.
+   * @example "Encrypts the onboarding queue"
+   */
   readonly description: string;
-  /** Service principals (e.g. `cloudwatch.amazonaws.com`) allowed to use the key from this account. */
+  /**
+   * Service principals (e.g. `cloudwatch.amazonaws.com`) allowed to use the key from this account.
+   * @default none
+   * @example ["cloudwatch.amazonaws.com"]
+   */
   readonly servicePrincipals?: readonly string[];
-  /** Services (e.g. `sqs`) through which principals of this account may use the key (`kms:ViaService`). */
+  /**
+   * Services (e.g. `sqs`) through which principals of this account may use the key (`kms:ViaService`).
+   * @default none
+   * @example ["sqs"]
+   */
   readonly viaServices?: readonly string[];
 }
 

@@ -55,6 +55,7 @@ export interface CoralogixMetricStreamArgs {
   /**
    * Coralogix subsystem name (common attribute `subsystemName`).
    * @default "aws-metrics"
+   * @example "aws-metrics"
    */
   readonly subsystemName?: pulumi.Input<string>;
   /**
@@ -73,31 +74,37 @@ export interface CoralogixMetricStreamArgs {
    * Firehose common attribute `integrationType`; must match `format`.
    * @default "CloudWatch_Metrics_OpenTelemetry070_WithAggregations" for opentelemetry0.7,
    *   "CloudWatch_Metrics_JSON" for json
+   * @example "CloudWatch_Metrics_OpenTelemetry070"
    */
   readonly integrationType?: string;
   /**
    * How long Firehose retries a failed delivery before backing the records up to S3 (0 to 7200 s).
    * @default 300
+   * @example 600
    */
   readonly retryDurationSeconds?: number;
   /**
    * Firehose buffer size in MiB (1 to 64).
    * @default 1
+   * @example 4
    */
   readonly bufferingSizeMb?: number;
   /**
    * Firehose buffer interval in seconds (0 to 900).
    * @default 60
+   * @example 120
    */
   readonly bufferingIntervalSeconds?: number;
   /**
    * Days failed records stay in the backup bucket.
    * @default 30
+   * @example 90
    */
   readonly backupExpirationDays?: number;
   /**
    * Retention of Firehose's delivery-error log group (a CloudWatch-accepted value).
    * @default 30
+   * @example 90
    */
   readonly logRetentionDays?: number;
 }

@@ -39,6 +39,7 @@ export interface PipelineDashboardArgs {
   /**
    * Window of the end-to-end ratio in seconds (a multiple of 60).
    * @default 900 (15 minutes)
+   * @example 1800
    */
   readonly endToEndPeriodSeconds?: number;
 }

@@ -49,6 +49,7 @@ export interface TracedContainerLambdaArgs {
   /**
    * Coralogix subsystem name (`CX_SUBSYSTEM_NAME`) and OpenTelemetry `service.name`.
    * @default "onboarding-lambda"
+   * @example "onboarding-lambda"
    */
   readonly serviceName?: string;
   /**
@@ -64,26 +65,31 @@ export interface TracedContainerLambdaArgs {
   /**
    * Function timeout in seconds (1 to 900).
    * @default 30
+   * @example 60
    */
   readonly timeoutSeconds?: number;
   /**
    * Memory in MB (128 to 10240).
    * @default 512
+   * @example 1024
    */
   readonly memorySizeMb?: number;
   /**
    * Records per batch (1 to 10000; above 10 needs `batchingWindowSeconds` ≥ 1).
    * @default 10
+   * @example 25
    */
   readonly batchSize?: number;
   /**
    * Seconds the event source mapping waits to fill a batch (0 to 300).
    * @default 1
+   * @example 5
    */
   readonly batchingWindowSeconds?: number;
   /**
    * Maximum concurrent invocations the SQS event source mapping drives (2 to 1000).
    * @default 5
+   * @example 20
    */
   readonly maximumConcurrency?: number;
   /**
@@ -95,11 +101,13 @@ export interface TracedContainerLambdaArgs {
   /**
    * Log retention in days (a CloudWatch-accepted value).
    * @default 30
+   * @example 90
    */
   readonly logRetentionDays?: number;
   /**
    * How the image is built.
    * @default { context: ".", dockerfile: "lambda/Dockerfile", platform: "linux/arm64" }
+   * @example { dockerfile: "lambda/Dockerfile" }
    */
   readonly image?: Partial<ImageBuildArgs>;
   /**

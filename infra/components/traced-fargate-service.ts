@@ -68,6 +68,7 @@ export interface TracedFargateServiceArgs {
   /**
    * Coralogix subsystem name and OpenTelemetry `service.name`.
    * @default "onboarding-api"
+   * @example "onboarding-api"
    */
   readonly serviceName?: string;
   /**
@@ -95,11 +96,13 @@ export interface TracedFargateServiceArgs {
   /**
    * Number of tasks.
    * @default 2
+   * @example 4
    */
   readonly desiredCount?: number;
   /**
    * The port the API listens on (`PORT`).
    * @default 8000
+   * @example 8080
    */
   readonly containerPort?: number;
   /**
@@ -118,21 +121,25 @@ export interface TracedFargateServiceArgs {
   /**
    * The collector image (must contain `/healthcheck`, as ADOT images do).
    * @default "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3"
+   * @example "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3"
    */
   readonly collectorImage?: string;
   /**
    * Path of the collector config file.
    * @default "app/collector/config.yaml"
+   * @example "app/collector/config.yaml"
    */
   readonly collectorConfigPath?: string;
   /**
    * Log retention in days (a CloudWatch-accepted value).
    * @default 30
+   * @example 90
    */
   readonly logRetentionDays?: number;
   /**
    * How the app image is built.
    * @default { context: ".", dockerfile: "app/Dockerfile", platform: "linux/arm64" }
+   * @example { dockerfile: "app/Dockerfile" }
    */
   readonly image?: Partial<ImageBuildArgs>;
   /**
