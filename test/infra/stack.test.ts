@@ -92,6 +92,15 @@ for (const preview of [true, false]) {
   });
 }
 
+describe("stack program, preview vs update", () => {
+  it("registers the same resources in both modes (nothing is created inside .apply)", async () => {
+    const key = (r: RecordedResource) => `${r.type} ${r.name}`;
+    const preview = (await runStackProgram({ preview: true })).resources.map(key).sort();
+    const update = (await runStackProgram({ preview: false })).resources.map(key).sort();
+    assert.deepEqual(preview, update);
+  });
+});
+
 describe("stack program with Pulumi.prod.yaml", () => {
   it("reserves concurrency, runs more tasks and keeps logs longer", async () => {
     const run = await runStackProgram({ preview: true, stackFile: "Pulumi.prod.yaml", stack: "prod" });
