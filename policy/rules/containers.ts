@@ -80,6 +80,32 @@ export const ecsNonPrivileged: ResourceRule = {
   },
 };
 
+/** True for a container `user` that is root: `root`, `0`, or either with a group (`0:0`, `root:wheel`). */
+export function isRootUser(user: string): boolean {
+  const name = user.split(":")[0]?.trim();
+  return name === "root" || name === "0";
+}
+
+export const ecsNonRoot: ResourceRule = {
+  kind: "resource",
+  id: "ecs-containers-non-root",
+  description: 'Every container runs as a non-root user (container definition "user" set, not root or 0).',
+  severity: "medium",
+  category: "security",
+  types: [TASK_DEFINITION],
+  check(_type, props) {
+    return containersOf(props)
+      .map((c, i) => {
+        const user = asString(c.user);
+        if (user === undefined) {
+          return `container "${containerName(c, i)}" sets no user, so it runs as the image's user (root unless the image says otherwise); set user, e.g. "1000:1000".`;
+        }
+        return isRootUser(user) ? `container "${containerName(c, i)}" runs as ${user}; set a non-root user.` : "";
+      })
+      .filter(Boolean);
+  },
+};
+
 export const ecsLogging: ResourceRule = {
   kind: "resource",
   id: "ecs-containers-logging-configured",
@@ -329,6 +355,7 @@ export const containerRules = [
   ecsNoPublicIp,
   ecsSeparateRoles,
   ecsNonPrivileged,
+  ecsNonRoot,
   ecsLogging,
   ecsReadonlyRoot,
   fargateSize,

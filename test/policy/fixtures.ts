@@ -61,6 +61,7 @@ export const appContainer = {
   name: "app",
   image: `${IMAGES.api}@${digest}`,
   essential: true,
+  user: "1000:1000",
   readonlyRootFilesystem: true,
   environment: [
     { name: "QUEUE_URL", value: URLS.queue },
@@ -74,6 +75,7 @@ export const collectorContainer = {
   name: "otel-collector",
   image: IMAGES.collector,
   essential: true,
+  user: "10001",
   readonlyRootFilesystem: true,
   secrets: [{ name: "CORALOGIX_API_KEY", valueFrom: `${ARNS.secret}:api_key::` }],
   healthCheck: { command: ["CMD", "/healthcheck"], interval: 10 },

@@ -196,6 +196,20 @@ const cases: Record<string, BadCase[]> = {
       urn(TD, "api-task"),
     ),
   ],
+  "ecs-containers-non-root": [
+    bad(
+      "a container runs as root",
+      withContainers(good, ([app, collector]) => [{ ...app, user: "0:0" }, collector]),
+      /container "app" runs as 0:0; set a non-root user/,
+      urn(TD, "api-task"),
+    ),
+    bad(
+      "a container sets no user",
+      withContainers(good, ([app, collector]) => [app, { ...collector, user: undefined }]),
+      /container "otel-collector" sets no user/,
+      urn(TD, "api-task"),
+    ),
+  ],
   "ecs-containers-logging-configured": [
     bad(
       "a container has no log configuration",
