@@ -102,6 +102,13 @@ export async function startLambdaHost(options: LambdaHostOptions): Promise<Lambd
   });
 
   let stopped: Promise<void> | undefined;
+  void exited.then((code) => {
+    if (!stopped)
+      options.onLog?.(
+        `[local] Lambda environment pid ${child.pid} exited (code ${code}); the next invocation gets a fresh one`,
+        "stderr",
+      );
+  });
   return {
     pid: child.pid ?? -1,
     get alive() {

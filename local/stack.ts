@@ -392,7 +392,14 @@ async function startApiProcess(
     });
   }
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const stop = (graceMs: number) => stopChild(child, exited, graceMs);
+  let stopping = false;
+  const stop = (graceMs: number) => {
+    stopping = true;
+    return stopChild(child, exited, graceMs);
+  };
+  void exited.then((code) => {
+    if (!stopping) onLog(`[local] the API process exited unexpectedly (code ${code}); restart npm start`, "stderr");
+  });
 
   const deadline = Date.now() + 15_000;
   let exitCode: number | null | undefined;
