@@ -34,14 +34,14 @@ export function configFor(mode: Mode): BenchConfig {
   }
   return {
     mode,
-    api: { connections: 16, roundSeconds: 4, rounds: 8, warmupSeconds: 2, drainTimeoutMs: 10000 },
+    api: { connections: 16, roundSeconds: 3, rounds: 12, warmupSeconds: 2, drainTimeoutMs: 10000 },
     cold: { runs: 20 },
     // 3 s = Lambda's default function timeout.
     flush: { invocations: 600, spansPerFlush: 10, downRecords: 10, downTimeoutMs: 3000, downInvocations: 3 },
     pipeline: {
       sustainedRate: 100,
       sustainedSeconds: 60,
-      stepRates: [25, 50, 100, 200, 300, 400],
+      stepRates: [25, 50, 100, 200, 300, 400, 600, 800],
       stepSeconds: 8,
       drainMs: 20000,
     },
