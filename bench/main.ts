@@ -109,13 +109,25 @@ export async function runBench(argv: string[]): Promise<BenchResults> {
   results.machine.loadAvgAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
   const out = args.out ?? path.join(REPO_ROOT, "bench", args.mode === "full" ? "results.json" : "results.local.json");
   writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
-  const markdown = renderMarkdown(results);
+  const markdown = await prettierMarkdown(renderMarkdown(results), path.join(REPO_ROOT, "bench", "results.md"));
   console.log(`\n${markdown}\n`);
   if (args.mode === "full" && !args.out && args.md) {
     writeFileSync(path.join(REPO_ROOT, "bench", "results.md"), markdown + "\n");
   }
   log(`wrote ${path.relative(REPO_ROOT, out)} (${results.durationSeconds} s)`);
   return results;
+}
+
+/** Formats the table with the repo's prettier settings, so `prettier --check .` (npm run lint) accepts results.md. */
+async function prettierMarkdown(markdown: string, filepath: string): Promise<string> {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const prettier = require("prettier") as typeof import("prettier");
+    const options = (await prettier.resolveConfig(filepath)) ?? {};
+    return (await prettier.format(markdown, { ...options, filepath })).trimEnd();
+  } catch {
+    return markdown;
+  }
 }
 
 if (require.main === module) {
