@@ -39,7 +39,7 @@ export function renderMarkdown(r: BenchResults): string {
       rows.push([
         `API spans received ÷ expected in traced rounds (${label})`,
         "100 %",
-        `${pct(s.spanCompleteness)}${mark(s.spanCompleteness >= 1)} (${s.spansReceived} / ${s.spansExpected})`,
+        `${pct(s.spanCompleteness)}${mark(s.spanCompleteness >= 1)} (${s.spansReceived} / ${s.spansExpected} = 2 × SendMessage calls; tracing-off rounds exported ${s.spansFromUntracedRounds})`,
         "",
       ]);
     }

@@ -113,6 +113,8 @@ export interface ApiBackendResult {
     spansExpected: number;
     spanCompleteness: number;
     non2xx: number;
+    /** Spans received while the tracing-off API was under load: must be 0. */
+    spansFromUntracedRounds: number;
   };
 }
 
@@ -124,7 +126,7 @@ async function measureRound(
   roundNo: number,
 ): Promise<ApiRound> {
   await backend.child.request({ cmd: "reset" });
-  if (api.tracing) await receiver.child.request({ cmd: "reset" });
+  await receiver.child.request({ cmd: "reset" });
   const cpuBefore = processCpuMicros(api.child.pid);
   const receiverCpuBefore = processCpuMicros(receiver.child.pid);
   const load = await autocannon(api.url, cfg.connections, cfg.roundSeconds);
@@ -161,7 +163,9 @@ async function measureRound(
     round_.spansExpected = expected;
     round_.spansByName = counts.byName;
   } else {
-    await sleep(500);
+    // Tracing off must really be off: nothing may reach the receiver (checked after > one 500 ms export delay).
+    await sleep(800);
+    round_.spansReceived = (await receiverCounts(receiver)).spans;
   }
   return round_;
 }
@@ -242,6 +246,7 @@ async function benchBackend(
         spansExpected,
         spanCompleteness: spansExpected > 0 ? round(spansReceived / spansExpected, 4) : Number.NaN,
         non2xx: rounds.reduce((a, x) => a + x.non2xx, 0),
+        spansFromUntracedRounds: offRounds.reduce((a, x) => a + (x.spansReceived ?? 0), 0),
       },
     };
   } finally {
