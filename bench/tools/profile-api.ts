@@ -4,10 +4,11 @@
  * dir, runs the API with `--cpu-prof` against the loopback SQS stub and OTLP receiver, drives it with autocannon,
  * then prints self time by bundle file and by function.
  *
- * Usage: `tsx bench/tools/profile-api.ts [on|off] [seconds=8]`.
+ * Usage: `tsx bench/tools/profile-api.ts [on|off] [seconds=8]`; `PROFILE_JSON=<file>` also writes self time per
+ * request by package/file as JSON (diff an `on` and an `off` run to see where tracing's CPU goes).
  */
 import { build } from "esbuild";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { autocannon } from "../sections/api";
@@ -53,8 +54,9 @@ async function main(): Promise<void> {
   });
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/healthz`);
-  await autocannon(url, 16, 2);
+  const warm = await autocannon(url, 16, 2);
   const load = await autocannon(url, 16, seconds);
+  const requests = warm.requests + load.requests;
   await api.stop("SIGTERM", 15000);
   await Promise.all([receiver.child.stop(), stub.child.stop()]);
   const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
@@ -67,6 +69,13 @@ async function main(): Promise<void> {
   for (const x of summary.byFunction)
     console.log(`  ${String(x.selfMs).padStart(8)} ms  ${x.fn.replace(dir, "<tmp>")}`);
   const byModule = selfTimeByBundledModule(JSON.parse(readFileSync(path.join(dir, file), "utf8")), dir);
+  if (process.env.PROFILE_JSON) {
+    const all = summarise(JSON.parse(readFileSync(path.join(dir, file), "utf8")), 1000);
+    const perRequest: Record<string, number> = {};
+    for (const [k, ms] of byModule) perRequest[k] = (ms * 1000) / requests;
+    for (const x of all.byFile) if (!x.file.includes(dir)) perRequest[x.file] = (x.selfMs * 1000) / requests;
+    writeFileSync(process.env.PROFILE_JSON, JSON.stringify({ tracing, requests, usPerRequest: perRequest }, null, 2));
+  }
   console.log("\nself time by bundled module (package):");
   for (const [pkg, ms] of byModule.slice(0, 25)) console.log(`  ${String(ms).padStart(8)} ms  ${pkg}`);
 }

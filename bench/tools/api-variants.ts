@@ -1,0 +1,71 @@
+/**
+ * Where does the API's tracing CPU go? Runs the bundled API in several variants side by side (same SQS stub and
+ * OTLP receiver, alternated rounds) and prints API CPU µs per request and req/s for each:
+ *   off            OTEL_SDK_DISABLED=true
+ *   on             as shipped
+ *   on-no-als      as shipped, but the AsyncLocalStorageContextManager replaced by a pass-through one
+ * Usage: `tsx bench/tools/api-variants.ts [rounds=8] [seconds=3]`.
+ */
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { REPO_ROOT, baseEnv, freePort, processCpuMicros, sleep, spawnNode, waitForHttp } from "../lib/proc";
+import { DIST, startReceiver, startSqsStub } from "../lib/services";
+import { median } from "../lib/stats";
+import { autocannon } from "../sections/api";
+
+async function main(): Promise<void> {
+  const rounds = Number(process.argv[2] ?? 8);
+  const seconds = Number(process.argv[3] ?? 3);
+  const [receiver, stub] = await Promise.all([startReceiver(), startSqsStub()]);
+  const noAls = path.join(REPO_ROOT, "bench", "tools", "preload-no-context-manager.cjs");
+  const variants = [
+    { name: "off", env: { OTEL_SDK_DISABLED: "true" }, preload: [] as string[] },
+    { name: "on", env: {}, preload: [] as string[] },
+    { name: "on-no-als", env: {}, preload: ["--require", noAls] },
+  ];
+  const apis = await Promise.all(
+    variants.map(async (v) => {
+      const port = await freePort();
+      const child = spawnNode(DIST.server, [], {
+        ipc: false,
+        logFile: path.join(tmpdir(), `bench-variant-${v.name}.log`),
+        nodeArgs: ["--require", DIST.tracing, ...v.preload],
+        env: baseEnv({
+          PORT: String(port),
+          HOST: "127.0.0.1",
+          QUEUE_URL: stub.queueUrl,
+          AWS_ENDPOINT_URL_SQS: stub.endpoint,
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+          ...v.env,
+        }),
+      });
+      const url = `http://127.0.0.1:${port}`;
+      await waitForHttp(`${url}/healthz`);
+      await autocannon(url, 16, 2);
+      return { ...v, child, url, cpu: [] as number[], rps: [] as number[] };
+    }),
+  );
+  await sleep(1500);
+  for (let r = 0; r < rounds; r++) {
+    for (const api of r % 2 ? [...apis].reverse() : apis) {
+      const before = processCpuMicros(api.child.pid);
+      const load = await autocannon(api.url, 16, seconds);
+      api.cpu.push((processCpuMicros(api.child.pid) - before) / load.requests);
+      api.rps.push(load.rps);
+      await sleep(800);
+    }
+  }
+  const off = apis[0];
+  for (const api of apis) {
+    console.log(
+      `${api.name.padEnd(10)} CPU ${Math.round(median(api.cpu))} µs/req (+${Math.round(median(api.cpu) - median(off.cpu))}), ` +
+        `${Math.round(median(api.rps))} req/s (÷ off ${(median(api.rps) / median(off.rps)).toFixed(3)})`,
+    );
+  }
+  await Promise.all([...apis.map((a) => a.child.stop()), receiver.child.stop(), stub.child.stop()]);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
