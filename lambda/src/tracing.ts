@@ -1,11 +1,12 @@
 /**
  * Lambda telemetry, initialised once per execution environment (at module load, never per invocation).
  *
- * Export: OTLP/gRPC over Node's http2 (telemetry/otlp-http2-exporter.ts). Exporter settings (telemetry/exporter.ts): standard `OTEL_EXPORTER_OTLP_*` win; otherwise Coralogix
- * (`CORALOGIX_DOMAIN` → `https://ingress.<domain>:443`) with `authorization: Bearer <key>`, the key read from the
- * Secrets Manager secret `CORALOGIX_SECRET_ARN` (SecretString JSON `{"api_key": "..."}`) and cached for the life of
- * the environment. The Secrets Manager client is required lazily (only when a secret ARN is configured) and is
- * provided by the Lambda base image (`@aws-sdk/*` is external to the bundle).
+ * Export: OTLP/gRPC over Node's http2 (telemetry/otlp-http2-exporter.ts). Settings (telemetry/exporter.ts): standard
+ * `OTEL_EXPORTER_OTLP_*` win; otherwise Coralogix (`CORALOGIX_DOMAIN` → `https://ingress.<domain>:443`) with
+ * `authorization: Bearer <key>`, the key read from the Secrets Manager secret `CORALOGIX_SECRET_ARN` (SecretString
+ * JSON `{"api_key": "..."}`) once per environment and cached. The read is one SigV4-signed HTTPS call with the
+ * function's env credentials (secrets.ts); only without env credentials is the AWS SDK required (lazily; it is
+ * external to the bundle because the Lambda base image ships it).
  *
  * Nothing here throws into the handler: a bad configuration is logged and tracing falls back to a no-op tracer;
  * export failures are reported through `diag` and the JSON log.
@@ -23,12 +24,39 @@ import {
   type FlushOutcome,
 } from "../../telemetry/provider";
 import { CLOUD_PLATFORM_VALUE_AWS_LAMBDA, createServiceResource } from "../../telemetry/resource";
+import { credentialsFromEnv, getSecretString } from "./secrets";
 
 export const LAMBDA_SERVICE_NAME = "onboarding-lambda";
 
-/** Reads the Coralogix key from a Secrets Manager secret whose SecretString is `{"api_key": "..."}`. */
-export async function loadCoralogixApiKey(secretArn: string): Promise<string> {
-  // Lazy: the SDK is only loaded when a secret is configured, keeping cold init small otherwise.
+/** Extracts the key from a SecretString shaped `{"api_key": "..."}`. */
+export function parseApiKeySecret(secretString: string | undefined, secretArn: string): string {
+  let key: unknown;
+  try {
+    key = (JSON.parse(secretString ?? "") as { api_key?: unknown } | null)?.api_key;
+  } catch {
+    key = undefined;
+  }
+  if (typeof key !== "string" || key.trim() === "") {
+    throw new Error(`Secret ${secretArn} has no "api_key" string (expected SecretString {"api_key":"<key>"})`);
+  }
+  return key.trim();
+}
+
+/**
+ * Reads the Coralogix key from a Secrets Manager secret whose SecretString is `{"api_key": "..."}`. In Lambda
+ * (credentials in env) one signed HTTPS call, no SDK (see secrets.ts); elsewhere the SDK's credential chain.
+ */
+export async function loadCoralogixApiKey(secretArn: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const credentials = credentialsFromEnv(env);
+  const region = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || regionFromArn(secretArn);
+  if (credentials && region) {
+    const endpoint = env.AWS_ENDPOINT_URL_SECRETS_MANAGER?.trim() || env.AWS_ENDPOINT_URL?.trim() || undefined;
+    return parseApiKeySecret(
+      await getSecretString(secretArn, { region, credentials, endpoint, timeoutMillis: 3000 }),
+      secretArn,
+    );
+  }
+  // Lazy: the SDK (from the Lambda base image / node_modules) is only loaded on this fallback path.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const sm = require("@aws-sdk/client-secrets-manager") as typeof import("@aws-sdk/client-secrets-manager");
   const client = new sm.SecretsManagerClient({
@@ -37,15 +65,16 @@ export async function loadCoralogixApiKey(secretArn: string): Promise<string> {
   });
   try {
     const output = await client.send(new sm.GetSecretValueCommand({ SecretId: secretArn }));
-    const parsed: unknown = JSON.parse(output.SecretString ?? "");
-    const key = (parsed as { api_key?: unknown } | null)?.api_key;
-    if (typeof key !== "string" || key.trim() === "") {
-      throw new Error(`Secret ${secretArn} has no "api_key" string (expected SecretString {"api_key":"<key>"})`);
-    }
-    return key.trim();
+    return parseApiKeySecret(output.SecretString, secretArn);
   } finally {
     client.destroy();
   }
+}
+
+/** `arn:aws:secretsmanager:eu-west-1:…` → `eu-west-1`. */
+function regionFromArn(arn: string): string | undefined {
+  const region = arn.split(":")[3];
+  return region ? region : undefined;
 }
 
 /**
@@ -171,7 +200,7 @@ export function initLambdaTelemetry(options: LambdaTelemetryOptions = {}): Lambd
     resolveExporterSettings({ env, coralogixApiKey: "validation-only" });
     let exporter: SpanExporter;
     if (secretArn) {
-      const loadApiKey = options.loadApiKey ?? loadCoralogixApiKey;
+      const loadApiKey = options.loadApiKey ?? ((arn: string) => loadCoralogixApiKey(arn, env));
       exporter = new DeferredSpanExporter(async () => {
         try {
           return build(await loadApiKey(secretArn));
