@@ -55,7 +55,10 @@ export function startApiTracing(env: NodeJS.ProcessEnv = process.env): BasicTrac
     cloudPlatform: CLOUD_PLATFORM_VALUE_AWS_ECS,
     env,
   });
-  const exporter = createOtlpTraceExporter(resolveExporterSettings({ env }), { env, defaultTimeoutMillis: 5000 });
+  // The API never talks to Coralogix itself (no key in the app): it exports to the collector sidecar, or wherever
+  // OTEL_EXPORTER_OTLP_ENDPOINT points. CORALOGIX_DOMAIN belongs to the sidecar and is ignored here.
+  const settings = resolveExporterSettings({ env: { ...env, CORALOGIX_DOMAIN: undefined } });
+  const exporter = createOtlpTraceExporter(settings, { env, defaultTimeoutMillis: 5000 });
   const provider = createTracerProvider({ resource, exporter, batch: SERVICE_BATCH_DEFAULTS, env });
   // Registered for code that uses context.with(); the app itself passes contexts explicitly, so AsyncLocalStorage
   // is never entered on the request path and costs nothing there.
