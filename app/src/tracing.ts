@@ -1,13 +1,12 @@
 /**
- * Preload for the API: `node --require ./tracing.js ./server.js`. Registers the global tracer provider, context
- * manager and W3C propagator before Koa (or anything else) is loaded. `OTEL_SDK_DISABLED=true` turns it into a
+ * Preload for the API: `node --require ./tracing.js ./server.js`. Registers the global tracer provider and W3C
+ * propagator before Koa (or anything else) is loaded. `OTEL_SDK_DISABLED=true` turns it into a
  * no-op (the API then runs with the OTel API's no-op tracer; the benchmark's "off" side uses this).
  *
  * Export goes to the collector sidecar (`http://localhost:4317` by default); the app never holds a Coralogix key.
  * Standard `OTEL_*` variables (endpoint, headers, timeout, BSP settings, sampler) override the defaults.
  */
-import { context, diag, propagation, trace, DiagLogLevel, type DiagLogger } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { diag, propagation, trace, DiagLogLevel, type DiagLogger } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import type { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import { resolveExporterSettings } from "../../telemetry/exporter";
@@ -60,9 +59,9 @@ export function startApiTracing(env: NodeJS.ProcessEnv = process.env): BasicTrac
   const settings = resolveExporterSettings({ env: { ...env, CORALOGIX_DOMAIN: undefined } });
   const exporter = createOtlpTraceExporter(settings, { env, defaultTimeoutMillis: 5000 });
   const provider = createTracerProvider({ resource, exporter, batch: SERVICE_BATCH_DEFAULTS, env });
-  // Registered for code that uses context.with(); the app itself passes contexts explicitly, so AsyncLocalStorage
-  // is never entered on the request path and costs nothing there.
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  // Deliberately no AsyncLocalStorage context manager: the app passes contexts explicitly, and the batch
+  // processor's context.with() around every export would enable async hooks process-wide (Node 20/22), taxing
+  // every promise the AWS SDK creates on every request.
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
   return provider;
