@@ -81,6 +81,7 @@ async function main(): Promise<void> {
   const sendSeconds = (performance.now() - start) / 1000;
   const waitUntil = Date.now() + 15000;
   while (inFlight > 0 && Date.now() < waitUntil) await new Promise((r) => setTimeout(r, 20));
+  const completedSeconds = (performance.now() - start) / 1000;
   latencies.sort((a, b) => a - b);
   const pct = (p: number) =>
     latencies.length ? latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)] : NaN;
@@ -88,6 +89,7 @@ async function main(): Promise<void> {
     done: true,
     sent,
     sendSeconds,
+    completedSeconds,
     accepted: traceIds.length,
     statuses,
     traceIds,
