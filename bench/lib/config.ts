@@ -41,7 +41,7 @@ export function configFor(mode: Mode): BenchConfig {
     pipeline: {
       sustainedRate: 100,
       sustainedSeconds: 60,
-      stepRates: [25, 50, 100, 200, 300, 400, 600, 800],
+      stepRates: [25, 50, 100, 200, 300, 400, 500, 600, 800],
       stepSeconds: 8,
       drainMs: 20000,
     },
