@@ -18,6 +18,8 @@ export interface BundleInfo {
   /** Absolute path of the bundle. */
   readonly outfile: string;
   readonly bytes: number;
+  /** Source files esbuild put into the bundle (repo-relative, from the metafile; for size checks and tests). */
+  readonly inputs: string[];
 }
 
 export interface BuildBundlesOptions {
@@ -71,12 +73,27 @@ export async function buildBundles(options: BuildBundlesOptions = {}): Promise<B
       external: ["@aws-sdk/*"],
     },
   ];
-  await Promise.all(
+  const results = await Promise.all(
     targets.map((t) =>
-      build({ ...common, entryPoints: [path.join(ROOT, t.entry)], outfile: t.outfile, external: t.external }),
+      build({
+        ...common,
+        entryPoints: [path.join(ROOT, t.entry)],
+        outfile: t.outfile,
+        external: t.external,
+        metafile: true,
+      }),
     ),
   );
-  const infos = targets.map((t) => ({ name: t.name, outfile: t.outfile, bytes: statSync(t.outfile).size }));
+  const infos = targets.map((t, i) => ({
+    name: t.name,
+    outfile: t.outfile,
+    bytes: statSync(t.outfile).size,
+    inputs: Object.values(results[i].metafile.outputs).flatMap((o) =>
+      Object.entries(o.inputs)
+        .filter(([, input]) => input.bytesInOutput > 0)
+        .map(([file]) => path.relative(ROOT, path.resolve(process.cwd(), file))),
+    ),
+  }));
   if (options.log) {
     for (const info of infos) {
       console.log(

@@ -1,7 +1,9 @@
 /**
  * A small OTLP/gRPC trace exporter on Node's built-in `http2` (unary gRPC is one HTTP/2 POST with a 5-byte
  * length prefix and a `grpc-status` trailer). Used by the Lambda instead of `@opentelemetry/exporter-trace-otlp-grpc`
- * because `@grpc/grpc-js` alone is ~270 KB of bundle and ~25–35 ms of cold init (measured; see the report).
+ * because `@grpc/grpc-js` alone is ~270 KB of bundle and ~25–35 ms of cold init (measured; see the report). The
+ * request body is encoded by `@opentelemetry/otlp-transformer`'s `ProtobufTraceSerializer` (the same serializer the
+ * official OTLP exporters use; no protobufjs), which esbuild tree-shakes down to the trace serializer.
  *
  * Supports what the Lambda needs: `http://` (h2c) and `https://` (TLS, system CAs) endpoints, metadata headers
  * (e.g. `authorization: Bearer <key>`), a per-export deadline. One HTTP/2 session is reused across invocations and
@@ -10,9 +12,9 @@
 import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders } from "node:http2";
 import { diag } from "@opentelemetry/api";
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
+import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import type { ExporterSettings } from "./exporter";
-import { encodeTraceExportRequest } from "./otlp-protobuf";
 
 export const TRACE_EXPORT_PATH = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
@@ -54,7 +56,9 @@ export class Http2OtlpTraceExporter implements SpanExporter {
     }
     let payload: Uint8Array;
     try {
-      payload = encodeTraceExportRequest(spans);
+      const encoded = ProtobufTraceSerializer.serializeRequest(spans);
+      if (!encoded) throw new Error("OTLP trace serializer returned no payload");
+      payload = encoded;
     } catch (error) {
       resultCallback({ code: ExportResultCode.FAILED, error: error as Error });
       return;

@@ -4,12 +4,14 @@
  * Loading `@aws-sdk/client-secrets-manager` (+ credential providers, middleware stack) costs ~50–60 ms of cold
  * start, more than the whole bundle. Inside Lambda the execution role's credentials are always in the environment
  * (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), so one SigV4-signed `GetSecretValue` POST
- * (AWS JSON 1.1) over node:https does the same job. The signer is checked against `@smithy/signature-v4` in
- * test/runtime/secrets.test.ts. Without env credentials (e.g. a developer machine) the caller falls back to the SDK.
+ * (AWS JSON 1.1) over node:https does the same job. Signing is the SDK's own `@smithy/signature-v4` (with a
+ * node:crypto SHA-256, what `@smithy/hash-node` does); no SDK client, credential chain or middleware stack.
+ * Without env credentials (e.g. a developer machine) the caller falls back to the SDK.
  */
-import { createHash, createHmac } from "node:crypto";
+import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { SignatureV4 } from "@smithy/signature-v4";
 
 export interface AwsCredentials {
   readonly accessKeyId: string;
@@ -25,55 +27,35 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv): AwsCredentials | und
   return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
 }
 
-const sha256Hex = (data: string): string => createHash("sha256").update(data, "utf8").digest("hex");
-const hmac = (key: Buffer | string, data: string): Buffer => createHmac("sha256", key).update(data, "utf8").digest();
+type SourceData = string | ArrayBuffer | ArrayBufferView;
 
-/** `20150830T123600Z` */
-export function amzDate(date: Date): string {
-  return date.toISOString().replace(/[:-]|\.\d{3}/g, "");
+function toBuffer(data: SourceData): Buffer {
+  if (typeof data === "string") return Buffer.from(data, "utf8");
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return Buffer.from(data);
 }
 
-export interface SignableRequest {
-  readonly method: string;
-  readonly host: string;
-  readonly path: string;
-  /** Lowercase names; `host` and `x-amz-date` are added by {@link signRequest}. */
-  readonly headers: Record<string, string>;
-  readonly body: string;
+/** Smithy's `Checksum` (SHA-256, or HMAC-SHA-256 with a secret) over node:crypto. */
+export class NodeSha256 {
+  private hash: Hash | Hmac;
+  constructor(private readonly secret?: SourceData) {
+    this.hash = NodeSha256.create(secret);
+  }
+  private static create(secret?: SourceData): Hash | Hmac {
+    return secret === undefined ? createHash("sha256") : createHmac("sha256", toBuffer(secret));
+  }
+  update(chunk: Uint8Array): void {
+    this.hash.update(toBuffer(chunk));
+  }
+  digest(): Promise<Uint8Array> {
+    return Promise.resolve(new Uint8Array(this.hash.digest()));
+  }
+  reset(): void {
+    this.hash = NodeSha256.create(this.secret);
+  }
 }
 
-/**
- * AWS Signature Version 4 (header auth) for a request without a query string. Returns the headers to send
- * (incl. `authorization`, `x-amz-date` and, with a session token, `x-amz-security-token`).
- */
-export function signRequest(
-  req: SignableRequest,
-  credentials: AwsCredentials,
-  region: string,
-  service: string,
-  now: Date,
-): Record<string, string> {
-  const stamp = amzDate(now);
-  const day = stamp.slice(0, 8);
-  const headers: Record<string, string> = { ...req.headers, host: req.host, "x-amz-date": stamp };
-  if (credentials.sessionToken) headers["x-amz-security-token"] = credentials.sessionToken;
-  const names = Object.keys(headers)
-    .map((n) => n.toLowerCase())
-    .sort();
-  const lower: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) lower[k.toLowerCase()] = v.trim().replace(/\s+/g, " ");
-  const canonicalHeaders = names.map((n) => `${n}:${lower[n]}\n`).join("");
-  const signedHeaders = names.join(";");
-  const canonicalRequest = [req.method, req.path, "", canonicalHeaders, signedHeaders, sha256Hex(req.body)].join("\n");
-  const scope = `${day}/${region}/${service}/aws4_request`;
-  const stringToSign = ["AWS4-HMAC-SHA256", stamp, scope, sha256Hex(canonicalRequest)].join("\n");
-  const signingKey = hmac(hmac(hmac(hmac(`AWS4${credentials.secretAccessKey}`, day), region), service), "aws4_request");
-  const signature = createHmac("sha256", signingKey).update(stringToSign, "utf8").digest("hex");
-  headers.authorization =
-    `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, ` +
-    `SignedHeaders=${signedHeaders}, Signature=${signature}`;
-  return headers;
-}
+const SERVICE = "secretsmanager";
 
 export interface GetSecretOptions {
   readonly region: string;
@@ -85,25 +67,34 @@ export interface GetSecretOptions {
 }
 
 /** `GetSecretValue` → SecretString. Rejects on HTTP errors, timeouts and missing SecretString. */
-export function getSecretString(secretId: string, options: GetSecretOptions): Promise<string> {
-  const url = new URL(options.endpoint ?? `https://secretsmanager.${options.region}.amazonaws.com`);
+export async function getSecretString(secretId: string, options: GetSecretOptions): Promise<string> {
+  const url = new URL(options.endpoint ?? `https://${SERVICE}.${options.region}.amazonaws.com`);
   const body = JSON.stringify({ SecretId: secretId });
-  const headers = signRequest(
+  const signer = new SignatureV4({
+    credentials: options.credentials,
+    region: options.region,
+    service: SERVICE,
+    sha256: NodeSha256,
+    applyChecksum: false, // x-amz-content-sha256 is only required by S3
+  });
+  const signed = await signer.sign(
     {
       method: "POST",
-      host: url.host,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: url.port ? Number(url.port) : undefined,
       path: "/",
+      query: {},
       headers: {
+        host: url.host,
         "content-type": "application/x-amz-json-1.1",
         "x-amz-target": "secretsmanager.GetSecretValue",
       },
       body,
     },
-    options.credentials,
-    options.region,
-    "secretsmanager",
-    (options.now ?? (() => new Date()))(),
+    { signingDate: (options.now ?? (() => new Date()))() },
   );
+  const headers = signed.headers;
   const send = url.protocol === "http:" ? httpRequest : httpsRequest;
   return new Promise<string>((resolve, reject) => {
     const req = send(

@@ -27,6 +27,24 @@ describe("runtime: bundles (scripts/build.ts)", function () {
     assert.doesNotMatch(source, /require\("@opentelemetry\//, "OpenTelemetry is bundled, not required at runtime");
   });
 
+  it("the Lambda bundle takes only the trace protobuf serializer and the SigV4 signer from their packages", async () => {
+    const lambda = (await ensureBundles()).find((b) => b.name === "lambda/handler")!;
+    const transformer = lambda.inputs.filter((f) => f.includes("node_modules/@opentelemetry/otlp-transformer/"));
+    assert.ok(
+      transformer.some((f) => f.endsWith("build/esm/trace/protobuf/trace-serializer.js")),
+      "ProtobufTraceSerializer (ESM build) is bundled",
+    );
+    const extra = transformer.filter(
+      (f) => !/build\/esm\/(trace\/protobuf|common\/protobuf|common\/hex-to-binary)/.test(f),
+    );
+    assert.deepEqual(extra, [], "no logs/metrics/JSON serializers or SDK adapters");
+    assert.ok(lambda.inputs.some((f) => f.includes("node_modules/@smithy/signature-v4/dist-es/SignatureV4.js")));
+    const unwanted = lambda.inputs.filter((f) =>
+      /node_modules\/(protobufjs|@grpc|@aws-sdk|@opentelemetry\/(sdk-logs|sdk-metrics|api-logs))\//.test(f),
+    );
+    assert.deepEqual(unwanted, []);
+  });
+
   it("the API bundles are self-contained (no require of node_modules packages)", async () => {
     const bundles = await ensureBundles();
     for (const b of bundles.filter((x) => x.name.startsWith("app/"))) {

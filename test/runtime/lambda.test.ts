@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { createServer, type Server } from "node:http";
 import path from "node:path";
 import type { SQSEvent } from "aws-lambda";
 import { startOtlpReceiver, type OtlpReceiver } from "../../local/otlp-receiver";
@@ -20,6 +19,7 @@ import {
   validMessageBody,
   type JsonLine,
 } from "./helpers";
+import { checkSigV4, secretValueBody, startSecretsStub, type SecretsStub, type StubReply } from "./secrets-stub";
 
 const DRIVER = path.join(__dirname, "fixtures/invoke-lambda.cjs");
 const TRACE = "0af7651916cd43dd8448eb211c80319c";
@@ -158,43 +158,76 @@ describe("runtime: Lambda bundle exporting to a real gRPC OTLP receiver", functi
     });
   }
 
+  const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:000000000000:secret:cx-AbCdEf";
+  const secretEnv = (stub: SecretsStub): NodeJS.ProcessEnv => ({
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+    CORALOGIX_SECRET_ARN: SECRET_ARN,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: stub.endpoint,
+    AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+    AWS_SESSION_TOKEN: "lambda-session-token",
+  });
+
   it('Coralogix key from Secrets Manager ({"api_key"}) is sent as Bearer metadata', async () => {
-    const requests: { target: string; body: string }[] = [];
-    const sm: Server = createServer((req, res) => {
-      let body = "";
-      req.on("data", (c: Buffer) => (body += c.toString()));
-      req.on("end", () => {
-        requests.push({ target: String(req.headers["x-amz-target"]), body });
-        res.writeHead(200, { "content-type": "application/x-amz-json-1.1" });
-        res.end(JSON.stringify({ ARN: "arn:x", Name: "cx", SecretString: JSON.stringify({ api_key: "t0k3n" }) }));
-      });
-    });
-    sm.listen(0, "127.0.0.1");
-    await once(sm, "listening");
+    const stub = await startSecretsStub(() => ({ status: 200, body: secretValueBody("t0k3n") }));
     try {
-      const inv = await invoke(
-        {
-          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-          CORALOGIX_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:000000000000:secret:cx-AbCdEf",
-          AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${(sm.address() as { port: number }).port}`,
-          AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
-        },
-        event(),
-        5000,
-      );
+      const inv = await invoke(secretEnv(stub), event(), 5000);
       assert.deepEqual(inv.result, { batchItemFailures: [{ itemIdentifier: "poison" }] });
       assert.deepEqual(
-        requests.map((r) => [r.target, JSON.parse(r.body).SecretId]),
-        [["secretsmanager.GetSecretValue", "arn:aws:secretsmanager:us-east-1:000000000000:secret:cx-AbCdEf"]],
+        stub.requests.map((r) => [r.headers["x-amz-target"], r.headers["content-type"], JSON.parse(r.body).SecretId]),
+        [["secretsmanager.GetSecretValue", "application/x-amz-json-1.1", SECRET_ARN]],
       );
+      // The bundled signer (not just the source under tsx) produces a signature AWS would accept.
+      const [req] = stub.requests;
+      assert.equal(req.headers["x-amz-security-token"], "lambda-session-token");
+      const sig = checkSigV4(req, TEST_CREDENTIALS.secretAccessKey);
+      assert.equal(sig.accessKeyId, TEST_CREDENTIALS.accessKeyId);
+      assert.match(sig.scope, /^\d{8}\/us-east-1\/secretsmanager\/aws4_request$/);
+      assert.deepEqual(sig.signedHeaders, [
+        "content-type",
+        "host",
+        "x-amz-date",
+        "x-amz-security-token",
+        "x-amz-target",
+      ]);
+      assert.equal(sig.signature, sig.expectedSignature);
       assert.equal(receiver.spans.length, 3);
       assert.ok(receiver.requests.every((r) => r.metadata.authorization === "Bearer t0k3n"));
     } finally {
-      sm.closeAllConnections();
-      await new Promise<void>((r) => sm.close(() => r()));
+      await stub.close();
     }
   });
+
+  const secretFailures: { name: string; reply: StubReply; message: RegExp }[] = [
+    {
+      name: "HTTP 400",
+      reply: { status: 400, body: JSON.stringify({ __type: "ResourceNotFoundException" }) },
+      message: /^GetSecretValue failed: HTTP 400 .*ResourceNotFoundException/,
+    },
+    { name: "malformed JSON", reply: { status: 200, body: "{not json" }, message: /^GetSecretValue: .*JSON/ },
+    {
+      name: "no api_key in the secret",
+      reply: { status: 200, body: JSON.stringify({ SecretString: '{"key":"x"}' }) },
+      message: /has no "api_key" string/,
+    },
+  ];
+  for (const failure of secretFailures) {
+    it(`secret read fails (${failure.name}): clear error logged, records still processed, nothing exported`, async () => {
+      const stub = await startSecretsStub(() => failure.reply);
+      try {
+        const inv = await invoke(secretEnv(stub), event(), 3000);
+        assert.deepEqual(inv.result, { batchItemFailures: [{ itemIdentifier: "poison" }] });
+        assert.ok(inv.lines.some((l) => l.event === "onboarding.processed"));
+        const logged = inv.lines.find((l) => l.event === "telemetry.secret_unavailable");
+        assert.equal(logged?.secret_arn, SECRET_ARN);
+        assert.match(String((logged?.error as { message?: string })?.message), failure.message);
+        assert.equal(receiver.requests.length, 0);
+        assert.ok(inv.elapsedMs < 3000);
+      } finally {
+        await stub.close();
+      }
+    });
+  }
 
   it("an invalid CORALOGIX_DOMAIN disables tracing with a logged reason but records are still processed", async () => {
     const inv = await invoke({ CORALOGIX_DOMAIN: "mars1" }, event(), 3000);

@@ -1,6 +1,7 @@
 /**
- * The Lambda's small OTLP/gRPC exporter (node:http2 + hand-written protobuf) against the real gRPC receiver, which
- * decodes with the generated protobufjs code: every field we rely on must survive the round trip exactly.
+ * The Lambda's small OTLP/gRPC exporter (node:http2 + otlp-transformer's ProtobufTraceSerializer) against the real
+ * gRPC receiver, which decodes with the generated protobufjs code: every field we rely on must survive the round trip
+ * exactly.
  */
 import assert from "node:assert/strict";
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace } from "@opentelemetry/api";
