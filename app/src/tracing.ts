@@ -6,9 +6,10 @@
  * Export goes to the collector sidecar (`http://localhost:4317` by default); the app never holds a Coralogix key.
  * Standard `OTEL_*` variables (endpoint, headers, timeout, BSP settings, sampler) override the defaults.
  */
-import { diag, propagation, trace, DiagLogLevel, type DiagLogger } from "@opentelemetry/api";
+import { propagation, trace } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import type { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
+import { installDiagLogger } from "../../telemetry/diag";
 import { resolveExporterSettings } from "../../telemetry/exporter";
 import { createOtlpTraceExporter } from "../../telemetry/grpc-exporter";
 import { createJsonLogger } from "../../telemetry/logger";
@@ -17,38 +18,13 @@ import { CLOUD_PLATFORM_VALUE_AWS_ECS, createServiceResource } from "../../telem
 
 export const API_SERVICE_NAME = "onboarding-api";
 
-const DIAG_LEVELS: Record<string, DiagLogLevel> = {
-  none: DiagLogLevel.NONE,
-  error: DiagLogLevel.ERROR,
-  warn: DiagLogLevel.WARN,
-  info: DiagLogLevel.INFO,
-  debug: DiagLogLevel.DEBUG,
-  verbose: DiagLogLevel.VERBOSE,
-  all: DiagLogLevel.ALL,
-};
-
-/** Routes OTel's internal diagnostics (export failures, dropped attributes) into the JSON log. */
-export function installDiagLogger(service: string, env: NodeJS.ProcessEnv = process.env): void {
-  const logger = createJsonLogger({ service, level: "debug" });
-  const emit =
-    (level: "error" | "warn" | "info" | "debug") =>
-    (message: string, ...args: unknown[]): void =>
-      logger[level]("otel.diag", { message, ...(args.length ? { args: args.map(String) } : {}) });
-  const diagLogger: DiagLogger = {
-    error: emit("error"),
-    warn: emit("warn"),
-    info: emit("info"),
-    debug: emit("debug"),
-    verbose: emit("debug"),
-  };
-  const level = DIAG_LEVELS[(env.OTEL_LOG_LEVEL ?? "warn").trim().toLowerCase()] ?? DiagLogLevel.WARN;
-  diag.setLogger(diagLogger, { logLevel: level, suppressOverrideMessage: true });
-}
-
 /** Starts API tracing unless `OTEL_SDK_DISABLED=true`; returns the provider (or undefined when disabled). */
 export function startApiTracing(env: NodeJS.ProcessEnv = process.env): BasicTracerProvider | undefined {
   if ((env.OTEL_SDK_DISABLED ?? "").trim().toLowerCase() === "true") return undefined;
-  installDiagLogger(env.OTEL_SERVICE_NAME?.trim() || API_SERVICE_NAME, env);
+  installDiagLogger(
+    createJsonLogger({ service: env.OTEL_SERVICE_NAME?.trim() || API_SERVICE_NAME, level: "debug" }),
+    env,
+  );
   const resource = createServiceResource({
     defaultServiceName: API_SERVICE_NAME,
     cloudPlatform: CLOUD_PLATFORM_VALUE_AWS_ECS,

@@ -11,9 +11,10 @@
  * Nothing here throws into the handler: a bad configuration is logged and tracing falls back to a no-op tracer;
  * export failures are reported through `diag` and the JSON log.
  */
-import { diag, trace, DiagLogLevel, type DiagLogger, type Tracer } from "@opentelemetry/api";
+import { diag, trace, type Tracer } from "@opentelemetry/api";
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import type { BasicTracerProvider, ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
+import { installDiagLogger } from "../../telemetry/diag";
 import { resolveExportTimeout, resolveExporterSettings, type ExporterSettings } from "../../telemetry/exporter";
 import { createJsonLogger, type Logger } from "../../telemetry/logger";
 import { Http2OtlpTraceExporter } from "../../telemetry/otlp-http2-exporter";
@@ -139,32 +140,6 @@ export interface LambdaTelemetryOptions {
   readonly loadApiKey?: (secretArn: string) => Promise<string>;
 }
 
-function installDiag(logger: Logger, env: NodeJS.ProcessEnv): void {
-  const emit =
-    (level: "error" | "warn" | "info" | "debug") =>
-    (message: string, ...args: unknown[]): void =>
-      logger[level]("otel.diag", { message, ...(args.length ? { args: args.map(String) } : {}) });
-  const diagLogger: DiagLogger = {
-    error: emit("error"),
-    warn: emit("warn"),
-    info: emit("info"),
-    debug: emit("debug"),
-    verbose: emit("debug"),
-  };
-  const raw = (env.OTEL_LOG_LEVEL ?? "warn").trim().toLowerCase();
-  const level =
-    raw === "none"
-      ? DiagLogLevel.NONE
-      : raw === "error"
-        ? DiagLogLevel.ERROR
-        : raw === "info"
-          ? DiagLogLevel.INFO
-          : raw === "debug" || raw === "verbose" || raw === "all"
-            ? DiagLogLevel.DEBUG
-            : DiagLogLevel.WARN;
-  diag.setLogger(diagLogger, { logLevel: level, suppressOverrideMessage: true });
-}
-
 /** Builds the provider and exporter; never throws (falls back to a no-op tracer and logs why). */
 export function initLambdaTelemetry(options: LambdaTelemetryOptions = {}): LambdaTelemetry {
   const env = options.env ?? process.env;
@@ -179,7 +154,7 @@ export function initLambdaTelemetry(options: LambdaTelemetryOptions = {}): Lambd
   };
   if (disabled) return noop;
   try {
-    installDiag(logger, env);
+    installDiagLogger(logger, env);
     const resource = createServiceResource({
       defaultServiceName: LAMBDA_SERVICE_NAME,
       cloudPlatform: CLOUD_PLATFORM_VALUE_AWS_LAMBDA,
