@@ -41,6 +41,17 @@ export interface ServiceRoleArgs {
   readonly description: string;
 }
 
+/**
+ * Trust conditions against the confused-deputy problem: the service may assume the role only on behalf of this
+ * account's resources (`aws:SourceAccount`).
+ */
+export function sameAccountTrust(
+  parent: pulumi.Resource,
+): aws.types.input.iam.GetPolicyDocumentStatementConditionArgs[] {
+  const account = aws.getCallerIdentityOutput({}, { parent });
+  return [{ test: "StringEquals", variable: "aws:SourceAccount", values: [account.accountId] }];
+}
+
 /** A role assumable by one AWS service, with one inline policy `<name>-policy`. */
 export function createServiceRole(
   name: string,

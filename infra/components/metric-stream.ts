@@ -11,7 +11,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { coralogixFirehoseEndpoint, resolveCoralogixDomain } from "../../telemetry/coralogix";
-import { createServiceRole, policyDocument } from "./iam";
+import { createServiceRole, policyDocument, sameAccountTrust } from "./iam";
 import { createCustomerManagedKey } from "./kms";
 import { checkLogRetention, DEFAULT_LOG_RETENTION_DAYS } from "./log-retention";
 import type { TelemetrySecret } from "./telemetry-secret";
@@ -349,13 +349,12 @@ export class CoralogixMetricStream extends pulumi.ComponentResource {
 
   /** CloudWatch may put records into this delivery stream only. */
   private createMetricStreamRole(name: string): { role: aws.iam.Role; policy: aws.iam.RolePolicy } {
-    const account = aws.getCallerIdentityOutput({}, { parent: this });
     return createServiceRole(
       `${name}-stream-role`,
       {
         description: `Lets the ${name} metric stream write to its Firehose`,
         service: "streams.metrics.cloudwatch.amazonaws.com",
-        trustConditions: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [account.accountId] }],
+        trustConditions: sameAccountTrust(this),
         statements: [
           {
             sid: "PutToOwnFirehose",

@@ -75,9 +75,14 @@ export class TelemetrySecret extends pulumi.ComponentResource {
 
   /** Statements allowing a role to read this secret and decrypt it. */
   get readStatements(): PolicyStatement[] {
-    return [
-      { sid: "ReadTelemetrySecret", actions: ["secretsmanager:GetSecretValue"], resources: [this.arn] },
-      { sid: "DecryptTelemetrySecret", actions: ["kms:Decrypt"], resources: [this.keyArn] },
-    ];
+    return secretReadStatements(this);
   }
+}
+
+/** Statements allowing a role to read `secret` and decrypt it with its key, nothing else. */
+export function secretReadStatements(secret: Pick<TelemetrySecret, "arn" | "keyArn">): PolicyStatement[] {
+  return [
+    { sid: "ReadTelemetrySecret", actions: ["secretsmanager:GetSecretValue"], resources: [secret.arn] },
+    { sid: "DecryptTelemetrySecret", actions: ["kms:Decrypt"], resources: [secret.keyArn] },
+  ];
 }

@@ -7,10 +7,16 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { resolveCoralogixDomain } from "../../telemetry/coralogix";
 import { createEcrImage, type ImageBuildArgs } from "./container-image";
-import { createServiceRole } from "./iam";
-import { checkLogRetention, DEFAULT_LOG_RETENTION_DAYS } from "./log-retention";
+import { createServiceRole, sameAccountTrust } from "./iam";
+import { secretReadStatements } from "./telemetry-secret";
 import { minimumVisibilityTimeout, type TracedQueue } from "./traced-queue";
-import type { TelemetrySecret } from "./telemetry-secret";
+import {
+  type AlarmsArg,
+  logRetentionDays,
+  serviceIdentityEnvironment,
+  type TracedServiceArgs,
+  validateTracedServiceArgs,
+} from "./traced-service-args";
 import { checkIntegerRange, throwIfInvalid } from "./validation";
 
 /** Documented defaults, merged under the caller's args. */
@@ -24,7 +30,7 @@ export const LAMBDA_DEFAULTS = {
   image: { context: ".", dockerfile: "lambda/Dockerfile", platform: "linux/arm64" },
 } as const;
 
-export interface TracedContainerLambdaArgs {
+export interface TracedContainerLambdaArgs extends TracedServiceArgs {
   /**
    * The queue this function consumes. Its visibility timeout must be at least
    * `6 × timeoutSeconds + batchingWindowSeconds`; create it with `consumer` set to the same values.
@@ -32,36 +38,11 @@ export interface TracedContainerLambdaArgs {
    */
   readonly queue: TracedQueue;
   /**
-   * The Secrets Manager secret holding `{"api_key": "…"}`; the function gets its ARN, never its value.
-   * @example new TelemetrySecret("coralogix", { apiKey })
-   */
-  readonly secret: Pick<TelemetrySecret, "arn" | "keyArn">;
-  /**
-   * Coralogix region (`us2`) or domain (`us2.coralogix.com`).
-   * @example "eu2"
-   */
-  readonly coralogixDomain: string;
-  /**
-   * Coralogix application name (`CX_APPLICATION_NAME`).
-   * @example "customer-onboarding"
-   */
-  readonly applicationName: pulumi.Input<string>;
-  /**
    * Coralogix subsystem name (`CX_SUBSYSTEM_NAME`) and OpenTelemetry `service.name`.
    * @default "onboarding-lambda"
    * @example "onboarding-lambda"
    */
   readonly serviceName?: string;
-  /**
-   * `service.version` of the deployed code.
-   * @example "0.1.0"
-   */
-  readonly serviceVersion: pulumi.Input<string>;
-  /**
-   * `deployment.environment.name`.
-   * @example "dev"
-   */
-  readonly deploymentEnvironment: pulumi.Input<string>;
   /**
    * Function timeout in seconds (1 to 900).
    * @default 30
@@ -99,12 +80,6 @@ export interface TracedContainerLambdaArgs {
    */
   readonly reservedConcurrency?: number;
   /**
-   * Log retention in days (a CloudWatch-accepted value).
-   * @default 30
-   * @example 90
-   */
-  readonly logRetentionDays?: number;
-  /**
    * How the image is built.
    * @default { context: ".", dockerfile: "lambda/Dockerfile", platform: "linux/arm64" }
    * @example { dockerfile: "lambda/Dockerfile" }
@@ -115,7 +90,7 @@ export interface TracedContainerLambdaArgs {
    * @default no alarms
    * @example { topicArn: alarmTopic.topicArn }
    */
-  readonly alarms?: false | { readonly topicArn: pulumi.Input<string> };
+  readonly alarms?: AlarmsArg;
   /**
    * Escape hatch: adjust a child's args before it is created (applied after the defaults and the args above).
    * @default none
@@ -138,11 +113,6 @@ export function validateTracedContainerLambdaArgs(
   const window = args.batchingWindowSeconds ?? LAMBDA_DEFAULTS.batchingWindowSeconds;
   const batchSize = args.batchSize ?? LAMBDA_DEFAULTS.batchSize;
   const maxConcurrency = args.maximumConcurrency ?? LAMBDA_DEFAULTS.maximumConcurrency;
-  try {
-    resolveCoralogixDomain(args.coralogixDomain);
-  } catch (error) {
-    problems.push(`coralogixDomain: ${(error as Error).message}`);
-  }
   checkIntegerRange(problems, "timeoutSeconds", timeout, 1, 900);
   checkIntegerRange(problems, "memorySizeMb", args.memorySizeMb, 128, 10240);
   checkIntegerRange(problems, "batchSize", batchSize, 1, 10000);
@@ -168,9 +138,7 @@ export function validateTracedContainerLambdaArgs(
         `consumer: { timeoutSeconds: ${timeout}, batchingWindowSeconds: ${window} }.`,
     );
   }
-  const retention = checkLogRetention("logRetentionDays", args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS);
-  if (retention) problems.push(retention);
-  return problems;
+  return validateTracedServiceArgs(args, problems);
 }
 
 export class TracedContainerLambda extends pulumi.ComponentResource {
@@ -194,7 +162,7 @@ export class TracedContainerLambda extends pulumi.ComponentResource {
     this.imageUri = built.imageUri;
     this.logGroup = new aws.cloudwatch.LogGroup(
       `${name}-logs`,
-      { retentionInDays: args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS },
+      { retentionInDays: logRetentionDays(args) },
       { parent: this },
     );
     const { role, policy } = this.createRole(name, args);
@@ -210,13 +178,12 @@ export class TracedContainerLambda extends pulumi.ComponentResource {
 
   /** Writes only its log group, consumes only its queue, reads only its secret, decrypts only those keys. */
   private createRole(name: string, args: TracedContainerLambdaArgs) {
-    const account = aws.getCallerIdentityOutput({}, { parent: this });
     return createServiceRole(
       `${name}-role`,
       {
         description: `Runs the ${name} function`,
         service: "lambda.amazonaws.com",
-        trustConditions: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [account.accountId] }],
+        trustConditions: sameAccountTrust(this),
         statements: [
           {
             sid: "WriteOwnLogs",
@@ -224,8 +191,7 @@ export class TracedContainerLambda extends pulumi.ComponentResource {
             resources: [pulumi.interpolate`${this.logGroup.arn}:*`],
           },
           ...args.queue.consumeStatements,
-          { sid: "ReadTelemetrySecret", actions: ["secretsmanager:GetSecretValue"], resources: [args.secret.arn] },
-          { sid: "DecryptTelemetrySecret", actions: ["kms:Decrypt"], resources: [args.secret.keyArn] },
+          ...secretReadStatements(args.secret),
         ],
       },
       this,
@@ -252,11 +218,7 @@ export class TracedContainerLambda extends pulumi.ComponentResource {
         variables: {
           CORALOGIX_DOMAIN: resolveCoralogixDomain(args.coralogixDomain),
           CORALOGIX_SECRET_ARN: args.secret.arn,
-          OTEL_SERVICE_NAME: serviceName,
-          SERVICE_VERSION: args.serviceVersion,
-          DEPLOYMENT_ENVIRONMENT: args.deploymentEnvironment,
-          CX_APPLICATION_NAME: args.applicationName,
-          CX_SUBSYSTEM_NAME: serviceName,
+          ...serviceIdentityEnvironment(args, serviceName),
         },
       },
     };

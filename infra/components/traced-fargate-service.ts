@@ -13,10 +13,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { resolveCoralogixDomain } from "../../telemetry/coralogix";
 import { createEcrImage, type ImageBuildArgs } from "./container-image";
 import { checkFargateSize } from "./fargate-sizes";
-import { createServiceRole } from "./iam";
-import { checkLogRetention, DEFAULT_LOG_RETENTION_DAYS } from "./log-retention";
-import { API_KEY_FIELD, type TelemetrySecret } from "./telemetry-secret";
+import { createServiceRole, sameAccountTrust } from "./iam";
+import { API_KEY_FIELD, secretReadStatements } from "./telemetry-secret";
 import type { TracedQueue } from "./traced-queue";
+import {
+  type AlarmsArg,
+  logRetentionDays,
+  serviceIdentityEnvironment,
+  type TracedServiceArgs,
+  validateTracedServiceArgs,
+} from "./traced-service-args";
 import { checkIntegerRange, throwIfInvalid } from "./validation";
 
 /** The ADOT collector image, pinned. It ships `/healthcheck`, which queries the `health_check` extension. */
@@ -44,43 +50,18 @@ export const FARGATE_DEFAULTS = {
 export const APP_CONTAINER = "app";
 export const COLLECTOR_CONTAINER = "otel-collector";
 
-export interface TracedFargateServiceArgs {
+export interface TracedFargateServiceArgs extends TracedServiceArgs {
   /**
    * The queue the API sends to; the task role may send to it and use its key, nothing else.
    * @example new TracedQueue("onboarding")
    */
   readonly queue: TracedQueue;
   /**
-   * The secret holding `{"api_key": "…"}`; the execution role reads it to inject the collector's key.
-   * @example new TelemetrySecret("coralogix", { apiKey })
-   */
-  readonly secret: Pick<TelemetrySecret, "arn" | "keyArn">;
-  /**
-   * Coralogix region (`us2`) or domain (`us2.coralogix.com`).
-   * @example "eu2"
-   */
-  readonly coralogixDomain: string;
-  /**
-   * Coralogix application name.
-   * @example "customer-onboarding"
-   */
-  readonly applicationName: pulumi.Input<string>;
-  /**
-   * Coralogix subsystem name and OpenTelemetry `service.name`.
+   * Coralogix subsystem name (`CX_SUBSYSTEM_NAME`) and OpenTelemetry `service.name`.
    * @default "onboarding-api"
    * @example "onboarding-api"
    */
   readonly serviceName?: string;
-  /**
-   * `service.version` of the deployed code.
-   * @example "0.1.0"
-   */
-  readonly serviceVersion: pulumi.Input<string>;
-  /**
-   * `deployment.environment.name`.
-   * @example "dev"
-   */
-  readonly deploymentEnvironment: pulumi.Input<string>;
   /**
    * Task CPU units; with `memory`, one of Fargate's allowed pairs.
    * @default 256
@@ -131,12 +112,6 @@ export interface TracedFargateServiceArgs {
    */
   readonly collectorConfigPath?: string;
   /**
-   * Log retention in days (a CloudWatch-accepted value).
-   * @default 30
-   * @example 90
-   */
-  readonly logRetentionDays?: number;
-  /**
    * How the app image is built.
    * @default { context: ".", dockerfile: "app/Dockerfile", platform: "linux/arm64" }
    * @example { dockerfile: "app/Dockerfile" }
@@ -147,7 +122,7 @@ export interface TracedFargateServiceArgs {
    * @default no alarms
    * @example { topicArn: alarmTopic.topicArn }
    */
-  readonly alarms?: false | { readonly topicArn: pulumi.Input<string> };
+  readonly alarms?: AlarmsArg;
   /**
    * Escape hatch: adjust a child's args before it is created (applied after the defaults and the args above).
    * @default none
@@ -163,11 +138,6 @@ export interface TracedFargateServiceArgs {
 /** Every problem with the args (empty when valid). Pure apart from checking that the collector config exists. */
 export function validateTracedFargateServiceArgs(args: Omit<TracedFargateServiceArgs, "queue" | "secret">): string[] {
   const problems: string[] = [];
-  try {
-    resolveCoralogixDomain(args.coralogixDomain);
-  } catch (error) {
-    problems.push(`coralogixDomain: ${(error as Error).message}`);
-  }
   problems.push(...checkFargateSize(args.cpu ?? FARGATE_DEFAULTS.cpu, args.memory ?? FARGATE_DEFAULTS.memory));
   checkIntegerRange(problems, "desiredCount", args.desiredCount, 1, 1000);
   checkIntegerRange(problems, "containerPort", args.containerPort, 1024, 65535);
@@ -181,9 +151,7 @@ export function validateTracedFargateServiceArgs(args: Omit<TracedFargateService
         `root or pass the path of the collector config.`,
     );
   }
-  const retention = checkLogRetention("logRetentionDays", args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS);
-  if (retention) problems.push(retention);
-  return problems;
+  return validateTracedServiceArgs(args, problems);
 }
 
 export class TracedFargateService extends pulumi.ComponentResource {
@@ -259,7 +227,7 @@ export class TracedFargateService extends pulumi.ComponentResource {
     const built = createEcrImage(name, { ...FARGATE_DEFAULTS.image, ...args.image }, this);
     this.repository = built.repository;
     this.imageUri = built.imageUri;
-    const retentionInDays = args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS;
+    const retentionInDays = logRetentionDays(args);
     this.appLogGroup = new aws.cloudwatch.LogGroup(`${name}-app-logs`, { retentionInDays }, { parent: this });
     this.collectorLogGroup = new aws.cloudwatch.LogGroup(
       `${name}-collector-logs`,
@@ -382,13 +350,12 @@ export class TracedFargateService extends pulumi.ComponentResource {
 
   /** Pulls its image, writes its two log groups, reads its secret and decrypts that secret's key. */
   private createExecutionRole(name: string, args: TracedFargateServiceArgs): aws.iam.Role {
-    const account = aws.getCallerIdentityOutput({}, { parent: this });
     return createServiceRole(
       `${name}-execution-role`,
       {
         description: `Starts the ${name} tasks: pulls images, writes logs, injects the telemetry secret`,
         service: "ecs-tasks.amazonaws.com",
-        trustConditions: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [account.accountId] }],
+        trustConditions: sameAccountTrust(this),
         statements: [
           // GetAuthorizationToken has no resource-level permissions; it only returns a registry login.
           { sid: "EcrLogin", actions: ["ecr:GetAuthorizationToken"], resources: ["*"] },
@@ -405,8 +372,7 @@ export class TracedFargateService extends pulumi.ComponentResource {
               pulumi.interpolate`${this.collectorLogGroup.arn}:*`,
             ],
           },
-          { sid: "ReadTelemetrySecret", actions: ["secretsmanager:GetSecretValue"], resources: [args.secret.arn] },
-          { sid: "DecryptTelemetrySecret", actions: ["kms:Decrypt"], resources: [args.secret.keyArn] },
+          ...secretReadStatements(args.secret),
         ],
       },
       this,
@@ -415,13 +381,12 @@ export class TracedFargateService extends pulumi.ComponentResource {
 
   /** What the API itself may do: send to its queue with its key. */
   private createTaskRole(name: string, args: TracedFargateServiceArgs): aws.iam.Role {
-    const account = aws.getCallerIdentityOutput({}, { parent: this });
     return createServiceRole(
       `${name}-task-role`,
       {
         description: `The ${name} API: sends to its queue`,
         service: "ecs-tasks.amazonaws.com",
-        trustConditions: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [account.accountId] }],
+        trustConditions: sameAccountTrust(this),
         statements: args.queue.sendStatements,
       },
       this,
@@ -469,11 +434,7 @@ export class TracedFargateService extends pulumi.ComponentResource {
         HOST: "0.0.0.0",
         AWS_REGION: region,
         OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4317",
-        OTEL_SERVICE_NAME: serviceName,
-        SERVICE_VERSION: args.serviceVersion,
-        DEPLOYMENT_ENVIRONMENT: args.deploymentEnvironment,
-        CX_APPLICATION_NAME: args.applicationName,
-        CX_SUBSYSTEM_NAME: serviceName,
+        ...serviceIdentityEnvironment(args, serviceName),
       }),
       // Node may write temp files; the root filesystem stays read-only.
       mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],

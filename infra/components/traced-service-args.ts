@@ -1,0 +1,90 @@
+/**
+ * What the traced compute components (TracedFargateService, TracedContainerLambda) have in common: the args that say
+ * where telemetry goes and how the service names itself, their validation, and the environment they become.
+ * Each component extends {@link TracedServiceArgs} with its own sizing and documents the fields whose meaning or
+ * default differs between them (`queue`, `serviceName`, `image`, `alarms`).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { resolveCoralogixDomain } from "../../telemetry/coralogix";
+import { checkLogRetention, DEFAULT_LOG_RETENTION_DAYS } from "./log-retention";
+import type { TelemetrySecret } from "./telemetry-secret";
+
+export interface TracedServiceArgs {
+  /**
+   * The Secrets Manager secret holding `{"api_key": "…"}`. The Lambda function gets its ARN, never its value; the
+   * Fargate execution role reads it to inject the collector's key.
+   * @example new TelemetrySecret("coralogix", { apiKey })
+   */
+  readonly secret: Pick<TelemetrySecret, "arn" | "keyArn">;
+  /**
+   * Coralogix region (`us2`) or domain (`us2.coralogix.com`).
+   * @example "eu2"
+   */
+  readonly coralogixDomain: string;
+  /**
+   * Coralogix application name (`CX_APPLICATION_NAME`).
+   * @example "customer-onboarding"
+   */
+  readonly applicationName: pulumi.Input<string>;
+  /**
+   * `service.version` of the deployed code.
+   * @example "0.1.0"
+   */
+  readonly serviceVersion: pulumi.Input<string>;
+  /**
+   * `deployment.environment.name`.
+   * @example "dev"
+   */
+  readonly deploymentEnvironment: pulumi.Input<string>;
+  /**
+   * Log retention in days (a CloudWatch-accepted value).
+   * @default 30
+   * @example 90
+   */
+  readonly logRetentionDays?: number;
+}
+
+/** The `alarms` arg: alarms notifying `topicArn`, or `false` for none. */
+export type AlarmsArg = false | { readonly topicArn: pulumi.Input<string> };
+
+/**
+ * Every problem with a component's args, in the order they are listed: the Coralogix domain, then the component's
+ * own problems (`own`), then the log retention. Pure, so it is tested without Pulumi.
+ */
+export function validateTracedServiceArgs(
+  args: Pick<TracedServiceArgs, "coralogixDomain" | "logRetentionDays">,
+  own: readonly string[],
+): string[] {
+  const problems: string[] = [];
+  try {
+    resolveCoralogixDomain(args.coralogixDomain);
+  } catch (error) {
+    problems.push(`coralogixDomain: ${(error as Error).message}`);
+  }
+  problems.push(...own);
+  const retention = checkLogRetention("logRetentionDays", logRetentionDays(args));
+  if (retention) problems.push(retention);
+  return problems;
+}
+
+/** The retention of every log group the component creates. */
+export function logRetentionDays(args: Pick<TracedServiceArgs, "logRetentionDays">): number {
+  return args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS;
+}
+
+/**
+ * How the service names itself to OpenTelemetry and Coralogix (the env contract): `serviceName` is both
+ * `service.name` and the Coralogix subsystem.
+ */
+export function serviceIdentityEnvironment(
+  args: Pick<TracedServiceArgs, "applicationName" | "serviceVersion" | "deploymentEnvironment">,
+  serviceName: string,
+): Record<string, pulumi.Input<string>> {
+  return {
+    OTEL_SERVICE_NAME: serviceName,
+    SERVICE_VERSION: args.serviceVersion,
+    DEPLOYMENT_ENVIRONMENT: args.deploymentEnvironment,
+    CX_APPLICATION_NAME: args.applicationName,
+    CX_SUBSYSTEM_NAME: serviceName,
+  };
+}
