@@ -8,10 +8,11 @@
  * Run as a child: `node --require tsx/cjs local/lambda-host.ts <handler file> [export name]` with an IPC channel.
  * {@link startLambdaHost} (parent side) does that and returns an {@link Invoke} for the emulator.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { stopChild } from "./child-process";
 import { createLambdaContext, type InvocationInfo, type Invoke } from "./event-source-mapping";
 
 type ToHost = { type: "invoke"; id: number; event: SQSEvent; info: InvocationInfo };
@@ -132,14 +133,6 @@ export async function startLambdaHost(options: LambdaHostOptions): Promise<Lambd
       return stopped;
     },
   };
-}
-
-async function stopChild(child: ChildProcess, exited: Promise<unknown>, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
-  await exited;
-  clearTimeout(timer);
 }
 
 // ---------------------------------------------------------------- child side

@@ -12,7 +12,7 @@
  * The API and the function are configured only through environment variables (the names in contracts.md); nothing
  * local-only is loaded into them.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
@@ -25,6 +25,7 @@ import {
   type InvocationSummary,
   type Invoke,
 } from "./event-source-mapping";
+import { stopChild } from "./child-process";
 import { startLambdaHost, type LambdaHost } from "./lambda-host";
 import { startOtlpReceiver, type OtlpReceiver } from "./otlp-receiver";
 import { LOCAL_AWS_CREDENTIALS, startLocalSqs, type LocalSqs } from "./sqs";
@@ -416,14 +417,6 @@ async function startApiProcess(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return { pid: child.pid ?? -1, stop };
-}
-
-async function stopChild(child: ChildProcess, exited: Promise<unknown>, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
-  await exited;
-  clearTimeout(timer);
 }
 
 function healthy(port: number): Promise<boolean> {
