@@ -4,7 +4,7 @@ import {
   validateTracedContainerLambdaArgs,
 } from "../../infra/components/traced-container-lambda";
 import { TracedQueue } from "../../infra/components/traced-queue";
-import { fakeSecret, SECRET_ARN, SECRET_KEY_ARN, TOPIC_ARN } from "./fixtures";
+import { fakeSecret, SECRET_ARN, SECRET_KEY_ARN, serviceIdentityArgs, TOPIC_ARN } from "./fixtures";
 import {
   grantsOf,
   inlinePolicyOfRole,
@@ -21,12 +21,7 @@ const QUEUE_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/key-orders-key";
 const REPO_URL = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/consumer-repo-mock";
 const DIGEST_URI = `${REPO_URL}:latest@sha256:${"ab".repeat(32)}`;
 
-const baseArgs = {
-  coralogixDomain: "eu2",
-  applicationName: "customer-onboarding",
-  serviceVersion: "1.2.3",
-  deploymentEnvironment: "dev",
-};
+const baseArgs = serviceIdentityArgs("eu2");
 
 describe("TracedContainerLambda validation", () => {
   const queue = { visibilityTimeoutSeconds: 181 };

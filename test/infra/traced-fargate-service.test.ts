@@ -3,16 +3,11 @@ import * as fs from "node:fs";
 import { checkFargateSize } from "../../infra/components/fargate-sizes";
 import { TracedFargateService, validateTracedFargateServiceArgs } from "../../infra/components/traced-fargate-service";
 import { TracedQueue } from "../../infra/components/traced-queue";
-import { fakeSecret, SECRET_ARN, SECRET_KEY_ARN, TOPIC_ARN } from "./fixtures";
+import { fakeSecret, SECRET_ARN, SECRET_KEY_ARN, serviceIdentityArgs, TOPIC_ARN } from "./fixtures";
 import { grantsOf, inlinePolicyOfRole, installMocks, resourceNamed, resourcesOfType, settleAll } from "./mocks";
 
 const REPO_URL = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api-repo-mock";
-const baseArgs = {
-  coralogixDomain: "us2",
-  applicationName: "customer-onboarding",
-  serviceVersion: "1.2.3",
-  deploymentEnvironment: "dev",
-};
+const baseArgs = serviceIdentityArgs("us2");
 
 describe("Fargate task sizes", () => {
   it("accepts Fargate's pairs", () => {
