@@ -14,7 +14,7 @@ import { coralogixFirehoseEndpoint, resolveCoralogixDomain } from "../../telemet
 import { createServiceRole, policyDocument, sameAccountTrust } from "./iam";
 import { createCustomerManagedKey } from "./kms";
 import { checkLogRetention, DEFAULT_LOG_RETENTION_DAYS } from "./log-retention";
-import type { TelemetrySecret } from "./telemetry-secret";
+import { secretReadStatements, type TelemetrySecret } from "./telemetry-secret";
 import { checkIntegerRange, throwIfInvalid } from "./validation";
 
 /** Metric stream output format → the `integrationType` values Coralogix accepts for it (first = default). */
@@ -287,8 +287,7 @@ export class CoralogixMetricStream extends pulumi.ComponentResource {
             resources: [this.backupBucket.arn, pulumi.interpolate`${this.backupBucket.arn}/*`],
           },
           { sid: "BackupKey", actions: ["kms:GenerateDataKey", "kms:Decrypt"], resources: [this.backupKey.arn] },
-          { sid: "ReadTelemetrySecret", actions: ["secretsmanager:GetSecretValue"], resources: [args.secret.arn] },
-          { sid: "DecryptTelemetrySecret", actions: ["kms:Decrypt"], resources: [args.secret.keyArn] },
+          ...secretReadStatements(args.secret),
           {
             sid: "WriteDeliveryErrors",
             actions: ["logs:PutLogEvents"],
