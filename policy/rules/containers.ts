@@ -25,6 +25,14 @@ export function containersOf(props: Props): Record<string, unknown>[] {
 
 const containerName = (c: Record<string, unknown>, i: number): string => asString(c.name) ?? `container ${i + 1}`;
 
+/** One message per container of a task definition that `problem` finds fault with, given the container and its name. */
+function containerProblems(
+  props: Props,
+  problem: (container: Record<string, unknown>, name: string) => string | undefined,
+): string[] {
+  return containersOf(props).flatMap((c, i) => problem(c, containerName(c, i)) ?? []);
+}
+
 export const ecsNoPublicIp: ResourceRule = {
   kind: "resource",
   id: "ecs-no-public-ip",
@@ -72,11 +80,9 @@ export const ecsNonPrivileged: ResourceRule = {
   fsbp: ["ECS.4"],
   types: [TASK_DEFINITION],
   check(_type, props) {
-    return containersOf(props)
-      .map((c, i) =>
-        c.privileged === true ? `container "${containerName(c, i)}" sets privileged: true; remove it.` : "",
-      )
-      .filter(Boolean);
+    return containerProblems(props, (c, name) =>
+      c.privileged === true ? `container "${name}" sets privileged: true; remove it.` : undefined,
+    );
   },
 };
 
@@ -94,15 +100,13 @@ export const ecsNonRoot: ResourceRule = {
   category: "security",
   types: [TASK_DEFINITION],
   check(_type, props) {
-    return containersOf(props)
-      .map((c, i) => {
-        const user = asString(c.user);
-        if (user === undefined) {
-          return `container "${containerName(c, i)}" sets no user, so it runs as the image's user (root unless the image says otherwise); set user, e.g. "1000:1000".`;
-        }
-        return isRootUser(user) ? `container "${containerName(c, i)}" runs as ${user}; set a non-root user.` : "";
-      })
-      .filter(Boolean);
+    return containerProblems(props, (c, name) => {
+      const user = asString(c.user);
+      if (user === undefined) {
+        return `container "${name}" sets no user, so it runs as the image's user (root unless the image says otherwise); set user, e.g. "1000:1000".`;
+      }
+      return isRootUser(user) ? `container "${name}" runs as ${user}; set a non-root user.` : undefined;
+    });
   },
 };
 
@@ -115,13 +119,11 @@ export const ecsLogging: ResourceRule = {
   fsbp: ["ECS.9"],
   types: [TASK_DEFINITION],
   check(_type, props) {
-    return containersOf(props)
-      .map((c, i) =>
-        asString(asRecord(c.logConfiguration).logDriver)
-          ? ""
-          : `container "${containerName(c, i)}" has no logConfiguration.logDriver; send its logs to a CloudWatch log group with retention (awslogs).`,
-      )
-      .filter(Boolean);
+    return containerProblems(props, (c, name) =>
+      asString(asRecord(c.logConfiguration).logDriver)
+        ? undefined
+        : `container "${name}" has no logConfiguration.logDriver; send its logs to a CloudWatch log group with retention (awslogs).`,
+    );
   },
 };
 
@@ -135,13 +137,11 @@ export const ecsReadonlyRoot: ResourceRule = {
   fsbp: ["ECS.5"],
   types: [TASK_DEFINITION],
   check(_type, props) {
-    return containersOf(props)
-      .map((c, i) =>
-        c.readonlyRootFilesystem === true
-          ? ""
-          : `container "${containerName(c, i)}" does not set readonlyRootFilesystem: true; mount a volume for the paths it writes.`,
-      )
-      .filter(Boolean);
+    return containerProblems(props, (c, name) =>
+      c.readonlyRootFilesystem === true
+        ? undefined
+        : `container "${name}" does not set readonlyRootFilesystem: true; mount a volume for the paths it writes.`,
+    );
   },
 };
 
