@@ -1,10 +1,11 @@
 /**
  * `npm run bench` — tracing overhead, Lambda cold init, flush latency and local-pipeline completeness, measured as
  * ratios inside one run. `npm run bench -- --smoke` (or BENCH_SMOKE=1) runs every section tiny and writes
- * bench/results.local.json instead; `--only api,cold` runs a subset; `--out <file>` overrides the output path.
+ * bench/results.local.json instead; `--only api,cold` runs a subset; `--out <file>` overrides the output path;
+ * `--render [file]` only rewrites bench/results.md from bench/results.json (or the given file).
  */
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Mode, configFor } from "./lib/config";
@@ -130,7 +131,23 @@ async function prettierMarkdown(markdown: string, filepath: string): Promise<str
   }
 }
 
-if (require.main === module) {
+/** `--render [results.json]`: rewrite bench/results.md from an existing results file (no measuring). */
+async function render(file: string): Promise<void> {
+  const results = JSON.parse(readFileSync(file, "utf8")) as BenchResults;
+  const mdPath = path.join(REPO_ROOT, "bench", "results.md");
+  const markdown = await prettierMarkdown(renderMarkdown(results), mdPath);
+  writeFileSync(mdPath, markdown + "\n");
+  console.log(markdown);
+}
+
+if (require.main === module && process.argv.includes("--render")) {
+  const i = process.argv.indexOf("--render");
+  const file = process.argv[i + 1] && !process.argv[i + 1].startsWith("--") ? process.argv[i + 1] : undefined;
+  render(path.resolve(file ?? path.join(REPO_ROOT, "bench", "results.json"))).catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+} else if (require.main === module) {
   runBench(process.argv.slice(2)).then(
     (results) => {
       // Every helper process is stopped by now; exit explicitly so a lingering gRPC/agent handle cannot hang npm.
