@@ -219,6 +219,9 @@ export function createHandler(deps: HandlerDeps): SqsHandler {
 const telemetry = initLambdaTelemetry();
 const store = createInMemoryOnboardingStore();
 
+/** Settles when the init phase's telemetry setup (secret read, exporter created) is done; never rejects. */
+export const telemetryReady: Promise<void> = telemetry.ready;
+
 /** The Lambda entrypoint (`CMD ["handler.handler"]`). */
 export const handler: SqsHandler = createHandler({
   tracer: telemetry.tracer,

@@ -117,6 +117,14 @@ export class DeferredSpanExporter implements SpanExporter {
     );
   }
 
+  /** Settles once the first attempt to create the real exporter has finished (never rejects). */
+  ready(): Promise<void> {
+    return this.get().then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
   async forceFlush(): Promise<void> {
     await this.resolved?.forceFlush?.();
   }
@@ -132,6 +140,8 @@ export interface LambdaTelemetry {
   readonly provider: BasicTracerProvider | undefined;
   /** Flushes pending spans, resolving within `deadlineMillis` whatever the collector does. Never rejects. */
   flush(deadlineMillis: number): Promise<FlushOutcome>;
+  /** Settles when init is done: the exporter exists (the secret was read) or its setup failed. Never rejects. */
+  readonly ready: Promise<void>;
 }
 
 export interface LambdaTelemetryOptions {
@@ -151,6 +161,7 @@ export function initLambdaTelemetry(options: LambdaTelemetryOptions = {}): Lambd
     logger,
     provider: undefined,
     flush: () => Promise.resolve("flushed"),
+    ready: Promise.resolve(),
   };
   if (disabled) return noop;
   try {
@@ -174,9 +185,10 @@ export function initLambdaTelemetry(options: LambdaTelemetryOptions = {}): Lambd
     // Validate the domain now (throws with the list of valid values) rather than at the first export.
     resolveExporterSettings({ env, coralogixApiKey: "validation-only" });
     let exporter: SpanExporter;
+    let ready = Promise.resolve();
     if (secretArn) {
       const loadApiKey = options.loadApiKey ?? ((arn: string) => loadCoralogixApiKey(arn, env));
-      exporter = new DeferredSpanExporter(async () => {
+      const deferred = new DeferredSpanExporter(async () => {
         try {
           return build(await loadApiKey(secretArn));
         } catch (error) {
@@ -184,6 +196,8 @@ export function initLambdaTelemetry(options: LambdaTelemetryOptions = {}): Lambd
           throw error;
         }
       });
+      exporter = deferred;
+      ready = deferred.ready();
     } else {
       exporter = build();
     }
@@ -193,6 +207,7 @@ export function initLambdaTelemetry(options: LambdaTelemetryOptions = {}): Lambd
       logger,
       provider,
       flush: (deadlineMillis) => flushWithin(provider, deadlineMillis),
+      ready,
     };
   } catch (error) {
     logger.error("telemetry.init_failed", { error });

@@ -28,6 +28,8 @@ interface Invocation {
   result?: { batchItemFailures: { itemIdentifier: string }[] };
   elapsedMs: number;
   lines: JsonLine[];
+  /** How the bundle's exported `telemetryReady` promise settled before the invocation. */
+  ready: "resolved" | "rejected" | "absent";
 }
 
 async function invoke(env: NodeJS.ProcessEnv, event: SQSEvent, remainingMs: number): Promise<Invocation> {
@@ -56,6 +58,7 @@ async function invoke(env: NodeJS.ProcessEnv, event: SQSEvent, remainingMs: numb
   return {
     result: done.result as Invocation["result"],
     elapsedMs: done.elapsed_ms as number,
+    ready: done.ready as Invocation["ready"],
     lines,
   };
 }
@@ -172,6 +175,7 @@ describe("runtime: Lambda bundle exporting to a real gRPC OTLP receiver", functi
     const stub = await startSecretsStub(() => ({ status: 200, body: secretValueBody("t0k3n") }));
     try {
       const inv = await invoke(secretEnv(stub), event(), 5000);
+      assert.equal(inv.ready, "resolved");
       assert.deepEqual(inv.result, { batchItemFailures: [{ itemIdentifier: "poison" }] });
       assert.deepEqual(
         stub.requests.map((r) => [r.headers["x-amz-target"], r.headers["content-type"], JSON.parse(r.body).SecretId]),
@@ -216,6 +220,7 @@ describe("runtime: Lambda bundle exporting to a real gRPC OTLP receiver", functi
       const stub = await startSecretsStub(() => failure.reply);
       try {
         const inv = await invoke(secretEnv(stub), event(), 3000);
+        assert.equal(inv.ready, "resolved", "telemetryReady never rejects, even when the secret can't be read");
         assert.deepEqual(inv.result, { batchItemFailures: [{ itemIdentifier: "poison" }] });
         assert.ok(inv.lines.some((l) => l.event === "onboarding.processed"));
         const logged = inv.lines.find((l) => l.event === "telemetry.secret_unavailable");
