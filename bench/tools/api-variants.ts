@@ -6,6 +6,10 @@
  *   on-no-als      as shipped, but the AsyncLocalStorageContextManager replaced by a pass-through one
  *                  (found with this tool: ALS cost ~85 µs/request; the API stopped registering it in f71a2e2, so
  *                  `on` and `on-no-als` should now match — a regression check)
+ *   on-bsp         as shipped, with larger export batches (OTEL_BSP_MAX_EXPORT_BATCH_SIZE=2048, OTEL_BSP_SCHEDULE_DELAY=1000)
+ *   base-off/base-on  the same bundles from another build (`API_VARIANTS_BASE_DIST=<dir with app/tracing.js,
+ *                  app/server.js>`, e.g. a copy of dist/ taken before a change), for A/B of code changes
+ * `API_VARIANTS=off,on,...` picks variants (default: off,on,on-no-als, plus base-* when a base dist is given).
  * Usage: `tsx bench/tools/api-variants.ts [rounds=8] [seconds=3]`.
  */
 import { tmpdir } from "node:os";
@@ -20,18 +24,37 @@ async function main(): Promise<void> {
   const seconds = Number(process.argv[3] ?? 3);
   const [receiver, stub] = await Promise.all([startReceiver(), startSqsStub()]);
   const noAls = path.join(REPO_ROOT, "bench", "tools", "preload-no-context-manager.cjs");
-  const variants = [
-    { name: "off", env: { OTEL_SDK_DISABLED: "true" }, preload: [] as string[] },
-    { name: "on", env: {}, preload: [] as string[] },
+  const baseDist = process.env.API_VARIANTS_BASE_DIST;
+  const base = baseDist
+    ? { tracing: path.join(baseDist, "app", "tracing.js"), server: path.join(baseDist, "app", "server.js") }
+    : undefined;
+  type Variant = { name: string; env: Record<string, string>; preload: string[]; dist?: typeof base };
+  const all: Variant[] = [
+    { name: "off", env: { OTEL_SDK_DISABLED: "true" }, preload: [] },
+    { name: "on", env: {}, preload: [] },
     { name: "on-no-als", env: {}, preload: ["--require", noAls] },
+    {
+      name: "on-bsp",
+      env: { OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "2048", OTEL_BSP_SCHEDULE_DELAY: "1000" },
+      preload: [],
+    },
+    ...(base
+      ? [
+          { name: "base-off", env: { OTEL_SDK_DISABLED: "true" }, preload: [], dist: base },
+          { name: "base-on", env: {}, preload: [], dist: base },
+        ]
+      : []),
   ];
+  const wanted = (process.env.API_VARIANTS ?? `off,on,on-no-als${base ? ",base-off,base-on" : ""}`).split(",");
+  const variants = all.filter((v) => wanted.includes(v.name));
   const apis = await Promise.all(
     variants.map(async (v) => {
       const port = await freePort();
-      const child = spawnNode(DIST.server, [], {
+      const dist = v.dist ?? DIST;
+      const child = spawnNode(dist.server, [], {
         ipc: false,
         logFile: path.join(tmpdir(), `bench-variant-${v.name}.log`),
-        nodeArgs: ["--require", DIST.tracing, ...v.preload],
+        nodeArgs: ["--require", dist.tracing, ...v.preload],
         env: baseEnv({
           PORT: String(port),
           HOST: "127.0.0.1",
