@@ -26,6 +26,9 @@ import {
   type Invoke,
 } from "./event-source-mapping";
 import { stopChild } from "./child-process";
+import { freePort } from "./ports";
+
+export { freePort };
 import { startLambdaHost, type LambdaHost } from "./lambda-host";
 import { startOtlpReceiver, type OtlpReceiver } from "./otlp-receiver";
 import { LOCAL_AWS_CREDENTIALS, startLocalSqs, type LocalSqs } from "./sqs";
@@ -458,18 +461,6 @@ export function postJson(url: string, body: unknown): Promise<{ status: number; 
     );
     req.on("error", reject);
     req.end(payload);
-  });
-}
-
-/** An OS-assigned free loopback port (closed again before it is returned). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
   });
 }
 

@@ -49,7 +49,8 @@ const stubProtoLoader: Plugin = {
   },
 };
 
-const common: BuildOptions = {
+/** esbuild options shared by every bundle (also used by bench/tools/bundle-analysis.ts, so it analyses what ships). */
+export const BUNDLE_OPTIONS: BuildOptions = {
   bundle: true,
   platform: "node",
   target: "node20",
@@ -61,9 +62,16 @@ const common: BuildOptions = {
   plugins: [stubProtoLoader],
 };
 
-export async function buildBundles(options: BuildBundlesOptions = {}): Promise<BundleInfo[]> {
-  const outdir = options.outdir ?? path.join(ROOT, "dist");
-  const targets: { name: string; entry: string; outfile: string; external?: string[] }[] = [
+export interface BundleTarget {
+  readonly name: string;
+  readonly entry: string;
+  readonly outfile: string;
+  readonly external?: string[];
+}
+
+/** What `npm run build` produces. The Lambda base image ships the AWS SDK v3, so the bundle leaves it out. */
+export function bundleTargets(outdir: string): BundleTarget[] {
+  return [
     { name: "app/tracing", entry: "app/src/tracing.ts", outfile: path.join(outdir, "app/tracing.js") },
     { name: "app/server", entry: "app/src/server.ts", outfile: path.join(outdir, "app/server.js") },
     {
@@ -73,10 +81,15 @@ export async function buildBundles(options: BuildBundlesOptions = {}): Promise<B
       external: ["@aws-sdk/*"],
     },
   ];
+}
+
+export async function buildBundles(options: BuildBundlesOptions = {}): Promise<BundleInfo[]> {
+  const outdir = options.outdir ?? path.join(ROOT, "dist");
+  const targets = bundleTargets(outdir);
   const results = await Promise.all(
     targets.map((t) =>
       build({
-        ...common,
+        ...BUNDLE_OPTIONS,
         entryPoints: [path.join(ROOT, t.entry)],
         outfile: t.outfile,
         external: t.external,

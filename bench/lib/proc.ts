@@ -4,8 +4,10 @@
  */
 import { ChildProcess, spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
-import * as net from "node:net";
 import * as path from "node:path";
+import { freePort } from "../../local/ports";
+
+export { freePort };
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 /** Linux USER_HZ: /proc/<pid>/stat reports CPU time in these ticks (100 on every Linux ABI we run on). */
@@ -155,18 +157,6 @@ export function runToEnd(
     proc.on("exit", (code) => {
       if (timer) clearTimeout(timer);
       resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** An ephemeral port that was free a moment ago (for children that need a port before they start). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
     });
   });
 }

@@ -5,22 +5,18 @@
  */
 import { build } from "esbuild";
 import * as path from "node:path";
+import { BUNDLE_OPTIONS, bundleTargets } from "../../scripts/build";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
 export async function analyseBundle(entry = "lambda/src/handler.ts", top = 20) {
+  const outdir = path.join(ROOT, "dist", "analysis");
+  const target = bundleTargets(outdir).find((t) => t.entry === entry);
   const result = await build({
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "cjs",
-    minify: true,
-    legalComments: "none",
-    mainFields: ["module", "main"],
-    logLevel: "warning",
-    external: entry.startsWith("lambda/") ? ["@aws-sdk/*"] : [],
+    ...BUNDLE_OPTIONS,
+    external: target?.external ?? [],
     entryPoints: [path.join(ROOT, entry)],
-    outfile: path.join(ROOT, "dist", "analysis", "out.js"),
+    outfile: path.join(outdir, "out.js"),
     write: false,
     metafile: true,
   });
