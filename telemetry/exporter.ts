@@ -30,6 +30,12 @@ export interface ResolveExporterOptions {
   readonly coralogixApiKey?: string;
   /** Used when neither an OTLP endpoint nor a Coralogix domain is configured. */
   readonly defaultEndpoint?: string;
+  /**
+   * Whether `CORALOGIX_DOMAIN` may be the destination (step 2). The API sets false: it holds no key and always
+   * exports to its collector sidecar; `CORALOGIX_DOMAIN` in its task belongs to the sidecar.
+   * @default true
+   */
+  readonly allowCoralogix?: boolean;
 }
 
 /** Parses `OTEL_EXPORTER_OTLP_HEADERS` syntax (`k=v,k2=v2`, values percent-decoded); keys are lowercased. */
@@ -70,7 +76,7 @@ export function resolveExporterSettings(options: ResolveExporterOptions = {}): E
   const endpoint = nonEmpty(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) ?? nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT);
   if (endpoint) return { url: endpoint, headers: withKey(), source: "otel-env" };
 
-  const domain = nonEmpty(env.CORALOGIX_DOMAIN);
+  const domain = options.allowCoralogix === false ? undefined : nonEmpty(env.CORALOGIX_DOMAIN);
   if (domain) return { url: coralogixOtlpEndpoint(domain), headers: withKey(), source: "coralogix" };
 
   return { url: options.defaultEndpoint ?? DEFAULT_OTLP_GRPC_ENDPOINT, headers, source: "default" };

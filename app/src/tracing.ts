@@ -32,7 +32,7 @@ export function startApiTracing(env: NodeJS.ProcessEnv = process.env): BasicTrac
   });
   // The API never talks to Coralogix itself (no key in the app): it exports to the collector sidecar, or wherever
   // OTEL_EXPORTER_OTLP_ENDPOINT points. CORALOGIX_DOMAIN belongs to the sidecar and is ignored here.
-  const settings = resolveExporterSettings({ env: { ...env, CORALOGIX_DOMAIN: undefined } });
+  const settings = resolveExporterSettings({ env, allowCoralogix: false });
   const exporter = createOtlpTraceExporter(settings, { env, defaultTimeoutMillis: 5000 });
   const provider = createTracerProvider({ resource, exporter, batch: SERVICE_BATCH_DEFAULTS, env });
   // Deliberately no AsyncLocalStorage context manager: the app passes contexts explicitly, and the batch

@@ -183,7 +183,7 @@ export function initLambdaTelemetry(options: LambdaTelemetryOptions = {}): Lambd
       return exporter;
     };
     // Validate the domain now (throws with the list of valid values) rather than at the first export.
-    resolveExporterSettings({ env, coralogixApiKey: "validation-only" });
+    resolveExporterSettings({ env });
     let exporter: SpanExporter;
     let ready = Promise.resolve();
     if (secretArn) {

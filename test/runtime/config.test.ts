@@ -60,6 +60,14 @@ describe("runtime: telemetry configuration", () => {
     });
   });
 
+  it("exporter: allowCoralogix false (the API) ignores CORALOGIX_DOMAIN and uses the sidecar default", () => {
+    assert.deepEqual(resolveExporterSettings({ env: { CORALOGIX_DOMAIN: "eu2" }, allowCoralogix: false }), {
+      url: "http://localhost:4317",
+      headers: {},
+      source: "default",
+    });
+  });
+
   it("exporter: standard OTEL_EXPORTER_OTLP_* win over Coralogix settings", () => {
     const env = {
       CORALOGIX_DOMAIN: "us2",
