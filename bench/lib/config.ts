@@ -34,7 +34,8 @@ export function configFor(mode: Mode): BenchConfig {
   }
   return {
     mode,
-    api: { connections: 16, roundSeconds: 3, rounds: 12, warmupSeconds: 2, drainTimeoutMs: 10000 },
+    // 5 s warm-up: with 2 s the first round pairs still showed JIT warm-up (on÷off 1.2–1.3).
+    api: { connections: 16, roundSeconds: 3, rounds: 12, warmupSeconds: 5, drainTimeoutMs: 10000 },
     cold: { runs: 20 },
     // 3 s = Lambda's default function timeout.
     flush: { invocations: 600, spansPerFlush: 10, downRecords: 10, downTimeoutMs: 3000, downInvocations: 3 },

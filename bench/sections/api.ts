@@ -130,8 +130,6 @@ async function measureRound(
   const cpuBefore = processCpuMicros(api.child.pid);
   const receiverCpuBefore = processCpuMicros(receiver.child.pid);
   const load = await autocannon(api.url, cfg.connections, cfg.roundSeconds);
-  const cpuAfter = processCpuMicros(api.child.pid);
-  const receiverCpuAfter = processCpuMicros(receiver.child.pid);
   // Server-side truth: messages the SQS side received (autocannon does not count requests still in flight at the
   // end of its duration, but the API served them and traced them).
   await sleep(200);
@@ -140,9 +138,9 @@ async function measureRound(
     round: roundNo,
     tracing: api.tracing,
     ...load,
-    cpuUsPerRequest: load.requests > 0 ? (cpuAfter - cpuBefore) / load.requests : Number.NaN,
     messagesSent: sent,
-    receiverCpuUsPerRequest: load.requests > 0 ? (receiverCpuAfter - receiverCpuBefore) / load.requests : Number.NaN,
+    cpuUsPerRequest: Number.NaN,
+    receiverCpuUsPerRequest: Number.NaN,
   };
   if (api.tracing) {
     // Every accepted request must yield its SERVER + PRODUCER span; wait for the batch processor to drain
@@ -156,17 +154,24 @@ async function measureRound(
       const next = await receiverCounts(receiver);
       if (next.spans !== counts.spans) lastChange = Date.now();
       counts = next;
-      // Nothing new for 3 s (6 × the API's 500 ms export delay): the rest was dropped.
+      // Nothing new for 3 s (3 × the API's 1 s export delay): the rest was dropped.
       if (Date.now() - lastChange > 3000) break;
     }
     round_.spansReceived = counts.spans;
     round_.spansExpected = expected;
     round_.spansByName = counts.byName;
   } else {
-    // Tracing off must really be off: nothing may reach the receiver (checked after > one 500 ms export delay).
-    await sleep(800);
+    // Tracing off must really be off: nothing may reach the receiver (checked after > one 1 s export delay).
+    await sleep(1200);
     round_.spansReceived = (await receiverCounts(receiver)).spans;
   }
+  // CPU is read after the drain, so a traced round is charged for exporting its last batch too (the next round
+  // starts only once it has been received).
+  const cpuAfter = processCpuMicros(api.child.pid);
+  const receiverCpuAfter = processCpuMicros(receiver.child.pid);
+  round_.cpuUsPerRequest = load.requests > 0 ? (cpuAfter - cpuBefore) / load.requests : Number.NaN;
+  round_.receiverCpuUsPerRequest =
+    load.requests > 0 ? (receiverCpuAfter - receiverCpuBefore) / load.requests : Number.NaN;
   return round_;
 }
 
@@ -200,8 +205,8 @@ async function benchBackend(
         );
       }
     }
-    // The API's batch processor exports every 500 ms (telemetry SERVICE_BATCH_DEFAULTS): let warm-up spans drain.
-    await sleep(1500);
+    // The API's batch processor exports every 1 s (telemetry SERVICE_BATCH_DEFAULTS): let warm-up spans drain.
+    await sleep(2500);
     const rounds: ApiRound[] = [];
     for (let r = 0; r < cfg.rounds; r++) {
       // ABBA ordering: on,off then off,on — cancels drift (thermal, neighbours) across the run.
