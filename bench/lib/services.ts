@@ -49,6 +49,23 @@ export const DIST = {
   lambda: path.join(REPO_ROOT, "dist", "lambda", "handler.js"),
 };
 
+/** The API's environment on loopback: its port, the SQS side to publish to and the OTLP receiver to export to. */
+export function apiEnv(
+  port: number,
+  sqs: Pick<Service, "endpoint" | "queueUrl">,
+  otlpEndpoint: string,
+  extra: Record<string, string | undefined> = {},
+): NodeJS.ProcessEnv {
+  return baseEnv({
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    QUEUE_URL: sqs.queueUrl,
+    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+    OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
+    ...extra,
+  });
+}
+
 /**
  * The real bundled API exactly as production starts it: `node --require dist/app/tracing.js dist/app/server.js`.
  * Tracing off = `OTEL_SDK_DISABLED=true` (same binary, same preload).
@@ -60,12 +77,7 @@ export async function startApi(options: {
   name: string;
 }): Promise<ApiProcess> {
   const port = await freePort();
-  const env = baseEnv({
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    QUEUE_URL: options.sqs.queueUrl,
-    AWS_ENDPOINT_URL_SQS: options.sqs.endpoint,
-    OTEL_EXPORTER_OTLP_ENDPOINT: options.otlpEndpoint,
+  const env = apiEnv(port, options.sqs, options.otlpEndpoint, {
     OTEL_SERVICE_NAME: "onboarding-api",
     SERVICE_VERSION: "bench",
     DEPLOYMENT_ENVIRONMENT: "bench",

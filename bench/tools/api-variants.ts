@@ -14,8 +14,8 @@
  */
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { REPO_ROOT, baseEnv, freePort, processCpuMicros, sleep, spawnNode, waitForHttp } from "../lib/proc";
-import { DIST, startReceiver, startSqsStub } from "../lib/services";
+import { REPO_ROOT, freePort, processCpuMicros, sleep, spawnNode, waitForHttp } from "../lib/proc";
+import { DIST, apiEnv, startReceiver, startSqsStub } from "../lib/services";
 import { median } from "../lib/stats";
 import { autocannon } from "../sections/api";
 
@@ -55,14 +55,7 @@ async function main(): Promise<void> {
         ipc: false,
         logFile: path.join(tmpdir(), `bench-variant-${v.name}.log`),
         nodeArgs: ["--require", dist.tracing, ...v.preload],
-        env: baseEnv({
-          PORT: String(port),
-          HOST: "127.0.0.1",
-          QUEUE_URL: stub.queueUrl,
-          AWS_ENDPOINT_URL_SQS: stub.endpoint,
-          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-          ...v.env,
-        }),
+        env: apiEnv(port, stub, receiver.endpoint, v.env),
       });
       const url = `http://127.0.0.1:${port}`;
       await waitForHttp(`${url}/healthz`);

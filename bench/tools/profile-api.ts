@@ -12,8 +12,8 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { autocannon } from "../sections/api";
-import { REPO_ROOT, baseEnv, freePort, spawnNode, waitForHttp } from "../lib/proc";
-import { startReceiver, startSqsStub } from "../lib/services";
+import { REPO_ROOT, freePort, spawnNode, waitForHttp } from "../lib/proc";
+import { apiEnv, startReceiver, startSqsStub } from "../lib/services";
 import { summarise } from "./cpuprofile-summary";
 
 async function main(): Promise<void> {
@@ -43,14 +43,7 @@ async function main(): Promise<void> {
     ipc: false,
     nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`, "--require", path.join(dir, "tracing.js")],
     logFile: path.join(dir, "api.log"),
-    env: baseEnv({
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      QUEUE_URL: stub.queueUrl,
-      AWS_ENDPOINT_URL_SQS: stub.endpoint,
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-      OTEL_SDK_DISABLED: tracing ? undefined : "true",
-    }),
+    env: apiEnv(port, stub, receiver.endpoint, { OTEL_SDK_DISABLED: tracing ? undefined : "true" }),
   });
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/healthz`);
