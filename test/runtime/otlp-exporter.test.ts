@@ -17,6 +17,18 @@ function exportOnce(exporter: Http2OtlpTraceExporter, spans: ReadableSpan[]): Pr
   return new Promise((resolve) => exporter.export(spans, resolve));
 }
 
+/** Every attribute value type the exporter must encode (and the receiver decode back to the same value). */
+const SENT_ATTRIBUTES = {
+  str: "ü-text",
+  int: 42,
+  negative: -7,
+  big: 2 ** 40,
+  double: 1.5,
+  bool: false,
+  strings: ["a", "b"],
+  numbers: [1, 2.5],
+};
+
 function makeSpans(): ReadableSpan[] {
   const memory = new InMemorySpanExporter();
   const provider = createTracerProvider({
@@ -36,16 +48,7 @@ function makeSpans(): ReadableSpan[] {
     {
       kind: SpanKind.CONSUMER,
       startTime: [1_700_000_000, 123_456_789],
-      attributes: {
-        str: "ü-text",
-        int: 42,
-        negative: -7,
-        big: 2 ** 40,
-        double: 1.5,
-        bool: false,
-        strings: ["a", "b"],
-        numbers: [1, 2.5],
-      },
+      attributes: SENT_ATTRIBUTES,
       links: [
         {
           context: { traceId: "1".repeat(32), spanId: "2".repeat(16), traceFlags: TraceFlags.SAMPLED },
@@ -104,16 +107,7 @@ describe("runtime: Lambda OTLP/gRPC exporter (node:http2)", () => {
         status: { code: "ERROR", message: "bad record" },
         start: "1700000000123456789",
         end: "1700000001000000005",
-        attributes: {
-          str: "ü-text",
-          int: 42,
-          negative: -7,
-          big: 2 ** 40,
-          double: 1.5,
-          bool: false,
-          strings: ["a", "b"],
-          numbers: [1, 2.5],
-        },
+        attributes: SENT_ATTRIBUTES,
         links: [{ traceId: "1".repeat(32), spanId: "2".repeat(16), attributes: { "link.kind": "batch" } }],
       },
     );
