@@ -48,6 +48,29 @@ function plain(value: unknown): unknown {
   return value;
 }
 
+/**
+ * Makes the mocked preview answer like the engine does on the first preview of a new stack: a custom resource comes
+ * back with its inputs only — no id, and every output the provider computes (ARNs, URLs, names, digests) unknown.
+ * The shared mocks return those computed values even in preview, which would run every `.apply()` callback and
+ * hide a resource created inside one; with this, such a resource is missing from the preview, as it is for real.
+ */
+function previewLikeTheEngine(): void {
+  type Callback = (err: unknown, resp?: { setId(id: string): void; setObject(o: unknown): void }) => void;
+  type Request = { getCustom(): boolean; getObject(): unknown };
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: Request, callback: Callback): unknown;
+  };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) =>
+    register(req, (err, resp) => {
+      if (!err && resp && req.getCustom()) {
+        resp.setId("");
+        resp.setObject(req.getObject());
+      }
+      callback(err, resp);
+    });
+}
+
 /** Resolves once the program has stopped registering resources (RPC queue drained, count stable). */
 async function settled(): Promise<void> {
   // `waitForRPCs` is exported at runtime but marked @internal in the typings.
@@ -62,17 +85,17 @@ async function settled(): Promise<void> {
   }
 }
 
-/** The program's exports, resolved (secrets unwrapped); UNKNOWN when they cannot be known in this mode. */
-function stackOutputs(exported: unknown): Promise<unknown> {
-  if (typeof exported !== "object" || exported === null) return Promise.resolve({});
-  const values = Object.fromEntries(Object.entries(exported).filter(([k]) => k !== "__esModule"));
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(UNKNOWN), 5_000); // an unknown output never runs its apply
-    pulumi.output(values).apply((v) => {
-      clearTimeout(timer);
-      resolve(v);
-    });
-  });
+/** The program's exports, resolved (secrets unwrapped); an export not known in this mode (a preview) is UNKNOWN. */
+async function stackOutputs(exported: unknown): Promise<Record<string, unknown>> {
+  if (typeof exported !== "object" || exported === null) return {};
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(exported)) {
+    if (key === "__esModule") continue;
+    // `isKnown` and `promise()` are exported at runtime but marked @internal in the typings.
+    const output = pulumi.output(value) as unknown as { isKnown: Promise<boolean>; promise(): Promise<unknown> };
+    out[key] = (await output.isKnown) ? await output.promise() : UNKNOWN;
+  }
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -87,9 +110,10 @@ async function main(): Promise<void> {
 
   const write = (result: ChildResult) => fs.writeFileSync(out, JSON.stringify(result));
   let exported: unknown;
-  let outputs: unknown = {};
+  let outputs: Record<string, unknown> = {};
   try {
     installMocks({ preview: mode === "preview", stack: STACK });
+    if (mode === "preview") previewLikeTheEngine();
     const { values, secrets } = stackConfig();
     setStackConfig(values, secrets);
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program must load after the mocks

@@ -51,9 +51,11 @@ export function stackEntry(): string {
   return found;
 }
 
-/** Runs the stack program once under mocks in a child process. */
-export function runStackOnce(mode: "preview" | "update", timeoutMs = 180_000): Promise<RecordedStackResource[]> {
-  const entry = stackEntry();
+/** Runs a program (by default the stack program) once under mocks in a child process. */
+export function runStackOnce(
+  mode: "preview" | "update",
+  { entry = stackEntry(), timeoutMs = 180_000 }: { entry?: string; timeoutMs?: number } = {},
+): Promise<RecordedStackResource[]> {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "policy-stack-")), `${mode}.json`);
   const child = spawn(
     process.execPath,
@@ -85,8 +87,8 @@ export function runStackOnce(mode: "preview" | "update", timeoutMs = 180_000): P
   });
 }
 
-/** Runs the program as a preview and as an update (in parallel). */
-export async function runStack(): Promise<Runs> {
-  const [preview, update] = await Promise.all([runStackOnce("preview"), runStackOnce("update")]);
+/** Runs the program (by default the stack program) as a preview and as an update, in parallel. */
+export async function runStack(entry?: string): Promise<Runs> {
+  const [preview, update] = await Promise.all([runStackOnce("preview", { entry }), runStackOnce("update", { entry })]);
   return { preview, update };
 }

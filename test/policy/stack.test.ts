@@ -3,8 +3,10 @@
  * and as an update, judged by every rule. The report is printed; the test fails with it when any rule fails.
  */
 import * as assert from "node:assert/strict";
-import { evaluate, formatReport, type RuleResult } from "../../policy/evaluate";
-import { rules } from "../../policy/rules";
+import * as path from "node:path";
+import { evaluate, evaluateRule, formatReport, type RuleResult } from "../../policy/evaluate";
+import { isUnknown, rules } from "../../policy/rules";
+import { sameResourcesInPreviewAndUpdate } from "../../policy/rules/program";
 import { runStack, STACK, TEST_CORALOGIX_KEY } from "../../policy/stack-run";
 import type { Runs } from "../../policy/evaluate";
 
@@ -67,5 +69,34 @@ describe("the stack against every policy rule (program under mocks)", function (
   it("passes every rule", () => {
     const failed = results.filter((r) => r.status === "fail");
     assert.equal(failed.length, 0, `\n${formatReport(failed)}`);
+  });
+
+  it("previews like the engine: computed outputs (ARNs, URLs) are unknown in the preview run, known in the update", () => {
+    const queues = (r: Runs["update"]) => r.filter((x) => x.type === "aws:sqs/queuePolicy:QueuePolicy");
+    assert.ok(queues(runs.preview).length > 0);
+    assert.ok(
+      queues(runs.preview).every((p) => isUnknown(p.inputs.queueUrl)),
+      "preview resolved a queue URL",
+    );
+    assert.ok(
+      queues(runs.update).every((p) => !isUnknown(p.inputs.queueUrl)),
+      "update left a queue URL unknown",
+    );
+  });
+});
+
+describe("the stack run catches a program that creates a resource inside .apply()", function () {
+  this.timeout(240_000);
+
+  it("reports the hidden resource by URN: absent from the preview, present in the update", async () => {
+    const bad = await runStack(path.join(__dirname, "programs", "resource-in-apply.ts"));
+    const result = evaluateRule(sameResourcesInPreviewAndUpdate, bad);
+    assert.equal(result.status, "fail");
+    assert.deepEqual(result.violations, [
+      {
+        urn: "urn:pulumi:dev::traced-onboarding::aws:sqs/queuePolicy:QueuePolicy::hidden-in-apply",
+        message: "registered in update but not in preview (created inside an apply?).",
+      },
+    ]);
   });
 });
