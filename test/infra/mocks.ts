@@ -114,7 +114,8 @@ function computedState(type: string, name: string, inputs: any): Record<string, 
       state.repositoryUrl = `${MOCK_ACCOUNT}.dkr.ecr.${MOCK_REGION}.amazonaws.com/${physical}`;
       break;
     case "docker:index/image:Image":
-      state.repoDigest = `${inputs.imageName ?? physical}@sha256:${"ab".repeat(32)}`;
+      // `<repository>@sha256:<digest>`: the tag is not part of a repo digest.
+      state.repoDigest = `${String(inputs.imageName ?? physical).replace(/:[^:/]+$/, "")}@sha256:${"ab".repeat(32)}`;
       state.imageName = inputs.imageName;
       break;
     case "aws:kms/key:Key":
@@ -137,18 +138,36 @@ function computedState(type: string, name: string, inputs: any): Record<string, 
   return state;
 }
 
+/** Options for {@link installMocks}. */
+export interface MockOptions {
+  /** Dry-run mode (`pulumi preview`). @default false */
+  readonly preview?: boolean;
+  /**
+   * In preview, answer like the engine on a new stack: every resource comes back with its inputs only — no id, and
+   * every output the provider computes (ARNs, URLs, digests) unknown — so `.apply()` callbacks on them never run
+   * and a resource created inside one is missing, as it is in a real preview. Otherwise computed outputs are
+   * mocked in preview too, which is what most assertions want.
+   * @default false
+   */
+  readonly unknownComputedOutputs?: boolean;
+  /** Stack name. @default "test" */
+  readonly stack?: string;
+}
+
 /**
- * Installs the recording mocks. `preview` selects dry-run mode (unknown outputs stay unknown).
- * Call again to switch mode; it clears the recorded resources.
+ * Installs the recording mocks. Call again to switch mode; it clears the recorded resources.
  */
-export function installMocks(options: { preview?: boolean; stack?: string } = {}): void {
+export function installMocks(options: MockOptions = {}): void {
   recorded.length = 0;
   const stack = options.stack ?? "test";
+  const inputsOnly = (options.preview ?? false) && (options.unknownComputedOutputs ?? false);
   const meta = new Map<string, { parent: string; dependencies: string[] }>();
   pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
-        const state = { ...args.inputs, ...computedState(args.type, args.name, args.inputs) };
+        const state = inputsOnly
+          ? { ...args.inputs }
+          : { ...args.inputs, ...computedState(args.type, args.name, args.inputs) };
         const { parent, dependencies } = meta.get(`${args.type}::${args.name}`) ?? { parent: "", dependencies: [] };
         recorded.push({
           type: args.type,
@@ -159,11 +178,16 @@ export function installMocks(options: { preview?: boolean; stack?: string } = {}
           parent,
           dependencies,
         });
-        return { id: `${args.name}-id`, state };
+        // An empty id is unknown in a dry run.
+        return { id: inputsOnly ? "" : `${args.name}-id`, state };
       },
       call(args: pulumi.runtime.MockCallArgs) {
         const handler = invokeHandlers[args.token];
-        if (!handler) throw new Error(`unmocked invoke ${args.token}: add a handler in test/infra/mocks.ts`);
+        if (!handler) {
+          const message = `unmocked invoke ${args.token}: add a handler in test/infra/mocks.ts`;
+          // The SDK re-raises a failed invoke with the gRPC error's `details`, so put the message there.
+          throw Object.assign(new Error(message), { details: message });
+        }
         return handler(args.inputs);
       },
     },

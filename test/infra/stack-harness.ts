@@ -4,7 +4,7 @@
  *
  *   const run = await runStackProgram({ preview: true });            // Pulumi.dev.yaml + a test key
  *   run.resources  // every registered resource: type, name, inputs, state, urn, parent, dependencies
- *   run.outputs    // apiUrl, queueUrl, dlqUrl, functionName, dashboardUrl, resolved
+ *   run.outputs    // apiUrl, queueUrl, dlqUrl, functionName, dashboardUrl, resolved (UNKNOWN_OUTPUT if unknown)
  *
  * `installMocks` is called here, before infra/ is loaded; the program module is re-evaluated on every run.
  */
@@ -39,11 +39,20 @@ export interface StackRunOptions {
   readonly config?: Record<string, string>;
   /** Stack name. @default "dev" */
   readonly stack?: string;
+  /** In preview, leave every provider-computed output unknown, as the engine does (see `installMocks`). @default false */
+  readonly unknownComputedOutputs?: boolean;
 }
+
+/** What {@link StackRun.outputs} holds for an export that is not known in this mode. */
+export const UNKNOWN_OUTPUT = "<unknown>";
 
 /** Runs infra/index.ts under mocks and returns everything it registered. */
 export async function runStackProgram(options: StackRunOptions): Promise<StackRun> {
-  installMocks({ preview: options.preview, stack: options.stack ?? "dev" });
+  installMocks({
+    preview: options.preview,
+    stack: options.stack ?? "dev",
+    unknownComputedOutputs: options.unknownComputedOutputs,
+  });
   setStackConfig(
     {
       ...stackFileConfig(options.stackFile),
@@ -60,7 +69,9 @@ export async function runStackProgram(options: StackRunOptions): Promise<StackRu
   const outputs: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(program)) {
     if (pulumi.Output.isInstance(value)) {
-      outputs[name] = await new Promise((resolve) => value.apply(resolve));
+      // `isKnown` and `promise()` exist at runtime but are @internal in the typings; an unknown never resolves.
+      const output = value as unknown as { isKnown: Promise<boolean>; promise(): Promise<unknown> };
+      outputs[name] = (await output.isKnown) ? await output.promise() : UNKNOWN_OUTPUT;
     }
   }
   await settleAll();

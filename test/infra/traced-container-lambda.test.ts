@@ -19,7 +19,7 @@ import {
 const QUEUE_ARN = "arn:aws:sqs:eu-west-1:123456789012:orders-mock";
 const QUEUE_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/key-orders-key";
 const REPO_URL = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/consumer-repo-mock";
-const DIGEST_URI = `${REPO_URL}:latest@sha256:${"ab".repeat(32)}`;
+const DIGEST_URI = `${REPO_URL}@sha256:${"ab".repeat(32)}`;
 
 const baseArgs = serviceIdentityArgs("eu2");
 

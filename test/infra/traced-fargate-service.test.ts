@@ -99,7 +99,7 @@ describe("TracedFargateService", () => {
   it("builds app/Dockerfile for linux/arm64 and runs it by digest", () => {
     const image = resourceNamed("docker:index/image:Image", "api-image").inputs;
     assert.deepEqual(image.build, { context: ".", dockerfile: "app/Dockerfile", platform: "linux/arm64" });
-    assert.equal(container("app").image, `${REPO_URL}:latest@sha256:${"ab".repeat(32)}`);
+    assert.equal(container("app").image, `${REPO_URL}@sha256:${"ab".repeat(32)}`);
   });
 
   it("runs the app non-root on a read-only root filesystem, after the collector is healthy", () => {
