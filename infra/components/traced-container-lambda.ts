@@ -97,7 +97,17 @@ export interface TracedContainerLambdaArgs extends TracedServiceArgs {
    * @example { function: (args) => ({ ...args, tracingConfig: { mode: "Active" } }) }
    */
   readonly transform?: {
+    /**
+     * Adjusts the function's args.
+     * @default none
+     * @example (args) => ({ ...args, tracingConfig: { mode: "Active" } })
+     */
     readonly function?: (args: aws.lambda.FunctionArgs) => aws.lambda.FunctionArgs;
+    /**
+     * Adjusts the SQS event source mapping's args.
+     * @default none
+     * @example (args) => ({ ...args, enabled: false })
+     */
     readonly eventSourceMapping?: (args: aws.lambda.EventSourceMappingArgs) => aws.lambda.EventSourceMappingArgs;
   };
 }

@@ -129,8 +129,23 @@ export interface TracedFargateServiceArgs extends TracedServiceArgs {
    * @example { service: (args) => ({ ...args, enableExecuteCommand: true }) }
    */
   readonly transform?: {
+    /**
+     * Adjusts the task definition's args.
+     * @default none
+     * @example (args) => ({ ...args, ephemeralStorage: { sizeInGib: 30 } })
+     */
     readonly taskDefinition?: (args: aws.ecs.TaskDefinitionArgs) => aws.ecs.TaskDefinitionArgs;
+    /**
+     * Adjusts the ECS service's args.
+     * @default none
+     * @example (args) => ({ ...args, enableExecuteCommand: true })
+     */
     readonly service?: (args: aws.ecs.ServiceArgs) => aws.ecs.ServiceArgs;
+    /**
+     * Adjusts the load balancer's args.
+     * @default none
+     * @example (args) => ({ ...args, idleTimeout: 120 })
+     */
     readonly loadBalancer?: (args: aws.lb.LoadBalancerArgs) => aws.lb.LoadBalancerArgs;
   };
 }

@@ -69,9 +69,17 @@ export interface TracedQueueArgs {
    * @example { maxReceiveCount: 3 }
    */
   readonly deadLetter?: {
-    /** Receives before a message moves to the DLQ (1 to 1000). @default 5 */
+    /**
+     * Receives before a message moves to the DLQ (1 to 1000).
+     * @default 5
+     * @example 3
+     */
     readonly maxReceiveCount?: number;
-    /** DLQ retention in seconds (60 to 1209600). @default 1209600 (14 days) */
+    /**
+     * DLQ retention in seconds (60 to 1209600), longer than `messageRetentionSeconds`.
+     * @default 1209600 (14 days)
+     * @example 1036800
+     */
     readonly retentionSeconds?: number;
   };
   /**
@@ -82,11 +90,22 @@ export interface TracedQueueArgs {
   readonly alarms?:
     | false
     | {
-        /** The SNS topic every alarm notifies. */
+        /**
+         * The SNS topic every alarm notifies.
+         * @example alarmTopic.topicArn
+         */
         readonly topicArn: pulumi.Input<string>;
-        /** Alarm when the DLQ holds more than this many messages. @default 0 */
+        /**
+         * Alarm when the DLQ holds more than this many messages.
+         * @default 0
+         * @example 10
+         */
         readonly deadLetterDepth?: number;
-        /** Alarm when the oldest message is older than this, in seconds. @default 300 */
+        /**
+         * Alarm when the oldest message is older than this, in seconds (60 to the queue's retention).
+         * @default 300
+         * @example 900
+         */
         readonly oldestMessageAgeSeconds?: number;
       };
   /**
@@ -94,7 +113,14 @@ export interface TracedQueueArgs {
    * @default none
    * @example { queue: (args) => ({ ...args, delaySeconds: 5 }) }
    */
-  readonly transform?: { readonly queue?: (args: aws.sqs.QueueArgs) => aws.sqs.QueueArgs };
+  readonly transform?: {
+    /**
+     * Adjusts the work queue's args.
+     * @default none
+     * @example (args) => ({ ...args, delaySeconds: 5 })
+     */
+    readonly queue?: (args: aws.sqs.QueueArgs) => aws.sqs.QueueArgs;
+  };
 }
 
 /** The minimum visibility timeout for a consumer: 6 × timeout + batching window. */
