@@ -2,28 +2,29 @@
  * ECS rules (services, task definitions and their container definitions — a JSON string input) and the
  * environment-variable secret rule shared by task definitions and Lambda functions.
  */
+import { parse } from "yaml";
 import {
   asArray,
   asNumber,
   asRecord,
   asString,
+  get,
   isRecord,
   isUnknown,
   parseJson,
   type Props,
   type ResourceRule,
 } from "./model";
-
-export const SERVICE = "aws:ecs/service:Service";
-export const TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition";
-export const FUNCTION = "aws:lambda/function:Function";
+import { FUNCTION, SERVICE, TASK_DEFINITION } from "./types";
 
 /** The container definitions of a task definition (empty when unknown or unparsable). */
 export function containersOf(props: Props): Record<string, unknown>[] {
   return asArray(parseJson(props.containerDefinitions)).filter(isRecord);
 }
 
-const containerName = (c: Record<string, unknown>, i: number): string => asString(c.name) ?? `container ${i + 1}`;
+/** A container's name, or its position when it has none. */
+export const containerName = (c: Record<string, unknown>, i: number): string =>
+  asString(c.name) ?? `container ${i + 1}`;
 
 /** One message per container of a task definition that `problem` finds fault with, given the container and its name. */
 function containerProblems(
@@ -165,21 +166,19 @@ function range(from: number, to: number, step: number): number[] {
   return out;
 }
 
-/** `"1024"`, `1024` or `"1 vCPU"` → CPU units. */
-export function cpuUnits(value: unknown): number | undefined {
+/** A task size as ECS accepts it: a plain number, or `<n> <unit>` where one unit is 1024 of the plain number. */
+function taskSize(value: unknown, unit: string): number | undefined {
   const n = asNumber(value);
   if (n !== undefined) return n;
-  const m = /^\s*([\d.]+)\s*vcpu\s*$/i.exec(String(value ?? ""));
+  const m = new RegExp(`^\\s*([\\d.]+)\\s*${unit}\\s*$`, "i").exec(String(value ?? ""));
   return m ? Math.round(Number(m[1]) * 1024) : undefined;
 }
 
+/** `"1024"`, `1024` or `"1 vCPU"` → CPU units. */
+export const cpuUnits = (value: unknown): number | undefined => taskSize(value, "vcpu");
+
 /** `"2048"`, `2048` or `"2 GB"` → MiB. */
-export function memoryMiB(value: unknown): number | undefined {
-  const n = asNumber(value);
-  if (n !== undefined) return n;
-  const m = /^\s*([\d.]+)\s*gb\s*$/i.exec(String(value ?? ""));
-  return m ? Math.round(Number(m[1]) * 1024) : undefined;
-}
+export const memoryMiB = (value: unknown): number | undefined => taskSize(value, "gb");
 
 export const fargateSize: ResourceRule = {
   kind: "resource",
@@ -216,6 +215,11 @@ export interface KnownCollectorImage {
   readonly healthCheckExecutables: readonly string[];
   /** Whether `/bin/sh` exists (needed by `CMD-SHELL`). */
   readonly shell: boolean;
+  /**
+   * The health-check executable only reports what the collector's `health_check` extension answers; when the config
+   * comes inline in this environment variable, that extension must be enabled in `service.extensions`.
+   */
+  readonly inlineConfigEnv?: string;
 }
 
 export const KNOWN_COLLECTOR_IMAGES: readonly KnownCollectorImage[] = [
@@ -224,6 +228,7 @@ export const KNOWN_COLLECTOR_IMAGES: readonly KnownCollectorImage[] = [
     match: /(^|\/)aws-otel-collector([:@]|$)/,
     healthCheckExecutables: ["/healthcheck"],
     shell: false,
+    inlineConfigEnv: "AOT_CONFIG_CONTENT",
   },
   {
     description: "OpenTelemetry collector (distroless: no shell, no curl, no health-check binary)",
@@ -239,6 +244,38 @@ export function collectorImageOf(container: Record<string, unknown>): KnownColle
   return image ? KNOWN_COLLECTOR_IMAGES.find((k) => k.match.test(image)) : undefined;
 }
 
+/** Names and images that say "telemetry collector" even when the image is not one of the known ones. */
+const COLLECTOR_HINT = /(otel|opentelemetry|collector|adot)/i;
+
+/** True for a collector sidecar: a known collector image, or a container whose name or image says it is one. */
+export function isCollector(container: Record<string, unknown>): boolean {
+  return (
+    collectorImageOf(container) !== undefined ||
+    COLLECTOR_HINT.test(asString(container.name) ?? "") ||
+    COLLECTOR_HINT.test(asString(container.image) ?? "")
+  );
+}
+
+/** A container's literal environment value (undefined when unset; unknown values pass through). */
+function envValue(container: Record<string, unknown>, name: string): unknown {
+  return asArray(container.environment)
+    .filter(isRecord)
+    .find((e) => e.name === name)?.value;
+}
+
+/** True unless `config` is a collector config (YAML) whose service.extensions leaves out health_check. */
+export function enablesHealthCheckExtension(config: unknown): boolean {
+  const text = asString(config);
+  if (text === undefined) return true; // no inline config (the image's default has it) or not known yet
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch {
+    return false;
+  }
+  return asArray(get(doc, "service.extensions")).some((e) => typeof e === "string" && /^health_check(\/|$)/.test(e));
+}
+
 export const collectorHealthCheck: ResourceRule = {
   kind: "resource",
   id: "collector-health-check-exists-in-image",
@@ -249,9 +286,17 @@ export const collectorHealthCheck: ResourceRule = {
   check(_type, props) {
     const problems: string[] = [];
     containersOf(props).forEach((c, i) => {
-      const known = collectorImageOf(c);
-      if (!known) return;
+      if (!isCollector(c)) return;
       const name = containerName(c, i);
+      const known = collectorImageOf(c);
+      if (!known) {
+        if (isUnknown(c.image)) return;
+        problems.push(
+          `collector container "${name}" runs ${String(c.image)}, an image whose contents this rule does not know, so ` +
+            "its health check cannot be verified; use a known collector image or add it to KNOWN_COLLECTOR_IMAGES.",
+        );
+        return;
+      }
       const fix =
         known.healthCheckExecutables.length > 0
           ? `use ["CMD", "${known.healthCheckExecutables[0]}"]`
@@ -267,6 +312,12 @@ export const collectorHealthCheck: ResourceRule = {
         );
       } else if (command[0] !== "CMD" && command[0] !== "CMD-SHELL") {
         problems.push(`collector container "${name}" health check must start with "CMD"; ${fix}.`);
+      } else if (known.inlineConfigEnv && !enablesHealthCheckExtension(envValue(c, known.inlineConfigEnv))) {
+        problems.push(
+          `collector container "${name}" runs ${command[1]}, but its ${known.inlineConfigEnv} config does not enable the ` +
+            "health_check extension it queries (the task would never become healthy); add health_check to extensions " +
+            "and service.extensions.",
+        );
       }
     });
     return problems;
@@ -282,11 +333,11 @@ export const appDependsOnCollector: ResourceRule = {
   types: [TASK_DEFINITION],
   check(_type, props) {
     const containers = containersOf(props);
-    const collectors = containers.filter((c) => collectorImageOf(c) !== undefined).map((c) => asString(c.name));
+    const collectors = containers.filter(isCollector).map((c) => asString(c.name));
     if (collectors.length === 0) return [];
     const problems: string[] = [];
     containers.forEach((c, i) => {
-      if (collectorImageOf(c) || c.essential === false) return;
+      if (isCollector(c) || c.essential === false) return;
       const deps = asArray(c.dependsOn).filter(isRecord);
       for (const collector of collectors) {
         const dep = deps.find((d) => d.containerName === collector);

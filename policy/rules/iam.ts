@@ -137,6 +137,39 @@ export const RESOURCE_STAR_ACTIONS: ReadonlySet<string> = new Set(
   ].map((a) => a.toLowerCase()),
 );
 
+/**
+ * One message per statement of a resource's policy documents that `problem` finds fault with. `problem` gets the
+ * statement, where it sits (`policy statement "Sid"`), and the kind of document it belongs to.
+ */
+function statementProblems(
+  type: string,
+  props: Props,
+  problem: (s: Statement, where: string, kind: PolicyKind) => string[],
+): string[] {
+  return documentsOf(type, props).flatMap((doc) =>
+    doc.statements.flatMap((s, i) => problem(s, `${doc.where} ${label(s, i)}`, doc.kind)),
+  );
+}
+
+const quoted = (actions: readonly string[]): string => actions.map((a) => `"${a}"`).join(", ");
+
+/**
+ * AWS's default key policy statement: `kms:*` for the account root only, which delegates the key's use to IAM (where
+ * the identity policies, checked here, must stay scoped). Any other principal with a KMS wildcard is a finding.
+ */
+export function isAccountRootKeyStatement(s: Statement): boolean {
+  if (s.principal === undefined || s.principal === "*") return false;
+  const entries = Object.entries(s.principal);
+  const root = /^(arn:aws[a-z-]*:iam::\d{12}:root|\d{12})$/;
+  return (
+    entries.length === 1 &&
+    entries[0]![0] === "AWS" &&
+    entries[0]![1].length > 0 &&
+    entries[0]![1].every((id) => root.test(id)) &&
+    s.actions.every((a) => /^kms:\*$/i.test(a))
+  );
+}
+
 export const noPublicPrincipal: ResourceRule = {
   kind: "resource",
   id: "no-public-principal",
@@ -147,18 +180,14 @@ export const noPublicPrincipal: ResourceRule = {
   fsbp: ["SQS.3"],
   types: POLICY_DOCUMENT_TYPES,
   check(type, props) {
-    const problems: string[] = [];
-    for (const doc of documentsOf(type, props)) {
-      doc.statements.forEach((s, i) => {
-        if (s.effect === "Allow" && isPublicPrincipal(s.principal) && !s.hasCondition) {
-          problems.push(
-            `${doc.where} ${label(s, i)} allows Principal "*" with no Condition; name the principal or add a ` +
-              `condition such as aws:SourceArn / aws:SourceAccount.`,
-          );
-        }
-      });
-    }
-    return problems;
+    return statementProblems(type, props, (s, where) =>
+      s.effect === "Allow" && isPublicPrincipal(s.principal) && !s.hasCondition
+        ? [
+            `${where} allows Principal "*" with no Condition; name the principal or add a condition such as ` +
+              "aws:SourceArn / aws:SourceAccount.",
+          ]
+        : [],
+    );
   },
 };
 
@@ -166,34 +195,23 @@ export const noWildcardActions: ResourceRule = {
   kind: "resource",
   id: "iam-no-wildcard-actions",
   description:
-    'No Allow statement grants Action "*" or "service:*" (or uses NotAction); KMS key policies keep the documented account-root "kms:*".',
+    'No Allow statement grants Action "*" or "service:*" (or uses NotAction); only a KMS key policy\'s account-root "kms:*" (AWS\'s default) is kept.',
   severity: "high",
   category: "security",
   checkov: ["CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_72"],
   fsbp: ["IAM.1", "IAM.21"],
   types: POLICY_DOCUMENT_TYPES,
   check(type, props) {
-    const problems: string[] = [];
-    for (const doc of documentsOf(type, props)) {
-      // A key policy's "kms:*" for the account root is AWS's default key policy: it delegates to IAM, where the
-      // identity policies (checked here) must stay scoped.
-      if (doc.kind === "key") continue;
-      doc.statements.forEach((s, i) => {
-        if (s.effect !== "Allow") return;
-        const wild = s.actions.filter(isServiceWildcard);
-        if (wild.length > 0) {
-          problems.push(
-            `${doc.where} ${label(s, i)} allows ${wild.map((a) => `"${a}"`).join(", ")}; list the exact actions.`,
-          );
-        }
-        if (s.notActions.length > 0) {
-          problems.push(
-            `${doc.where} ${label(s, i)} allows NotAction (everything but a list); list the exact actions.`,
-          );
-        }
-      });
-    }
-    return problems;
+    return statementProblems(type, props, (s, where, kind) => {
+      if (s.effect !== "Allow" || (kind === "key" && isAccountRootKeyStatement(s))) return [];
+      const problems: string[] = [];
+      const wild = s.actions.filter(isServiceWildcard);
+      if (wild.length > 0) problems.push(`${where} allows ${quoted(wild)}; list the exact actions.`);
+      if (s.notActions.length > 0) {
+        problems.push(`${where} allows NotAction (everything but a list); list the exact actions.`);
+      }
+      return problems;
+    });
   },
 };
 
@@ -206,22 +224,16 @@ export const resourceStarOnlyWhereRequired: ResourceRule = {
   checkov: ["CKV_AWS_355", "CKV_AWS_290"],
   types: POLICY_DOCUMENT_TYPES,
   check(type, props) {
-    const problems: string[] = [];
-    for (const doc of documentsOf(type, props)) {
-      if (doc.kind !== "identity") continue;
-      doc.statements.forEach((s, i) => {
-        if (s.effect !== "Allow") return;
-        if (!s.resources.includes("*") && s.notResources.length === 0) return;
-        const scopable = [...s.actions, ...s.notActions].filter((a) => !RESOURCE_STAR_ACTIONS.has(a.toLowerCase()));
-        if (scopable.length > 0 || s.notResources.length > 0) {
-          problems.push(
-            `${doc.where} ${label(s, i)} grants ${scopable.map((a) => `"${a}"`).join(", ") || "actions"} on ` +
-              `Resource "*"${s.notResources.length > 0 ? " (via NotResource)" : ""}; scope it to the ARNs it needs.`,
-          );
-        }
-      });
-    }
-    return problems;
+    return statementProblems(type, props, (s, where, kind) => {
+      if (kind !== "identity" || s.effect !== "Allow") return [];
+      if (!s.resources.includes("*") && s.notResources.length === 0) return [];
+      const scopable = [...s.actions, ...s.notActions].filter((a) => !RESOURCE_STAR_ACTIONS.has(a.toLowerCase()));
+      if (scopable.length === 0 && s.notResources.length === 0) return [];
+      return [
+        `${where} grants ${quoted(scopable) || "actions"} on Resource "*"` +
+          `${s.notResources.length > 0 ? " (via NotResource)" : ""}; scope it to the ARNs it needs.`,
+      ];
+    });
   },
 };
 

@@ -1,5 +1,5 @@
 /** Container-image rules: Lambda images pinned by digest, and image platforms that match where they run. */
-import { containersOf, FUNCTION, TASK_DEFINITION } from "./containers";
+import { containersOf } from "./containers";
 import {
   asArray,
   asRecord,
@@ -11,8 +11,7 @@ import {
   type StackRule,
   type Violation,
 } from "./model";
-
-export const DOCKER_IMAGE = "docker:index/image:Image";
+import { DOCKER_IMAGE, FUNCTION, TASK_DEFINITION } from "./types";
 
 export const lambdaImagePinnedByDigest: ResourceRule = {
   kind: "resource",

@@ -93,14 +93,36 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** Reads `a.b.c` from nested records (arrays are not traversed). */
+/** Reads `a.b.c` from nested records (arrays are not traversed); a value unknown on the way (a preview) is returned. */
 export function get(value: unknown, path: string): unknown {
   let current: unknown = value;
   for (const key of path.split(".")) {
+    if (isUnknown(current)) return current;
     if (!isRecord(current)) return undefined;
     current = current[key];
   }
   return current;
+}
+
+/** `[]` when the setting at `path` is `true` or not known yet (judged at update time); otherwise `[problem]`. */
+export function unlessTrue(props: Props, path: string, problem: string): string[] {
+  const value = get(props, path);
+  return value === true || isUnknown(value) ? [] : [problem];
+}
+
+/**
+ * What is wrong with a KMS key input that must name a customer-managed key: it is unset (the service then uses its
+ * AWS-managed key) or it is that AWS-managed key's alias (`alias/aws/<service>`). Unknown values pass.
+ */
+export function customerManagedKeyProblems(field: string, key: unknown, awsManagedAlias: string): string[] {
+  if (isUnknown(key)) return [];
+  const value = asString(key);
+  if (value === undefined) {
+    return [`${field} is not set (so ${awsManagedAlias} is used); set a customer-managed KMS key (${field}: key.arn).`];
+  }
+  return value.endsWith(awsManagedAlias)
+    ? [`${field} is the AWS-managed key ${value}; use a customer-managed KMS key.`]
+    : [];
 }
 
 export function asString(value: unknown): string | undefined {

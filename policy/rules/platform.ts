@@ -12,19 +12,20 @@ import {
   type StackResource,
   type StackRule,
   type Violation,
+  unlessTrue,
   unresolvedReference,
 } from "./model";
-import { BUCKET_TYPES } from "./telemetry";
-
-export const SSE_CONFIG_TYPES = [
-  "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-  "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
-] as const;
-export const PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock";
-export const REPOSITORY = "aws:ecr/repository:Repository";
-export const LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer";
-export const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
-export const FUNCTION = "aws:lambda/function:Function";
+import {
+  BUCKET_TYPES,
+  FUNCTION,
+  LOAD_BALANCER_TYPES,
+  LOG_GROUP,
+  PUBLIC_ACCESS_BLOCK,
+  REPOSITORY,
+  SSE_CONFIG_TYPES,
+  TASK_DEFINITION,
+} from "./types";
+import { containerName, containersOf } from "./containers";
 
 /** Resources of `types` whose `bucket` input points at `bucket`. */
 function attachedTo(
@@ -109,9 +110,11 @@ export const ecrScanOnPush: ResourceRule = {
   fsbp: ["ECR.1"],
   types: [REPOSITORY],
   check(_type, props) {
-    const scanOnPush = asRecord(props.imageScanningConfiguration).scanOnPush;
-    if (isUnknown(scanOnPush) || isUnknown(props.imageScanningConfiguration)) return [];
-    return scanOnPush === true ? [] : ["imageScanningConfiguration.scanOnPush is not true; enable it."];
+    return unlessTrue(
+      props,
+      "imageScanningConfiguration.scanOnPush",
+      "imageScanningConfiguration.scanOnPush is not true; enable it.",
+    );
   },
 };
 
@@ -123,13 +126,14 @@ export const albDropsInvalidHeaders: ResourceRule = {
   category: "security",
   checkov: ["CKV_AWS_131"],
   fsbp: ["ELB.4"],
-  types: [LOAD_BALANCER],
+  types: LOAD_BALANCER_TYPES,
   check(_type, props) {
-    const lbType = asString(props.loadBalancerType) ?? "application";
-    if (lbType !== "application" || isUnknown(props.dropInvalidHeaderFields)) return [];
-    return props.dropInvalidHeaderFields === true
-      ? []
-      : ["dropInvalidHeaderFields is not true; set it to drop invalid header fields."];
+    if ((asString(props.loadBalancerType) ?? "application") !== "application") return [];
+    return unlessTrue(
+      props,
+      "dropInvalidHeaderFields",
+      "dropInvalidHeaderFields is not true; set it to drop invalid header fields.",
+    );
   },
 };
 
@@ -150,27 +154,43 @@ export const logGroupRetention: ResourceRule = {
   },
 };
 
-export const lambdaLogGroupManaged: StackRule = {
+/** Where a resource's logs go, when it names a log group the service would otherwise create implicitly. */
+function logDestinations(resource: StackResource): { group: unknown; who: string }[] {
+  if (resource.type === FUNCTION) {
+    const configured = asRecord(resource.props.loggingConfig).logGroup;
+    const name = asString(resource.props.name); // Lambda's implicit group is /aws/lambda/<function name>
+    const group = configured ?? (name ? `/aws/lambda/${name}` : undefined);
+    return group === undefined ? [] : [{ group, who: "" }];
+  }
+  return containersOf(resource.props)
+    .map((c, i) => ({ c, i }))
+    .filter(({ c }) => asRecord(c.logConfiguration).logDriver === "awslogs")
+    .map(({ c, i }) => ({
+      group: asRecord(asRecord(c.logConfiguration).options)["awslogs-group"],
+      who: `container "${containerName(c, i)}" `,
+    }));
+}
+
+export const logGroupsManaged: StackRule = {
   kind: "stack",
-  id: "lambda-log-group-managed",
+  id: "log-groups-managed",
   description:
-    "Each Lambda function logs to a log group this stack creates (so its retention applies), not an implicit one.",
+    "Lambda functions and awslogs containers log to log groups this stack creates (so their retention applies), never to an implicit one.",
   severity: "medium",
   category: "security",
   check(resources) {
     const groups = ofType(resources, LOG_GROUP);
     const out: Violation[] = [];
     if (unresolvedReference(resources, [LOG_GROUP], "name")) return out; // preview: auto-named groups not known yet
-    for (const fn of ofType(resources, FUNCTION)) {
-      const configured = asRecord(fn.props.loggingConfig).logGroup;
-      const name = asString(fn.props.name);
-      const expected = configured ?? (name ? `/aws/lambda/${name}` : undefined);
-      if (expected === undefined || isUnknown(expected)) continue;
-      if (!findReferenced(groups, expected)) {
-        out.push({
-          urn: fn.urn,
-          message: `logs to ${String(expected)}, which this stack does not create; create that log group with retention (or set loggingConfig.logGroup to one).`,
-        });
+    for (const resource of ofType(resources, FUNCTION, TASK_DEFINITION)) {
+      for (const { group, who } of logDestinations(resource)) {
+        if (isUnknown(group)) continue;
+        if (!findReferenced(groups, group)) {
+          out.push({
+            urn: resource.urn,
+            message: `${who}logs to ${String(group)}, which this stack does not create (it would be created without retention); create that log group with retention and log to it.`,
+          });
+        }
       }
     }
     return out;
@@ -183,5 +203,5 @@ export const platformRules = [
   ecrScanOnPush,
   albDropsInvalidHeaders,
   logGroupRetention,
-  lambdaLogGroupManaged,
+  logGroupsManaged,
 ] as const;

@@ -3,7 +3,7 @@ import { deniesInsecureTransport, statementsOf } from "./iam";
 import {
   asArray,
   asNumber,
-  asString,
+  customerManagedKeyProblems,
   findReferenced,
   isRecord,
   isUnknown,
@@ -15,12 +15,7 @@ import {
   type Violation,
   unresolvedReference,
 } from "./model";
-
-export const QUEUE = "aws:sqs/queue:Queue";
-export const QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy";
-export const REDRIVE_POLICY = "aws:sqs/redrivePolicy:RedrivePolicy";
-export const EVENT_SOURCE_MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping";
-export const FUNCTION = "aws:lambda/function:Function";
+import { EVENT_SOURCE_MAPPING, FUNCTION, QUEUE, QUEUE_POLICY, REDRIVE_POLICY } from "./types";
 
 /** AWS defaults used when an input is omitted. */
 export const DEFAULTS = {
@@ -44,17 +39,7 @@ export const sqsEncryptedWithCmk: ResourceRule = {
   fsbp: ["SQS.1"],
   types: [QUEUE],
   check(_type, props) {
-    const key = props.kmsMasterKeyId;
-    if (isUnknown(key)) return [];
-    if (asString(key) === undefined) {
-      return [
-        "kmsMasterKeyId is not set; encrypt the queue with a customer-managed KMS key (kmsMasterKeyId: key.arn).",
-      ];
-    }
-    if (/alias\/aws\/sqs$/.test(String(key))) {
-      return [`kmsMasterKeyId is the AWS-managed key ${String(key)}; use a customer-managed KMS key.`];
-    }
-    return [];
+    return customerManagedKeyProblems("kmsMasterKeyId", props.kmsMasterKeyId, "alias/aws/sqs");
   },
 };
 

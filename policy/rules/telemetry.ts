@@ -3,7 +3,9 @@ import {
   asArray,
   asRecord,
   asString,
+  customerManagedKeyProblems,
   findReferenced,
+  get,
   isRecord,
   isUnknown,
   ofType,
@@ -12,14 +14,10 @@ import {
   type ResourceRule,
   type StackResource,
   type StackRule,
+  unlessTrue,
   type Violation,
 } from "./model";
-
-export const SECRET = "aws:secretsmanager/secret:Secret";
-export const SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion";
-export const FIREHOSE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream";
-export const METRIC_STREAM = "aws:cloudwatch/metricStream:MetricStream";
-export const BUCKET_TYPES = ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"] as const;
+import { BUCKET_TYPES, FIREHOSE, METRIC_STREAM, SECRET, SECRET_VERSION } from "./types";
 
 export const secretsEncryptedWithCmk: ResourceRule = {
   kind: "resource",
@@ -30,12 +28,7 @@ export const secretsEncryptedWithCmk: ResourceRule = {
   checkov: ["CKV_AWS_149"],
   types: [SECRET],
   check(_type, props) {
-    if (isUnknown(props.kmsKeyId)) return [];
-    const key = asString(props.kmsKeyId);
-    if (!key) return ["kmsKeyId is not set (AWS-managed aws/secretsmanager key); set a customer-managed KMS key."];
-    if (/alias\/aws\/secretsmanager$/.test(key))
-      return [`kmsKeyId is the AWS-managed key ${key}; use a customer-managed KMS key.`];
-    return [];
+    return customerManagedKeyProblems("kmsKeyId", props.kmsKeyId, "alias/aws/secretsmanager");
   },
 };
 
@@ -96,11 +89,17 @@ export const firehoseEncrypted: ResourceRule = {
   fsbp: ["DataFirehose.1"],
   types: [FIREHOSE],
   check(_type, props) {
-    const sse = asRecord(props.serverSideEncryption);
-    if (isUnknown(sse.enabled)) return [];
-    return sse.enabled === true
-      ? []
-      : ["serverSideEncryption.enabled is not true; enable SSE (keyType CUSTOMER_MANAGED_CMK with keyArn)."];
+    const problems = unlessTrue(
+      props,
+      "serverSideEncryption.enabled",
+      "serverSideEncryption.enabled is not true; enable SSE (keyType AWS_OWNED_CMK, or CUSTOMER_MANAGED_CMK with keyArn).",
+    );
+    const keyType = get(props, "serverSideEncryption.keyType");
+    const keyArn = get(props, "serverSideEncryption.keyArn");
+    if (problems.length === 0 && keyType === "CUSTOMER_MANAGED_CMK" && !isUnknown(keyArn) && !asString(keyArn)) {
+      problems.push("serverSideEncryption.keyType is CUSTOMER_MANAGED_CMK but keyArn is not set; name the key.");
+    }
+    return problems;
   },
 };
 

@@ -71,12 +71,33 @@ export const appContainer = {
   logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": "api" } },
 };
 
+/** An inline ADOT config (AOT_CONFIG_CONTENT) with the health_check extension /healthcheck queries. */
+export const COLLECTOR_CONFIG = [
+  "extensions:",
+  "  health_check:",
+  "    endpoint: 127.0.0.1:13133",
+  "receivers:",
+  "  otlp:",
+  "    protocols:",
+  "      grpc:",
+  "        endpoint: 127.0.0.1:4317",
+  "exporters:",
+  "  debug: {}",
+  "service:",
+  "  extensions: [health_check]",
+  "  pipelines:",
+  "    traces:",
+  "      receivers: [otlp]",
+  "      exporters: [debug]",
+].join("\n");
+
 export const collectorContainer = {
   name: "otel-collector",
   image: IMAGES.collector,
   essential: true,
   user: "10001",
   readonlyRootFilesystem: true,
+  environment: [{ name: "AOT_CONFIG_CONTENT", value: COLLECTOR_CONFIG }],
   secrets: [{ name: "CORALOGIX_API_KEY", valueFrom: `${ARNS.secret}:api_key::` }],
   healthCheck: { command: ["CMD", "/healthcheck"], interval: 10 },
   logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": "collector" } },
@@ -139,6 +160,8 @@ export function goodStack(): RecordedStackResource[] {
       name: "/aws/lambda/consumer",
       retentionInDays: 30,
     }),
+    resource("aws:cloudwatch/logGroup:LogGroup", "api-logs", { name: "api", retentionInDays: 30 }),
+    resource("aws:cloudwatch/logGroup:LogGroup", "collector-logs", { name: "collector", retentionInDays: 30 }),
     resource("docker:index/image:Image", "consumer-image", {
       imageName: `${IMAGES.consumer}:latest`,
       repoDigest: `${IMAGES.consumer}@${digest}`,

@@ -4,13 +4,21 @@
  */
 import * as assert from "node:assert/strict";
 import { evaluate, evaluateRule, formatReport, type RecordedStackResource, type Runs } from "../../policy/evaluate";
-import { rules, UNKNOWN } from "../../policy/rules";
-import { cpuUnits, FARGATE_SIZES, literalSecret, memoryMiB } from "../../policy/rules/containers";
-import { repositoryOf } from "../../policy/rules/images";
-import { isServiceWildcard, statementsOf } from "../../policy/rules/iam";
+import { get, rules, UNKNOWN } from "../../policy/rules";
 import {
+  cpuUnits,
+  enablesHealthCheckExtension,
+  FARGATE_SIZES,
+  literalSecret,
+  memoryMiB,
+} from "../../policy/rules/containers";
+import { repositoryOf } from "../../policy/rules/images";
+import { isAccountRootKeyStatement, isServiceWildcard, statementsOf } from "../../policy/rules/iam";
+import {
+  ACCOUNT,
   ARNS,
   appContainer,
+  COLLECTOR_CONFIG,
   collectorContainer,
   goodStack,
   resource,
@@ -128,6 +136,33 @@ const cases: Record<string, BadCase[]> = {
       })),
       /inlinePolicies\[0\] \(admin\) statement 1 allows "\*"/,
       urn(ROLE, "consumer-role"),
+    ),
+    bad(
+      'a key policy gives a role "kms:*" (only the account root keeps it)',
+      withPatch(good, "aws:kms/key:Key", "key", () => ({
+        policy: policyDoc([
+          {
+            Sid: "Root",
+            Effect: "Allow",
+            Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+            Action: "kms:*",
+            Resource: "*",
+          },
+          { Sid: "App", Effect: "Allow", Principal: { AWS: ARNS.taskRole }, Action: "kms:*", Resource: "*" },
+        ]),
+      })),
+      /policy statement "App" allows "kms:\*"; list the exact actions/,
+      urn("aws:kms/key:Key", "key"),
+    ),
+    bad(
+      'a key policy allows "*" to the account root',
+      withPatch(good, "aws:kms/key:Key", "key", () => ({
+        policy: policyDoc([
+          { Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "*", Resource: "*" },
+        ]),
+      })),
+      /policy statement 1 allows "\*"/,
+      urn("aws:kms/key:Key", "key"),
     ),
     bad(
       "a policy allows NotAction",
@@ -301,6 +336,14 @@ const cases: Record<string, BadCase[]> = {
       /serverSideEncryption.enabled is not true/,
       urn(FH, "metrics-firehose"),
     ),
+    bad(
+      "a customer-managed key is asked for but not named",
+      withPatch(good, FH, "metrics-firehose", () => ({
+        serverSideEncryption: { enabled: true, keyType: "CUSTOMER_MANAGED_CMK" },
+      })),
+      /keyType is CUSTOMER_MANAGED_CMK but keyArn is not set/,
+      urn(FH, "metrics-firehose"),
+    ),
   ],
   "firehose-access-key-from-secrets-manager": [
     bad(
@@ -366,6 +409,12 @@ const cases: Record<string, BadCase[]> = {
       /dropInvalidHeaderFields is not true/,
       urn("aws:lb/loadBalancer:LoadBalancer", "api-alb"),
     ),
+    bad(
+      "an aws.alb.LoadBalancer (the alias token) keeps invalid headers",
+      [...good, resource("aws:alb/loadBalancer:LoadBalancer", "legacy-alb", { loadBalancerType: "application" })],
+      /dropInvalidHeaderFields is not true/,
+      urn("aws:alb/loadBalancer:LoadBalancer", "legacy-alb"),
+    ),
   ],
   "log-group-retention": [
     bad(
@@ -375,12 +424,27 @@ const cases: Record<string, BadCase[]> = {
       urn(LG, "consumer-logs"),
     ),
   ],
-  "lambda-log-group-managed": [
+  "log-groups-managed": [
     bad(
       "the function's log group is implicit",
       without(good, LG, "consumer-logs"),
       /logs to \/aws\/lambda\/consumer, which this stack does not create/,
       urn(FN, "consumer"),
+    ),
+    bad(
+      "a container's awslogs group is not one of the stack's (awslogs-create-group makes it without retention)",
+      withContainers(good, ([app, collector]) => [
+        {
+          ...app,
+          logConfiguration: {
+            logDriver: "awslogs",
+            options: { "awslogs-group": "/ecs/api", "awslogs-create-group": "true" },
+          },
+        },
+        collector,
+      ]),
+      /container "app" logs to \/ecs\/api, which this stack does not create/,
+      urn(TD, "api-task"),
     ),
   ],
   "lambda-queue-dlq-and-visibility": [
@@ -458,6 +522,26 @@ const cases: Record<string, BadCase[]> = {
       "the collector has no health check",
       withContainers(good, ([app, collector]) => [app, { ...collector, healthCheck: undefined }]),
       /collector container "otel-collector" has no healthCheck/,
+      urn(TD, "api-task"),
+    ),
+    bad(
+      "the collector runs an image the rule knows nothing about",
+      withContainers(good, ([app, collector]) => [app, { ...collector, image: "ghcr.io/acme/telemetry-agent:1.0" }]),
+      /collector container "otel-collector" runs ghcr.io\/acme\/telemetry-agent:1.0, an image whose contents this rule does not know/,
+      urn(TD, "api-task"),
+    ),
+    bad(
+      "the inline ADOT config leaves out the health_check extension /healthcheck queries",
+      withContainers(good, ([app, collector]) => [
+        app,
+        {
+          ...collector,
+          environment: [
+            { name: "AOT_CONFIG_CONTENT", value: COLLECTOR_CONFIG.replace("  extensions: [health_check]\n", "") },
+          ],
+        },
+      ]),
+      /does not enable the health_check extension it queries/,
       urn(TD, "api-task"),
     ),
   ],
@@ -663,6 +747,34 @@ describe("rule helpers", () => {
   it("skips values not known during a preview", () => {
     const preview = withPatch(good, Q, "orders", () => ({ kmsMasterKeyId: UNKNOWN, visibilityTimeoutSeconds: 186 }));
     assert.equal(evaluate(runs(preview)).filter((r) => r.status === "fail").length, 0);
+  });
+
+  it("skips a whole settings block that is unknown during a preview (not just a field inside it)", () => {
+    const preview = withPatch(good, FH, "metrics-firehose", () => ({ serverSideEncryption: UNKNOWN }));
+    assert.equal(get(preview.find((r) => r.type === FH)!.props, "serverSideEncryption.enabled"), UNKNOWN);
+    assert.equal(evaluate(runs(preview)).filter((r) => r.status === "fail").length, 0);
+  });
+
+  it("keeps a key policy's kms:* only for the account root", () => {
+    const [root, role, rootStar] = statementsOf(
+      policyDoc([
+        { Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "kms:*", Resource: "*" },
+        { Effect: "Allow", Principal: { AWS: ARNS.taskRole }, Action: "kms:*", Resource: "*" },
+        { Effect: "Allow", Principal: { AWS: ACCOUNT }, Action: "*", Resource: "*" },
+      ]),
+    );
+    assert.ok(isAccountRootKeyStatement(root!));
+    assert.ok(!isAccountRootKeyStatement(role!));
+    assert.ok(!isAccountRootKeyStatement(rootStar!));
+  });
+
+  it("reads whether an inline collector config enables the health_check extension", () => {
+    assert.ok(enablesHealthCheckExtension(COLLECTOR_CONFIG));
+    assert.ok(enablesHealthCheckExtension("service:\n  extensions: [health_check/ecs, pprof]\n"));
+    assert.ok(!enablesHealthCheckExtension("service:\n  extensions: [pprof]\n"));
+    assert.ok(!enablesHealthCheckExtension("receivers: [unclosed"));
+    assert.ok(enablesHealthCheckExtension(undefined), "no inline config: the image's default config is used");
+    assert.ok(enablesHealthCheckExtension(UNKNOWN), "not known yet: judged at update time");
   });
 
   it("reads policy documents given as JSON strings or objects, with single values or lists", () => {
