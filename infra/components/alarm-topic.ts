@@ -4,6 +4,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { denyInsecureTransport, policyDocument } from "./iam";
 import { createCustomerManagedKey } from "./kms";
 import { throwIfInvalid } from "./validation";
 
@@ -61,28 +62,19 @@ export class AlarmTopic extends pulumi.ComponentResource {
   /** Lets CloudWatch alarms of this account publish, over TLS only. */
   private allowCloudWatchAlarms(name: string): aws.sns.TopicPolicy {
     const account = aws.getCallerIdentityOutput({}, { parent: this });
-    const policy = aws.iam.getPolicyDocumentOutput(
-      {
-        statements: [
-          {
-            sid: "CloudWatchAlarmsPublish",
-            actions: ["sns:Publish"],
-            resources: [this.topic.arn],
-            principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
-            conditions: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [account.accountId] }],
-          },
-          {
-            sid: "DenyInsecureTransport",
-            effect: "Deny",
-            actions: ["sns:Publish"],
-            resources: [this.topic.arn],
-            principals: [{ type: "*", identifiers: ["*"] }],
-            conditions: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
-          },
-        ],
-      },
+    const policy = policyDocument(
+      [
+        {
+          sid: "CloudWatchAlarmsPublish",
+          actions: ["sns:Publish"],
+          resources: [this.topic.arn],
+          principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
+          conditions: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [account.accountId] }],
+        },
+        denyInsecureTransport(["sns:Publish"], [this.topic.arn]),
+      ],
       { parent: this },
-    ).json;
+    );
     return new aws.sns.TopicPolicy(`${name}-policy`, { arn: this.topic.arn, policy }, { parent: this });
   }
 }

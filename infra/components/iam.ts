@@ -16,6 +16,27 @@ export function policyDocument(
   return aws.iam.getPolicyDocumentOutput({ statements }, opts).json;
 }
 
+/** Denies `actions` on `resources` to everyone when the request is not made over TLS. */
+export function denyInsecureTransport(actions: string[], resources: pulumi.Input<string>[]): PolicyStatement {
+  return {
+    sid: "DenyInsecureTransport",
+    effect: "Deny",
+    actions,
+    resources,
+    principals: [{ type: "*", identifiers: ["*"] }],
+    conditions: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+  };
+}
+
+/** Allows writing log events to `logGroups` (streams the service creates itself), nothing else in CloudWatch Logs. */
+export function writeLogsStatement(logGroups: aws.cloudwatch.LogGroup[]): PolicyStatement {
+  return {
+    sid: "WriteOwnLogs",
+    actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+    resources: logGroups.map((group) => pulumi.interpolate`${group.arn}:*`),
+  };
+}
+
 /** Options for {@link createServiceRole}. */
 export interface ServiceRoleArgs {
   /**

@@ -8,6 +8,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { policyDocument, type PolicyStatement } from "./iam";
 
 /** Secure defaults for every customer-managed key. */
 export const KEY_DEFAULTS = { enableKeyRotation: true, deletionWindowInDays: 30 } as const;
@@ -61,7 +62,7 @@ export function createCustomerManagedKey(
   const account = aws.getCallerIdentityOutput({}, { parent });
   const region = aws.getRegionOutput({}, { parent });
   const partition = aws.getPartitionOutput({}, { parent });
-  const statements: pulumi.Input<aws.types.input.iam.GetPolicyDocumentStatementArgs>[] = [
+  const statements: pulumi.Input<PolicyStatement>[] = [
     {
       sid: "AccountAdministers",
       actions: [...KEY_ADMIN_ACTIONS],
@@ -98,6 +99,6 @@ export function createCustomerManagedKey(
       conditions: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [account.accountId] }],
     });
   }
-  const policy = aws.iam.getPolicyDocumentOutput({ statements }, { parent }).json;
+  const policy = policyDocument(statements, { parent });
   return new aws.kms.Key(name, { description: args.description, ...KEY_DEFAULTS, policy }, { parent });
 }

@@ -11,7 +11,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { coralogixFirehoseEndpoint, resolveCoralogixDomain } from "../../telemetry/coralogix";
-import { createServiceRole, policyDocument, sameAccountTrust } from "./iam";
+import { createServiceRole, denyInsecureTransport, policyDocument, sameAccountTrust } from "./iam";
 import { createCustomerManagedKey } from "./kms";
 import { checkLogRetention, DEFAULT_LOG_RETENTION_DAYS } from "./log-retention";
 import { secretReadStatements, type TelemetrySecret } from "./telemetry-secret";
@@ -241,19 +241,9 @@ export class CoralogixMetricStream extends pulumi.ComponentResource {
       `${name}-backup-tls-only`,
       {
         bucket: bucket.id,
-        policy: policyDocument(
-          [
-            {
-              sid: "DenyInsecureTransport",
-              effect: "Deny",
-              actions: ["s3:*"],
-              resources: [bucket.arn, pulumi.interpolate`${bucket.arn}/*`],
-              principals: [{ type: "*", identifiers: ["*"] }],
-              conditions: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
-            },
-          ],
-          { parent: this },
-        ),
+        policy: policyDocument([denyInsecureTransport(["s3:*"], [bucket.arn, pulumi.interpolate`${bucket.arn}/*`])], {
+          parent: this,
+        }),
       },
       { parent: this },
     );

@@ -6,12 +6,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { resolveCoralogixDomain } from "../../telemetry/coralogix";
-import { createEcrImage, type ImageBuildArgs } from "./container-image";
-import { createServiceRole, sameAccountTrust } from "./iam";
+import { createAlarm } from "./alarms";
+import { createEcrImage } from "./container-image";
+import { createServiceRole, sameAccountTrust, writeLogsStatement } from "./iam";
 import { secretReadStatements } from "./telemetry-secret";
 import { minimumVisibilityTimeout, type TracedQueue } from "./traced-queue";
 import {
-  type AlarmsArg,
   logRetentionDays,
   serviceIdentityEnvironment,
   type TracedServiceArgs,
@@ -79,18 +79,6 @@ export interface TracedContainerLambdaArgs extends TracedServiceArgs {
    * @example 20
    */
   readonly reservedConcurrency?: number;
-  /**
-   * How the image is built.
-   * @default { context: ".", dockerfile: "lambda/Dockerfile", platform: "linux/arm64" }
-   * @example { dockerfile: "lambda/Dockerfile" }
-   */
-  readonly image?: Partial<ImageBuildArgs>;
-  /**
-   * Alarms on errors and throttles, notifying `topicArn`. `false` creates none.
-   * @default no alarms
-   * @example { topicArn: alarmTopic.topicArn }
-   */
-  readonly alarms?: AlarmsArg;
   /**
    * Escape hatch: adjust a child's args before it is created (applied after the defaults and the args above).
    * @default none
@@ -195,11 +183,7 @@ export class TracedContainerLambda extends pulumi.ComponentResource {
         service: "lambda.amazonaws.com",
         trustConditions: sameAccountTrust(this),
         statements: [
-          {
-            sid: "WriteOwnLogs",
-            actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
-            resources: [pulumi.interpolate`${this.logGroup.arn}:*`],
-          },
+          writeLogsStatement([this.logGroup]),
           ...args.queue.consumeStatements,
           ...secretReadStatements(args.secret),
         ],
@@ -259,24 +243,18 @@ export class TracedContainerLambda extends pulumi.ComponentResource {
 
   private createAlarms(name: string, topicArn: pulumi.Input<string>): aws.cloudwatch.MetricAlarm[] {
     const alarm = (suffix: string, metricName: string, description: string) =>
-      new aws.cloudwatch.MetricAlarm(
+      createAlarm(
         `${name}-${suffix}`,
+        topicArn,
         {
           alarmDescription: description,
           namespace: "AWS/Lambda",
           metricName,
           dimensions: { FunctionName: this.function.name },
           statistic: "Sum",
-          period: 60,
-          evaluationPeriods: 5,
-          datapointsToAlarm: 3,
           threshold: 0,
-          comparisonOperator: "GreaterThanThreshold",
-          treatMissingData: "notBreaching",
-          alarmActions: [topicArn],
-          okActions: [topicArn],
         },
-        { parent: this },
+        this,
       );
     return [
       alarm("errors", "Errors", `The ${name} function is failing invocations: check its logs and traces.`),

@@ -11,13 +11,13 @@ import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { resolveCoralogixDomain } from "../../telemetry/coralogix";
-import { createEcrImage, type ImageBuildArgs } from "./container-image";
+import { createAlarm } from "./alarms";
+import { createEcrImage } from "./container-image";
 import { checkFargateSize } from "./fargate-sizes";
-import { createServiceRole, sameAccountTrust } from "./iam";
+import { createServiceRole, sameAccountTrust, writeLogsStatement } from "./iam";
 import { API_KEY_FIELD, secretReadStatements } from "./telemetry-secret";
 import type { TracedQueue } from "./traced-queue";
 import {
-  type AlarmsArg,
   logRetentionDays,
   serviceIdentityEnvironment,
   type TracedServiceArgs,
@@ -111,18 +111,6 @@ export interface TracedFargateServiceArgs extends TracedServiceArgs {
    * @example "app/collector/config.yaml"
    */
   readonly collectorConfigPath?: string;
-  /**
-   * How the app image is built.
-   * @default { context: ".", dockerfile: "app/Dockerfile", platform: "linux/arm64" }
-   * @example { dockerfile: "app/Dockerfile" }
-   */
-  readonly image?: Partial<ImageBuildArgs>;
-  /**
-   * Alarms on target 5xx responses and unhealthy targets, notifying `topicArn`. `false` creates none.
-   * @default no alarms
-   * @example { topicArn: alarmTopic.topicArn }
-   */
-  readonly alarms?: AlarmsArg;
   /**
    * Escape hatch: adjust a child's args before it is created (applied after the defaults and the args above).
    * @default none
@@ -379,14 +367,7 @@ export class TracedFargateService extends pulumi.ComponentResource {
             actions: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
             resources: [this.repository.arn],
           },
-          {
-            sid: "WriteOwnLogs",
-            actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
-            resources: [
-              pulumi.interpolate`${this.appLogGroup.arn}:*`,
-              pulumi.interpolate`${this.collectorLogGroup.arn}:*`,
-            ],
-          },
+          writeLogsStatement([this.appLogGroup, this.collectorLogGroup]),
           ...secretReadStatements(args.secret),
         ],
       },
@@ -519,40 +500,34 @@ export class TracedFargateService extends pulumi.ComponentResource {
   }
 
   private createAlarms(name: string, topicArn: pulumi.Input<string>): aws.cloudwatch.MetricAlarm[] {
-    const dimensions = { LoadBalancer: this.loadBalancer.arnSuffix, TargetGroup: this.targetGroup.arnSuffix };
-    const common = {
+    const target = {
       namespace: "AWS/ApplicationELB",
-      dimensions,
-      period: 60,
-      evaluationPeriods: 5,
-      datapointsToAlarm: 3,
-      comparisonOperator: "GreaterThanThreshold",
-      treatMissingData: "notBreaching",
-      alarmActions: [topicArn],
-      okActions: [topicArn],
+      dimensions: { LoadBalancer: this.loadBalancer.arnSuffix, TargetGroup: this.targetGroup.arnSuffix },
     };
     return [
-      new aws.cloudwatch.MetricAlarm(
+      createAlarm(
         `${name}-5xx`,
+        topicArn,
         {
-          ...common,
+          ...target,
           alarmDescription: `The ${name} API is answering 5xx: check its logs and traces.`,
           metricName: "HTTPCode_Target_5XX_Count",
           statistic: "Sum",
           threshold: 5,
         },
-        { parent: this },
+        this,
       ),
-      new aws.cloudwatch.MetricAlarm(
+      createAlarm(
         `${name}-unhealthy-targets`,
+        topicArn,
         {
-          ...common,
+          ...target,
           alarmDescription: `Some ${name} tasks fail the /healthz check.`,
           metricName: "UnHealthyHostCount",
           statistic: "Maximum",
           threshold: 0,
         },
-        { parent: this },
+        this,
       ),
     ];
   }

@@ -4,8 +4,9 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { createAlarm } from "./alarms";
+import { denyInsecureTransport, policyDocument, type PolicyStatement } from "./iam";
 import { createCustomerManagedKey } from "./kms";
-import type { PolicyStatement } from "./iam";
 import { checkIntegerRange, throwIfInvalid } from "./validation";
 
 const DAY = 24 * 60 * 60;
@@ -270,7 +271,7 @@ export class TracedQueue extends pulumi.ComponentResource {
     const parent = opts?.parent ?? role;
     return new aws.iam.RolePolicy(
       name,
-      { role: role.name, policy: aws.iam.getPolicyDocumentOutput({ statements }, { parent }).json },
+      { role: role.name, policy: policyDocument(statements, { parent }) },
       { parent, ...opts },
     );
   }
@@ -302,21 +303,7 @@ export class TracedQueue extends pulumi.ComponentResource {
 
   /** A queue policy denying every request made without TLS. */
   private denyInsecureTransport(name: string, queue: aws.sqs.Queue, suffix: string): aws.sqs.QueuePolicy {
-    const policy = aws.iam.getPolicyDocumentOutput(
-      {
-        statements: [
-          {
-            sid: "DenyInsecureTransport",
-            effect: "Deny",
-            actions: ["sqs:*"],
-            resources: [queue.arn],
-            principals: [{ type: "*", identifiers: ["*"] }],
-            conditions: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
-          },
-        ],
-      },
-      { parent: this },
-    ).json;
+    const policy = policyDocument([denyInsecureTransport(["sqs:*"], [queue.arn])], { parent: this });
     return new aws.sqs.QueuePolicy(`${name}-${suffix}-tls-only`, { queueUrl: queue.url, policy }, { parent: this });
   }
 
@@ -326,42 +313,35 @@ export class TracedQueue extends pulumi.ComponentResource {
   ): aws.cloudwatch.MetricAlarm[] {
     const depth = alarms.deadLetterDepth ?? QUEUE_DEFAULTS.alarms.deadLetterDepth;
     const age = alarms.oldestMessageAgeSeconds ?? QUEUE_DEFAULTS.alarms.oldestMessageAgeSeconds;
-    const common = {
-      namespace: "AWS/SQS",
-      period: 60,
-      evaluationPeriods: 5,
-      datapointsToAlarm: 3,
-      comparisonOperator: "GreaterThanThreshold",
-      treatMissingData: "notBreaching",
-      alarmActions: [alarms.topicArn],
-      okActions: [alarms.topicArn],
-    };
     return [
-      new aws.cloudwatch.MetricAlarm(
+      createAlarm(
         `${name}-dlq-depth`,
+        alarms.topicArn,
         {
-          ...common,
           alarmDescription: `Messages are landing in the ${name} dead-letter queue: inspect and redrive them.`,
+          namespace: "AWS/SQS",
           metricName: "ApproximateNumberOfMessagesVisible",
           dimensions: { QueueName: this.deadLetterQueue.name },
           statistic: "Maximum",
           threshold: depth,
+          // One message in the DLQ is already worth a look.
           evaluationPeriods: 1,
           datapointsToAlarm: 1,
         },
-        { parent: this },
+        this,
       ),
-      new aws.cloudwatch.MetricAlarm(
+      createAlarm(
         `${name}-oldest-message-age`,
+        alarms.topicArn,
         {
-          ...common,
           alarmDescription: `The oldest message on ${name} is older than ${age} s: the consumer is falling behind.`,
+          namespace: "AWS/SQS",
           metricName: "ApproximateAgeOfOldestMessage",
           dimensions: { QueueName: this.queue.name },
           statistic: "Maximum",
           threshold: age,
         },
-        { parent: this },
+        this,
       ),
     ];
   }

@@ -2,10 +2,12 @@
  * What the traced compute components (TracedFargateService, TracedContainerLambda) have in common: the args that say
  * where telemetry goes and how the service names itself, their validation, and the environment they become.
  * Each component extends {@link TracedServiceArgs} with its own sizing and documents the fields whose meaning or
- * default differs between them (`queue`, `serviceName`, `image`, `alarms`).
+ * default differs between them (`queue`, `serviceName`, `transform`).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { resolveCoralogixDomain } from "../../telemetry/coralogix";
+import type { AlarmsArg } from "./alarms";
+import type { ImageBuildArgs } from "./container-image";
 import { checkLogRetention, DEFAULT_LOG_RETENTION_DAYS } from "./log-retention";
 import type { TelemetrySecret } from "./telemetry-secret";
 
@@ -42,10 +44,21 @@ export interface TracedServiceArgs {
    * @example 90
    */
   readonly logRetentionDays?: number;
+  /**
+   * How the service's image is built, over the component's defaults (its Dockerfile, the repo root as context,
+   * `linux/arm64`). The image is pushed to the component's own ECR repository and run by digest.
+   * @default the component's `image` default: `lambda/Dockerfile` or `app/Dockerfile`, context ".", linux/arm64
+   * @example { dockerfile: "lambda/Dockerfile" }
+   */
+  readonly image?: Partial<ImageBuildArgs>;
+  /**
+   * Alarms on what makes the service fail — the Lambda's errors and throttles, the API's target 5xx responses and
+   * unhealthy targets — notifying `topicArn`. `false` creates none.
+   * @default no alarms
+   * @example { topicArn: alarmTopic.topicArn }
+   */
+  readonly alarms?: AlarmsArg;
 }
-
-/** The `alarms` arg: alarms notifying `topicArn`, or `false` for none. */
-export type AlarmsArg = false | { readonly topicArn: pulumi.Input<string> };
 
 /**
  * Every problem with a component's args, in the order they are listed: the Coralogix domain, then the component's

@@ -77,6 +77,26 @@ for (const preview of [true, false]) {
       }
     });
 
+    it("evaluates the component alarms on one-minute data, 3 of 5 breaching (the DLQ on its first message)", () => {
+      const evaluation = Object.fromEntries(
+        ofType("aws:cloudwatch/metricAlarm:MetricAlarm")
+          .filter((a) => a.name !== "onboarding-end-to-end")
+          .map((a) => {
+            const { period, evaluationPeriods, datapointsToAlarm, treatMissingData } = a.inputs;
+            return [a.name, [period, evaluationPeriods, datapointsToAlarm, treatMissingData]];
+          }),
+      );
+      const threeOfFive = [60, 5, 3, "notBreaching"];
+      assert.deepEqual(evaluation, {
+        "onboarding-api-5xx": threeOfFive,
+        "onboarding-api-unhealthy-targets": threeOfFive,
+        "onboarding-consumer-errors": threeOfFive,
+        "onboarding-consumer-throttles": threeOfFive,
+        "onboarding-oldest-message-age": threeOfFive,
+        "onboarding-dlq-depth": [60, 1, 1, "notBreaching"],
+      });
+    });
+
     it("sizes the resources from Pulumi.dev.yaml", () => {
       const [task] = ofType("aws:ecs/taskDefinition:TaskDefinition");
       assert.equal(task.inputs.cpu, "256");

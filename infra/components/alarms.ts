@@ -1,0 +1,39 @@
+/**
+ * The one alarm policy the components share: one-minute periods, 3 of the last 5 breaching (a blip is not a page),
+ * missing data is not a breach (an idle pipeline is healthy), and the topic hears both the alarm and the recovery.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+/** The `alarms` arg of the compute components: alarms notifying `topicArn`, or `false` for none. */
+export type AlarmsArg = false | { readonly topicArn: pulumi.Input<string> };
+
+/** Defaults under every component alarm; an alarm may override any of them. */
+export const ALARM_DEFAULTS = {
+  period: 60,
+  evaluationPeriods: 5,
+  datapointsToAlarm: 3,
+  comparisonOperator: "GreaterThanThreshold",
+  treatMissingData: "notBreaching",
+} as const;
+
+/** What one alarm says on top of {@link ALARM_DEFAULTS}: its metric, threshold and description. */
+export type AlarmSpec = Omit<
+  aws.cloudwatch.MetricAlarmArgs,
+  "alarmActions" | "okActions" | "comparisonOperator" | "evaluationPeriods"
+> &
+  Partial<Pick<aws.cloudwatch.MetricAlarmArgs, "comparisonOperator" | "evaluationPeriods">>;
+
+/** A metric alarm with {@link ALARM_DEFAULTS} under `spec`, notifying `topicArn` when it fires and recovers. */
+export function createAlarm(
+  name: string,
+  topicArn: pulumi.Input<string>,
+  spec: AlarmSpec,
+  parent: pulumi.Resource,
+): aws.cloudwatch.MetricAlarm {
+  return new aws.cloudwatch.MetricAlarm(
+    name,
+    { ...ALARM_DEFAULTS, ...spec, alarmActions: [topicArn], okActions: [topicArn] },
+    { parent },
+  );
+}
