@@ -3,18 +3,8 @@
  * environment-variable secret rule shared by task definitions and Lambda functions.
  */
 import { parse } from "yaml";
-import {
-  asArray,
-  asNumber,
-  asRecord,
-  asString,
-  get,
-  isRecord,
-  isUnknown,
-  parseJson,
-  type Props,
-  type ResourceRule,
-} from "./model";
+import { asArray, asNumber, asRecord, asString, get, isRecord, isUnknown, parseJson } from "./model";
+import type { Props, ResourceRule } from "./model";
 import { FUNCTION, SERVICE, TASK_DEFINITION } from "./types";
 
 /** The container definitions of a task definition (empty when unknown or unparsable). */

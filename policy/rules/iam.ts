@@ -3,7 +3,8 @@
  * policies, managed policies) and resource policies (trust policies, queue/topic/bucket/secret/key/repository
  * policies). Documents arrive as JSON strings or as typed `PolicyDocument` objects; both are normalised here.
  */
-import { asArray, asString, get, isRecord, parseJson, type Props, type ResourceRule } from "./model";
+import { asArray, asString, get, isRecord, parseJson } from "./model";
+import type { Props, ResourceRule } from "./model";
 
 /** One statement, normalised: list-valued fields are always arrays. */
 export interface Statement {

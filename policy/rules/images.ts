@@ -1,16 +1,7 @@
 /** Container-image rules: Lambda images pinned by digest, and image platforms that match where they run. */
 import { containersOf } from "./containers";
-import {
-  asArray,
-  asRecord,
-  asString,
-  isUnknown,
-  ofType,
-  type ResourceRule,
-  type StackResource,
-  type StackRule,
-  type Violation,
-} from "./model";
+import { asArray, asRecord, asString, isUnknown, ofType } from "./model";
+import type { ResourceRule, StackResource, StackRule, Violation } from "./model";
 import { DOCKER_IMAGE, FUNCTION, TASK_DEFINITION } from "./types";
 
 export const lambdaImagePinnedByDigest: ResourceRule = {

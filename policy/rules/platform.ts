@@ -8,13 +8,10 @@ import {
   isRecord,
   isUnknown,
   ofType,
-  type ResourceRule,
-  type StackResource,
-  type StackRule,
-  type Violation,
   unlessTrue,
   unresolvedReference,
 } from "./model";
+import type { ResourceRule, StackResource, StackRule, Violation } from "./model";
 import {
   BUCKET_TYPES,
   FUNCTION,

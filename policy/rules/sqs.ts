@@ -9,12 +9,9 @@ import {
   isUnknown,
   ofType,
   parseJson,
-  type ResourceRule,
-  type StackResource,
-  type StackRule,
-  type Violation,
   unresolvedReference,
 } from "./model";
+import type { ResourceRule, StackResource, StackRule, Violation } from "./model";
 import { EVENT_SOURCE_MAPPING, FUNCTION, QUEUE, QUEUE_POLICY, REDRIVE_POLICY } from "./types";
 
 /** AWS defaults used when an input is omitted. */

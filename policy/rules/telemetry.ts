@@ -11,12 +11,9 @@ import {
   ofType,
   parseJson,
   strings,
-  type ResourceRule,
-  type StackResource,
-  type StackRule,
   unlessTrue,
-  type Violation,
 } from "./model";
+import type { ResourceRule, StackResource, StackRule, Violation } from "./model";
 import { BUCKET_TYPES, FIREHOSE, METRIC_STREAM, SECRET, SECRET_VERSION } from "./types";
 
 export const secretsEncryptedWithCmk: ResourceRule = {
