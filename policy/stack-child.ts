@@ -48,29 +48,6 @@ function plain(value: unknown): unknown {
   return value;
 }
 
-/**
- * Makes the mocked preview answer like the engine does on the first preview of a new stack: a custom resource comes
- * back with its inputs only — no id, and every output the provider computes (ARNs, URLs, names, digests) unknown.
- * The shared mocks return those computed values even in preview, which would run every `.apply()` callback and
- * hide a resource created inside one; with this, such a resource is missing from the preview, as it is for real.
- */
-function previewLikeTheEngine(): void {
-  type Callback = (err: unknown, resp?: { setId(id: string): void; setObject(o: unknown): void }) => void;
-  type Request = { getCustom(): boolean; getObject(): unknown };
-  const monitor = pulumi.runtime.getMonitor() as unknown as {
-    registerResource(req: Request, callback: Callback): unknown;
-  };
-  const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req, callback) =>
-    register(req, (err, resp) => {
-      if (!err && resp && req.getCustom()) {
-        resp.setId("");
-        resp.setObject(req.getObject());
-      }
-      callback(err, resp);
-    });
-}
-
 /** Resolves once the program has stopped registering resources (RPC queue drained, count stable). */
 async function settled(): Promise<void> {
   // `waitForRPCs` is exported at runtime but marked @internal in the typings.
@@ -112,8 +89,9 @@ async function main(): Promise<void> {
   let exported: unknown;
   let outputs: Record<string, unknown> = {};
   try {
-    installMocks({ preview: mode === "preview", stack: STACK });
-    if (mode === "preview") previewLikeTheEngine();
+    // A preview answers like the engine on a new stack: computed outputs (ARNs, URLs, ids) unknown, so an
+    // `.apply()` on one never runs and a resource created inside it is missing, as in a real preview.
+    installMocks({ preview: mode === "preview", unknownComputedOutputs: true, stack: STACK });
     const { values, secrets } = stackConfig();
     setStackConfig(values, secrets);
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program must load after the mocks
