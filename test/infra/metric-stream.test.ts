@@ -4,7 +4,7 @@ import {
   resolveIntegrationType,
   validateCoralogixMetricStreamArgs,
 } from "../../infra/components/metric-stream";
-import { fakeSecret, SECRET_ARN, SECRET_KEY_ARN } from "./fixtures";
+import { fakeSecret, SECRET_ARN, SECRET_READ_GRANTS } from "./fixtures";
 import { grantsOf, inlinePolicyOfRole, installMocks, resourceNamed, resourcesOfType, settleAll } from "./mocks";
 
 const FIREHOSE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream";
@@ -155,8 +155,7 @@ describe("CoralogixMetricStream", () => {
         resources: [BUCKET_ARN, `${BUCKET_ARN}/*`],
       },
       BackupKey: { effect: "Allow", actions: ["kms:GenerateDataKey", "kms:Decrypt"], resources: [BACKUP_KEY_ARN] },
-      ReadTelemetrySecret: { effect: "Allow", actions: ["secretsmanager:GetSecretValue"], resources: [SECRET_ARN] },
-      DecryptTelemetrySecret: { effect: "Allow", actions: ["kms:Decrypt"], resources: [SECRET_KEY_ARN] },
+      ...SECRET_READ_GRANTS,
       WriteDeliveryErrors: {
         effect: "Allow",
         actions: ["logs:PutLogEvents"],

@@ -3,12 +3,10 @@ import {
   TracedContainerLambda,
   validateTracedContainerLambdaArgs,
 } from "../../infra/components/traced-container-lambda";
-import { TracedQueue } from "../../infra/components/traced-queue";
-import { fakeSecret, SECRET_ARN, SECRET_KEY_ARN, serviceIdentityArgs, TOPIC_ARN } from "./fixtures";
+import { SECRET_ARN, SECRET_READ_GRANTS, serviceIdentityArgs, TOPIC_ARN, tracedServiceArgs } from "./fixtures";
 import {
   grantsOf,
   inlinePolicyOfRole,
-  installMocks,
   isSecretValue,
   resourceNamed,
   resourcesOfType,
@@ -65,27 +63,19 @@ describe("TracedContainerLambda validation", () => {
   });
 
   it("throws before creating anything", () => {
-    installMocks();
-    const queue = new TracedQueue("orders", { consumer: { timeoutSeconds: 30, batchingWindowSeconds: 1 } });
-    assert.throws(
-      () => new TracedContainerLambda("consumer", { ...baseArgs, queue, secret: fakeSecret(), memorySizeMb: 64 }),
-      {
-        message:
-          'Invalid TracedContainerLambda "consumer":\n  - memorySizeMb must be an integer from 128 to 10240 (got 64).',
-      },
-    );
+    const args = tracedServiceArgs("eu2", { timeoutSeconds: 30, batchingWindowSeconds: 1 });
+    assert.throws(() => new TracedContainerLambda("consumer", { ...args, memorySizeMb: 64 }), {
+      message:
+        'Invalid TracedContainerLambda "consumer":\n  - memorySizeMb must be an integer from 128 to 10240 (got 64).',
+    });
     assert.equal(resourcesOfType("aws:lambda/function:Function").length, 0);
   });
 });
 
 describe("TracedContainerLambda", () => {
   before(async () => {
-    installMocks();
-    const queue = new TracedQueue("orders", { consumer: { timeoutSeconds: 20, batchingWindowSeconds: 2 } });
     new TracedContainerLambda("consumer", {
-      ...baseArgs,
-      queue,
-      secret: fakeSecret(),
+      ...tracedServiceArgs("eu2", { timeoutSeconds: 20, batchingWindowSeconds: 2 }),
       timeoutSeconds: 20,
       memorySizeMb: 1024,
       batchSize: 25,
@@ -176,8 +166,7 @@ describe("TracedContainerLambda", () => {
         resources: [QUEUE_ARN],
       },
       DecryptFromQueue: { effect: "Allow", actions: ["kms:Decrypt"], resources: [QUEUE_KEY_ARN] },
-      ReadTelemetrySecret: { effect: "Allow", actions: ["secretsmanager:GetSecretValue"], resources: [SECRET_ARN] },
-      DecryptTelemetrySecret: { effect: "Allow", actions: ["kms:Decrypt"], resources: [SECRET_KEY_ARN] },
+      ...SECRET_READ_GRANTS,
     });
   });
 
@@ -207,12 +196,8 @@ describe("TracedContainerLambda", () => {
   });
 
   it("applies transform hooks after its own args", async () => {
-    installMocks();
-    const queue = new TracedQueue("orders", { consumer: { timeoutSeconds: 30, batchingWindowSeconds: 1 } });
     new TracedContainerLambda("hooked", {
-      ...baseArgs,
-      queue,
-      secret: fakeSecret(),
+      ...tracedServiceArgs("eu2", { timeoutSeconds: 30, batchingWindowSeconds: 1 }),
       transform: {
         function: (args) => ({ ...args, tracingConfig: { mode: "Active" } }),
         eventSourceMapping: (args) => ({ ...args, enabled: false }),

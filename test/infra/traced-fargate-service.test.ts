@@ -2,9 +2,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { checkFargateSize } from "../../infra/components/fargate-sizes";
 import { TracedFargateService, validateTracedFargateServiceArgs } from "../../infra/components/traced-fargate-service";
-import { TracedQueue } from "../../infra/components/traced-queue";
-import { fakeSecret, SECRET_ARN, SECRET_KEY_ARN, serviceIdentityArgs, TOPIC_ARN } from "./fixtures";
-import { grantsOf, inlinePolicyOfRole, installMocks, resourceNamed, resourcesOfType, settleAll } from "./mocks";
+import { SECRET_ARN, SECRET_READ_GRANTS, serviceIdentityArgs, TOPIC_ARN, tracedServiceArgs } from "./fixtures";
+import { grantsOf, inlinePolicyOfRole, resourceNamed, resourcesOfType, settleAll } from "./mocks";
 
 const REPO_URL = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api-repo-mock";
 const baseArgs = serviceIdentityArgs("us2");
@@ -35,14 +34,11 @@ describe("TracedFargateService validation", () => {
   });
 
   it("collects every problem and throws them together", () => {
-    installMocks();
-    const queue = new TracedQueue("orders");
+    const args = tracedServiceArgs("us2");
     assert.throws(
       () =>
         new TracedFargateService("api", {
-          ...baseArgs,
-          queue,
-          secret: fakeSecret(),
+          ...args,
           cpu: 512,
           memory: 512,
           containerPort: 4317,
@@ -67,12 +63,8 @@ describe("TracedFargateService", () => {
   const container = (name: string) => containers.find((c) => c.name === name);
 
   before(async () => {
-    installMocks();
-    const queue = new TracedQueue("orders");
     new TracedFargateService("api", {
-      ...baseArgs,
-      queue,
-      secret: fakeSecret(),
+      ...tracedServiceArgs("us2"),
       cpu: 512,
       memory: 1024,
       desiredCount: 3,
@@ -193,8 +185,7 @@ describe("TracedFargateService", () => {
           "arn:aws:cloudwatch:eu-west-1:123456789012:api-collector-logs-mock:*",
         ],
       },
-      ReadTelemetrySecret: { effect: "Allow", actions: ["secretsmanager:GetSecretValue"], resources: [SECRET_ARN] },
-      DecryptTelemetrySecret: { effect: "Allow", actions: ["kms:Decrypt"], resources: [SECRET_KEY_ARN] },
+      ...SECRET_READ_GRANTS,
     });
     for (const role of ["api-execution-role", "api-task-role"]) {
       const trust = JSON.parse(resourceNamed("aws:iam/role:Role", role).inputs.assumeRolePolicy).Statement[0];
@@ -248,10 +239,9 @@ describe("TracedFargateService", () => {
   });
 
   it("serves HTTPS and redirects HTTP when given a certificate", async () => {
-    installMocks();
-    const queue = new TracedQueue("orders");
+    const args = tracedServiceArgs("us2");
     const certificateArn = "arn:aws:acm:eu-west-1:123456789012:certificate/abc";
-    const api = new TracedFargateService("tls", { ...baseArgs, queue, secret: fakeSecret(), certificateArn });
+    const api = new TracedFargateService("tls", { ...args, certificateArn });
     await settleAll();
     const https = resourceNamed("aws:lb/listener:Listener", "tls-https").inputs;
     assert.equal(https.certificateArn, certificateArn);
