@@ -97,6 +97,23 @@ for (const preview of [true, false]) {
       });
     });
 
+    it("measures the end-to-end ratio on the work queue, not the DLQ", () => {
+      const [alarm] = ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter(
+        (a) => a.name === "onboarding-end-to-end",
+      );
+      const queues = alarm.inputs.metricQueries
+        .filter((q: any) => q.metric)
+        .map((q: any) => [q.id, q.metric.metricName, q.metric.dimensions.QueueName]);
+      assert.deepEqual(queues, [
+        ["sent", "NumberOfMessagesSent", "onboarding-mock"],
+        ["processed", "NumberOfMessagesDeleted", "onboarding-mock"],
+      ]);
+    });
+
+    it("subscribes no email when alarmEmail is not set", () => {
+      assert.deepEqual(ofType("aws:sns/topicSubscription:TopicSubscription"), []);
+    });
+
     it("sizes the resources from Pulumi.dev.yaml", () => {
       const [task] = ofType("aws:ecs/taskDefinition:TaskDefinition");
       assert.equal(task.inputs.cpu, "256");
@@ -135,5 +152,19 @@ describe("stack program with Pulumi.prod.yaml", () => {
     assert.equal(one("aws:cloudwatch/logGroup:LogGroup").inputs.retentionInDays, 365);
     assert.equal(one("aws:sns/topicSubscription:TopicSubscription").inputs.endpoint, "oncall@example.com");
     assert.deepEqual(plaintextOccurrences(TEST_API_KEY), []);
+  });
+});
+
+describe("stack program with metricStreamFormat json", () => {
+  it("streams json and announces CloudWatch_Metrics_JSON to Coralogix, so the two agree", async () => {
+    const run = await runStackProgram({ preview: false, config: { metricStreamFormat: "json" } });
+    const one = (type: string) => run.resources.filter((r) => r.type === type)[0];
+    assert.equal(one("aws:cloudwatch/metricStream:MetricStream").inputs.outputFormat, "json");
+    const attributes = one("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream").inputs.httpEndpointConfiguration
+      .requestConfiguration.commonAttributes;
+    assert.deepEqual(
+      attributes.find((a: { name: string }) => a.name === "integrationType"),
+      { name: "integrationType", value: "CloudWatch_Metrics_JSON" },
+    );
   });
 });
