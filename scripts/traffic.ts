@@ -3,6 +3,13 @@
 import { parseTrafficArgs, TrafficArgError, USAGE } from "./traffic/args";
 import { formatSummary, runTraffic } from "./traffic/run";
 
+// `npm run traffic -- --help | head` closes stdout early: that is the reader's choice, not a crash.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
   let options;
   try {

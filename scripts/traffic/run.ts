@@ -164,7 +164,8 @@ export async function runTraffic(options: TrafficOptions, ctx: RunContext = {}):
       { elapsedMs: elapsed(), durationMs: o.durationMs, sent, maxRequests: o.maxRequests },
       { accepted, rejected, failed, skipped, inFlight: inFlight.size },
       latency,
-      tty ? (out.columns ?? 100) : undefined,
+      // A pseudo-terminal without a size (script, some CI runners) reports 0 columns: assume 100.
+      tty ? out.columns || 100 : undefined,
     );
     out.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
   };

@@ -62,6 +62,14 @@ describe("README.md", () => {
     }
   });
 
+  it("shows the reuse example that test/ship/fixtures/reuse-components.ts typechecks (npm run typecheck)", () => {
+    const section = README.slice(README.indexOf("## Reusing the components"));
+    const snippet = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+    assert.ok(snippet, "a ```ts block under ## Reusing the components");
+    const fixture = readFileSync(path.join(__dirname, "fixtures/reuse-components.ts"), "utf8");
+    assert.equal(snippet.replaceAll('"./traced-onboarding/', '"../../../'), fixture);
+  });
+
   it("documents the stack outputs the program exports", () => {
     const index = readFileSync(path.join(ROOT, "infra/index.ts"), "utf8");
     const outputs = [...index.matchAll(/^export const (\w+)/gm)].map((m) => m[1]);

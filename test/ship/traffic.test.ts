@@ -225,6 +225,11 @@ describe("traffic generator", function () {
     assert.match(tty.text, /\r\x1b\[2K\[#*-*\] +\d+% 00:00\/00:00 sent \d+ ok \d+ 4xx 0 fail 0 in-flight \d+ p50/);
     assert.ok(tty.text.endsWith("\r\x1b[2K"), "the bar is cleared before the summary");
 
+    // A terminal without a size (script(1), some CI runners) says 0 columns: the bar must still show.
+    const sizeless = new Capture(true, 0);
+    await runTraffic(base(api.url, { rate: 20, durationMs: 500 }), { output: sizeless });
+    assert.match(sizeless.text, /\r\x1b\[2K\[#*-*\] +\d+% 00:00\/00:00 sent \d+ ok/);
+
     const plain = new Capture(false);
     await runTraffic(base(api.url, { rate: 20, durationMs: 700 }), { output: plain, plainIntervalMs: 200 });
     const lines = plain.text.trim().split("\n");
@@ -380,6 +385,16 @@ describe("npm run traffic (the CLI as a child process)", function () {
     for (const flag of ["--url", "--rate", "--duration", "--burst", "--max-requests", "--timeout", "--max-in-flight"]) {
       assert.ok(r.stdout.includes(flag), flag);
     }
+  });
+
+  it("exits 0 without a stack trace when stdout is closed early (`--help | head -1`)", async () => {
+    const child = cli(["--help"]);
+    child.stdout!.destroy(); // the reader went away before the usage was written
+    let stderr = "";
+    child.stderr!.on("data", (d) => (stderr += d));
+    const [code] = (await once(child, "close")) as [number | null];
+    assert.equal(stderr, "");
+    assert.equal(code, 0);
   });
 
   it("prints a summary and exits 130 on Ctrl-C (SIGINT)", async () => {

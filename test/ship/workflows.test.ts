@@ -207,6 +207,18 @@ describe("GitHub workflows", () => {
     });
   });
 
+  it("previews and deploys exactly the stacks that have a Pulumi.<stack>.yaml", () => {
+    const root = path.resolve(WORKFLOWS_DIR, "../..");
+    const stackFiles = readdirSync(root)
+      .map((f) => /^Pulumi\.([\w-]+)\.yaml$/.exec(f)?.[1])
+      .filter((s): s is string => s !== undefined)
+      .sort();
+    const preview = Object.values(load("preview.yml").jobs)[0].strategy?.matrix?.stack as string[];
+    const deploy = load("deploy.yml").on.workflow_dispatch as { inputs: { stack: { options: string[] } } };
+    assert.deepEqual([...preview].sort(), stackFiles);
+    assert.deepEqual([...deploy.inputs.stack.options].sort(), stackFiles);
+  });
+
   describe("deploy.yml", () => {
     const wf = load("deploy.yml");
     const job = Object.values(wf.jobs)[0];
