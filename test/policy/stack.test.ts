@@ -5,7 +5,9 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { evaluate, evaluateRule, formatReport, type RuleResult } from "../../policy/evaluate";
-import { isUnknown, rules } from "../../policy/rules";
+import { findReferenced, isUnknown, rules } from "../../policy/rules";
+import { containersOf } from "../../policy/rules/containers";
+import { repositoryOf } from "../../policy/rules/images";
 import { sameResourcesInPreviewAndUpdate } from "../../policy/rules/program";
 import { runStack, STACK, TEST_CORALOGIX_KEY } from "../../policy/stack-run";
 import type { Runs } from "../../policy/evaluate";
@@ -69,6 +71,30 @@ describe("the stack against every policy rule (program under mocks)", function (
   it("passes every rule", () => {
     const failed = results.filter((r) => r.status === "fail");
     assert.equal(failed.length, 0, `\n${formatReport(failed)}`);
+  });
+
+  it("relates resources the way the cross-resource rules need (so they judge something, not nothing)", () => {
+    const of = (type: string) => runs.update.filter((r) => r.type === type);
+    const mappings = of("aws:lambda/eventSourceMapping:EventSourceMapping");
+    assert.ok(mappings.length > 0);
+    for (const m of mappings) {
+      assert.ok(findReferenced(of("aws:sqs/queue:Queue"), m.props.eventSourceArn), `${m.name}: queue not found`);
+      assert.ok(findReferenced(of("aws:lambda/function:Function"), m.props.functionName), `${m.name}: function`);
+    }
+    for (const s of of("aws:cloudwatch/metricStream:MetricStream")) {
+      const firehoses = of("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream");
+      assert.ok(findReferenced(firehoses, s.props.firehoseArn), `${s.name}: Firehose not found`);
+    }
+    const images = of("docker:index/image:Image").map((i) => repositoryOf(String(i.props.repoDigest)));
+    const used = [
+      ...of("aws:lambda/function:Function").map((f) => f.props.imageUri),
+      ...of("aws:ecs/taskDefinition:TaskDefinition").flatMap((t) => containersOf(t.props).map((c) => c.image)),
+    ].map((ref) => repositoryOf(String(ref)));
+    assert.deepEqual(
+      images.filter((repo) => !used.includes(repo)),
+      [],
+      "an image built in the stack is run by nothing the platform rule can see",
+    );
   });
 
   it("previews like the engine: computed outputs (ARNs, URLs) are unknown in the preview run, known in the update", () => {
