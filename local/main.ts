@@ -22,6 +22,9 @@ function portFromEnv(variable: string, fallback: number): number {
 
 class UsageError extends Error {}
 
+/** A repeat of the stop signal within this window is the same Ctrl-C relayed by npm/tsx, not a second one. */
+const SIGNAL_ECHO_MS = 1500;
+
 const SAMPLE_CUSTOMERS = [
   { customer_id: "TEST-001", email: "ada@example.com", company_size: "small", name: "Ada Lovelace" },
   { customer_id: "TEST-002", email: "grace@example.com", company_size: "enterprise", name: "Grace Hopper" },
@@ -81,13 +84,15 @@ async function main(): Promise<void> {
     },
   });
 
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const shutdown = (signal: string) => {
-    if (stopping) {
+    if (stoppingSince !== undefined) {
+      // npm and tsx forward the terminal's Ctrl-C once more: only a later, deliberate second one forces the exit.
+      if (Date.now() - stoppingSince < SIGNAL_ECHO_MS) return;
       console.log("second signal: exiting now");
       process.exit(1);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     console.log(`\n${signal}: stopping (children flush their spans, ports close)…`);
     stack.stop().then(
       () => {

@@ -145,6 +145,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const root = options.rootDir ?? REPO_ROOT;
   const region = options.region ?? LOCAL_DEFAULTS.region;
   const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  let stopped: Promise<void> | undefined;
   const cleanup = async () => {
     for (const fn of cleanups.splice(0).reverse()) {
       try {
@@ -268,7 +269,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...otlpEnv,
       ...options.apiEnv,
     };
-    const api = await startApiProcess(root, apiEnv, apiPort, (line, stream) => options.onLog?.("api", line, stream));
+    const api = await startApiProcess(root, apiEnv, apiPort, (line, stream) => options.onLog?.("api", line, stream), {
+      // Ctrl-C reaches the API too (same process group): it drains and exits 0 on its own SIGINT, as in production.
+      stackStopping: () => stopped !== undefined,
+    });
     cleanups.push(() => api.stop(5000));
 
     const sqsClient: SQSClient = sqs.createClient();
@@ -290,7 +294,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanups.push(() => eventSourceMapping.stop());
 
     const apiUrl = `http://127.0.0.1:${apiPort}`;
-    let stopped: Promise<void> | undefined;
     return {
       apiUrl,
       apiPort,
@@ -381,6 +384,7 @@ async function startApiProcess(
   env: Record<string, string>,
   port: number,
   onLog: (line: string, stream: "stdout" | "stderr") => void,
+  { stackStopping }: { stackStopping: () => boolean },
 ): Promise<ApiProcess> {
   const child = spawn(
     process.execPath,
@@ -402,7 +406,8 @@ async function startApiProcess(
     return stopChild(child, exited, graceMs);
   };
   void exited.then((code) => {
-    if (!stopping) onLog(`[local] the API process exited unexpectedly (code ${code}); restart npm start`, "stderr");
+    if (!stopping && !stackStopping())
+      onLog(`[local] the API process exited unexpectedly (code ${code}); restart npm start`, "stderr");
   });
 
   const deadline = Date.now() + 15_000;
