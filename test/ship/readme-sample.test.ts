@@ -90,7 +90,7 @@ describe("README.md Quickstart sample output", function () {
     assert.match(sample[ctrlC - 1] ?? "", READY, "the sample shows everything up to the waiting prompt");
     assert.equal(
       JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts.start,
-      "tsx local/main.ts",
+      "node --import tsx local/main.ts",
       "this test runs local/main.ts the way the start script does",
     );
 
