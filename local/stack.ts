@@ -29,6 +29,7 @@ import { stopChild } from "./child-process";
 import { freePort } from "./ports";
 
 export { freePort };
+import { DEFAULT_MAX_RECEIVE_COUNT, minimumVisibilityTimeout } from "../infra/components/delivery-rules";
 import { startLambdaHost, type LambdaHost } from "./lambda-host";
 import { startOtlpReceiver, type OtlpReceiver } from "./otlp-receiver";
 import { LOCAL_AWS_CREDENTIALS, startLocalSqs, type LocalSqs } from "./sqs";
@@ -37,16 +38,28 @@ import { startTraceView, type TraceView } from "./trace-view";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
 
-/** Local defaults. Production values live in infra/ (TracedQueue, TracedContainerLambda). */
+const FUNCTION_TIMEOUT_MS = 1000;
+const BATCHING_WINDOW_MS = 100;
+
+/**
+ * Local defaults, under the deployed stack's delivery rules (infra/components/delivery-rules.ts): visibility
+ * ≥ 6 × function timeout + batching window, the same maxReceiveCount. The function timeout is short (1 s; the
+ * handler takes milliseconds here) so a failed record comes back within seconds and a poison one reaches the DLQ
+ * in about half a minute.
+ */
 export const LOCAL_DEFAULTS = {
   region: "us-east-1",
   queueName: "onboarding",
-  /** Short so a failed record is redelivered within seconds (the stack uses ≥ 6 × function timeout + window). */
-  visibilityTimeoutSeconds: 5,
-  maxReceiveCount: 3,
+  visibilityTimeoutSeconds: Math.ceil(
+    minimumVisibilityTimeout({
+      timeoutSeconds: FUNCTION_TIMEOUT_MS / 1000,
+      batchingWindowSeconds: BATCHING_WINDOW_MS / 1000,
+    }),
+  ),
+  maxReceiveCount: DEFAULT_MAX_RECEIVE_COUNT,
   batchSize: 10,
-  maximumBatchingWindowMs: 100,
-  functionTimeoutMs: 5000,
+  maximumBatchingWindowMs: BATCHING_WINDOW_MS,
+  functionTimeoutMs: FUNCTION_TIMEOUT_MS,
   concurrency: 2,
   functionName: "onboarding-lambda",
 } as const;

@@ -6,15 +6,18 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createAlarm } from "./alarms";
 import { denyInsecureTransport, policyDocument, type PolicyStatement } from "./iam";
+import { DEFAULT_MAX_RECEIVE_COUNT, minimumVisibilityTimeout, type QueueConsumer } from "./delivery-rules";
 import { createCustomerManagedKey } from "./kms";
 import { checkIntegerRange, throwIfInvalid } from "./validation";
+
+export { minimumVisibilityTimeout, type QueueConsumer };
 
 const DAY = 24 * 60 * 60;
 
 /** Secure, documented defaults; caller args override them field by field. */
 export const QUEUE_DEFAULTS = {
   messageRetentionSeconds: 4 * DAY,
-  deadLetter: { maxReceiveCount: 5, retentionSeconds: 14 * DAY },
+  deadLetter: { maxReceiveCount: DEFAULT_MAX_RECEIVE_COUNT, retentionSeconds: 14 * DAY },
   /** Visibility timeout when no consumer is described (SQS's own default). */
   visibilityTimeoutSeconds: 30,
   receiveWaitTimeSeconds: 20,
@@ -25,21 +28,6 @@ export const QUEUE_DEFAULTS = {
 const MAX_RETENTION_SECONDS = 14 * DAY;
 const MIN_RETENTION_SECONDS = 60;
 const MAX_VISIBILITY_SECONDS = 12 * 60 * 60;
-
-/** The queue's consumer, which decides the minimum visibility timeout. */
-export interface QueueConsumer {
-  /**
-   * The consumer function's timeout in seconds.
-   * @example 30
-   */
-  readonly timeoutSeconds: number;
-  /**
-   * The event source mapping's batching window in seconds.
-   * @default 0
-   * @example 1
-   */
-  readonly batchingWindowSeconds?: number;
-}
 
 export interface TracedQueueArgs {
   /**
@@ -122,11 +110,6 @@ export interface TracedQueueArgs {
      */
     readonly queue?: (args: aws.sqs.QueueArgs) => aws.sqs.QueueArgs;
   };
-}
-
-/** The minimum visibility timeout for a consumer: 6 × timeout + batching window. */
-export function minimumVisibilityTimeout(consumer: QueueConsumer): number {
-  return 6 * consumer.timeoutSeconds + (consumer.batchingWindowSeconds ?? 0);
 }
 
 /** The visibility timeout the queue gets: the explicit one, else computed from the consumer, else 30. */
