@@ -63,6 +63,10 @@ class HttpError extends Error {
   }
 }
 
+function traceIdOf(otelContext: Context): string {
+  return trace.getSpanContext(otelContext)?.traceId ?? INVALID_TRACE_ID;
+}
+
 function badRequest(error: string, message: string, fields: FieldError[]): HttpError {
   return new HttpError(400, { error, message, fields });
 }
@@ -213,12 +217,12 @@ export function createApp(deps: AppDeps): Koa<OnboardState> {
           error: "queue_unavailable",
           message: "The onboarding queue is unavailable; retry later",
           request_id: requestId,
+          trace_id: traceIdOf(otelContext),
         });
       }
       accepted = true;
-      const traceId = trace.getSpanContext(otelContext)?.traceId ?? INVALID_TRACE_ID;
       ctx.status = 202;
-      ctx.body = { request_id: requestId, customer_id: message.customer_id, trace_id: traceId };
+      ctx.body = { request_id: requestId, customer_id: message.customer_id, trace_id: traceIdOf(otelContext) };
       logger.info(
         "onboard.accepted",
         { request_id: requestId, customer_id: message.customer_id, message_id: messageId },
@@ -226,7 +230,12 @@ export function createApp(deps: AppDeps): Koa<OnboardState> {
       );
     } catch (error) {
       if (!accepted && error instanceof HttpError && error.status === 400) {
-        const body: Record<string, unknown> = { ...error.body, request_id: requestId };
+        // The trace id lets a client (or support) find the rejected request's SERVER span.
+        const body: Record<string, unknown> = {
+          ...error.body,
+          request_id: requestId,
+          trace_id: traceIdOf(otelContext),
+        };
         ctx.status = 400;
         ctx.body = body;
         logger.info(

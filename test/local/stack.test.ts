@@ -211,14 +211,14 @@ describe("local stack (npm start) end to end", function () {
       await new Promise((resolve) => setTimeout(resolve, 1500)); // a full poll + batching window
       assert.deepEqual(await stack.sqs.count("main"), EMPTY);
       assert.equal(stack.eventSourceMapping.invocations.length, invocationsBefore);
+      // The rejected request is traced (SERVER span only, status 400) and the 400 says which trace.
       const traceId = response.body.trace_id;
-      if (typeof traceId === "string") {
-        const trace = await stack.traces.waitFor(traceId, 10_000);
-        assert.deepEqual(
-          trace.spans.map((s) => s.kind),
-          ["SERVER"],
-        );
-      }
+      assert.equal(typeof traceId, "string");
+      const trace = await stack.traces.waitFor(traceId as string, 10_000);
+      assert.deepEqual(
+        trace.spans.map((s) => [s.kind, s.attributes["http.response.status_code"]]),
+        [["SERVER", 400]],
+      );
     });
   });
 

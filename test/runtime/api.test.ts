@@ -100,6 +100,8 @@ describe("runtime: API bundle against fauxqs and a real OTLP receiver", function
         c.fields,
       );
       assert.equal(typeof res.body.request_id, "string");
+      assert.match(String(res.body.trace_id), /^[0-9a-f]{32}$/);
+      assert.notEqual(res.body.trace_id, "0".repeat(32));
       assert.equal(messageCount(sqs, QUEUE), 0);
     });
   }
@@ -185,6 +187,7 @@ describe("runtime: API bundle when SQS is down or hung", function () {
         assert.equal(res.status, 503);
         assert.equal(res.body.error, "queue_unavailable");
         assert.equal(typeof res.body.request_id, "string");
+        assert.match(String(res.body.trace_id), /^[0-9a-f]{32}$/);
         // Publish is capped at 2.5 s (timeouts + retries + AbortSignal); allow scheduling slack.
         assert.ok(elapsed < 4000, `503 took ${elapsed} ms`);
         const ready = await fetch(`${api.baseUrl}/readyz`);
