@@ -30,16 +30,32 @@ interface Invocation {
   lines: JsonLine[];
   /** How the bundle's exported `telemetryReady` promise settled before the invocation. */
   ready: "resolved" | "rejected" | "absent";
+  /** Every invocation's result, in order (more than one when `invocations` > 1: a warm environment). */
+  results: { invocation: number; result?: Invocation["result"]; elapsedMs: number }[];
 }
 
-async function invoke(env: NodeJS.ProcessEnv, event: SQSEvent, remainingMs: number): Promise<Invocation> {
+/**
+ * Runs the bundle in a fresh process (a cold execution environment) and invokes the handler `invocations` times in
+ * it, one after another; `result`/`elapsedMs` are the first invocation's.
+ */
+async function invoke(
+  env: NodeJS.ProcessEnv,
+  event: SQSEvent,
+  remainingMs: number,
+  invocations = 1,
+): Promise<Invocation> {
   await ensureBundles();
   const child = spawn(process.execPath, [DRIVER], {
     env: {
       PATH: process.env.PATH,
       AWS_REGION: REGION,
       AWS_LAMBDA_FUNCTION_NAME: "onboarding",
-      INVOKE_PAYLOAD: JSON.stringify({ bundle: path.join(DIST, "lambda/handler.js"), event, remainingMs }),
+      INVOKE_PAYLOAD: JSON.stringify({
+        bundle: path.join(DIST, "lambda/handler.js"),
+        event,
+        remainingMs,
+        invocations,
+      }),
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -53,13 +69,19 @@ async function invoke(env: NodeJS.ProcessEnv, event: SQSEvent, remainingMs: numb
     .split("\n")
     .filter((l) => l.startsWith("{"))
     .map((l) => JSON.parse(l) as JsonLine);
-  const done = lines.find((l) => l.event === "driver.result");
-  if (code !== 0 || !done) throw new Error(`driver failed (${code}): ${out} ${err}`);
+  const results = lines.filter((l) => l.event === "driver.result");
+  const done = results[0];
+  if (code !== 0 || !done || results.length !== invocations) throw new Error(`driver failed (${code}): ${out} ${err}`);
   return {
     result: done.result as Invocation["result"],
     elapsedMs: done.elapsed_ms as number,
     ready: done.ready as Invocation["ready"],
     lines,
+    results: results.map((l) => ({
+      invocation: l.invocation as number,
+      result: l.result as Invocation["result"],
+      elapsedMs: l.elapsed_ms as number,
+    })),
   };
 }
 
@@ -196,6 +218,29 @@ describe("runtime: Lambda bundle exporting to a real gRPC OTLP receiver", functi
       ]);
       assert.equal(sig.signature, sig.expectedSignature);
       assert.equal(receiver.spans.length, 3);
+      assert.ok(receiver.requests.every((r) => r.metadata.authorization === "Bearer t0k3n"));
+    } finally {
+      await stub.close();
+    }
+  });
+
+  it("a warm environment reuses the cached key: 3 invocations in one process, exactly 1 GetSecretValue", async () => {
+    const stub = await startSecretsStub(() => ({ status: 200, body: secretValueBody("t0k3n") }));
+    try {
+      const inv = await invoke(secretEnv(stub), event(), 5000, 3);
+      assert.equal(inv.ready, "resolved");
+      assert.deepEqual(
+        inv.results.map((r) => [r.invocation, r.result]),
+        [1, 2, 3].map((n) => [n, { batchItemFailures: [{ itemIdentifier: "poison" }] }]),
+      );
+      assert.deepEqual(
+        stub.requests.map((r) => [r.headers["x-amz-target"], JSON.parse(r.body).SecretId]),
+        [["secretsmanager.GetSecretValue", SECRET_ARN]],
+        "the key is read once at init and cached for later invocations",
+      );
+      // Every invocation still exported with the cached key (3 spans each, flushed before it returned).
+      assert.equal(receiver.spans.length, 9);
+      assert.ok(receiver.requests.length >= 3);
       assert.ok(receiver.requests.every((r) => r.metadata.authorization === "Bearer t0k3n"));
     } finally {
       await stub.close();
