@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ROOT_CONTEXT, trace, TraceFlags } from "@opentelemetry/api";
+import { diag, ROOT_CONTEXT, trace, TraceFlags } from "@opentelemetry/api";
 import { W3CTraceContextPropagator, TraceState } from "@opentelemetry/core";
 import fc from "fast-check";
 import {
@@ -76,6 +76,44 @@ describe("runtime: SQS carriers", () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it("with 10 existing attributes: traceparent and tracestate skipped, carrier untouched, counted and warned via diag", () => {
+    // A fresh copy of the module, so its process-lifetime counter starts at 0 whatever ran before: the warning is
+    // rate-limited (the 1st skip, then every 1000th) and this test must see exactly when it fires.
+    const modulePath = require.resolve("../../telemetry/sqs-carriers");
+    const cached = require.cache[modulePath];
+    delete require.cache[modulePath];
+    const fresh = require("../../telemetry/sqs-carriers") as typeof import("../../telemetry/sqs-carriers");
+    if (cached) require.cache[modulePath] = cached;
+    assert.notEqual(fresh.sqsMessageAttributeSetter, sqsMessageAttributeSetter, "a fresh module instance");
+    assert.equal(fresh.skippedAttributeCount(), 0);
+
+    const warnings: string[] = [];
+    const originalWarn = diag.warn;
+    diag.warn = (message: string, ...args: unknown[]) => {
+      warnings.push([message, ...args].map(String).join(" "));
+    };
+    try {
+      const carrier = existing(MAX_MESSAGE_ATTRIBUTES);
+      const snapshot = JSON.parse(JSON.stringify(carrier)) as SqsMessageAttributes;
+      assert.doesNotThrow(() => propagator.inject(ctx, carrier, fresh.sqsMessageAttributeSetter));
+      assert.deepEqual(carrier, snapshot, "no field added, none replaced");
+      assert.equal(fresh.skippedAttributeCount(), 2, "traceparent and tracestate both counted");
+      assert.equal(warnings.length, 1, `one warning for the first skip: ${JSON.stringify(warnings)}`);
+      assert.match(warnings[0]!, /already has 10 attributes/);
+      assert.match(warnings[0]!, /"traceparent" not injected/);
+      assert.match(warnings[0]!, /skipped 1 so far/);
+
+      // Rate-limited, not silenced: the 1000th skip warns again, with the running count.
+      for (let i = 0; i < 499; i++)
+        propagator.inject(ctx, existing(MAX_MESSAGE_ATTRIBUTES), fresh.sqsMessageAttributeSetter);
+      assert.equal(fresh.skippedAttributeCount(), 1000);
+      assert.equal(warnings.length, 2, `warnings: ${JSON.stringify(warnings)}`);
+      assert.match(warnings[1]!, /skipped 1000 so far/);
+    } finally {
+      diag.warn = originalWarn;
+    }
   });
 
   it("round-trips through Lambda's lowercase record shape", () => {
