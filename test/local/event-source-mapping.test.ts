@@ -130,6 +130,43 @@ describe("local event-source-mapping emulator (fauxqs + in-process handler)", fu
     await esm.stop();
   });
 
+  /**
+   * Sends one message, then a second `gapMs` after it, with the poller already long-polling; returns each
+   * invocation's record bodies once both records have been delivered.
+   */
+  async function deliverTwoWithGap(maximumBatchingWindowMs: number, gapMs: number): Promise<string[][]> {
+    // A queue whose visibility timeout exceeds the window, as the stack requires (≥ 6 × timeout + window): with the
+    // 1 s default here, a 1.5 s window would see its own records reappear and receive them twice.
+    client.destroy();
+    await sqs.stop();
+    sqs = await startLocalSqs({ visibilityTimeoutSeconds: 10, maxReceiveCount: 2 });
+    client = sqs.createClient();
+    const batches: string[][] = [];
+    start(async (event) => void batches.push(event.Records.map((record) => record.body)), {
+      batchSize: 10,
+      maximumBatchingWindowMs,
+    });
+    // Let the first ReceiveMessage long poll start, so the first message is picked up as soon as it is sent.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: "first" }));
+    await new Promise((resolve) => setTimeout(resolve, gapMs));
+    await client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: "second" }));
+    await waitFor(() => batches.flat().length >= 2, 5000, "both records");
+    return batches;
+  }
+
+  it("a batching window waits for a fuller batch: a record sent 150 ms after the first joins its invocation", async () => {
+    // Window 1000 ms vs a 150 ms gap: the second record arrives well inside the window even on a loaded machine.
+    const batches = await deliverTwoWithGap(1000, 150);
+    assert.deepEqual(batches, [["first", "second"]]);
+  });
+
+  it("without a batching window the first record is invoked alone, at once", async () => {
+    // A 300 ms gap: the first invocation is long over (in-process handler) before the second record is sent.
+    const batches = await deliverTwoWithGap(0, 300);
+    assert.deepEqual(batches, [["first"], ["second"]]);
+  });
+
   it("redelivers only the reported failures; a poison record reaches the DLQ after maxReceiveCount", async () => {
     await client.send(
       new SendMessageBatchCommand({
