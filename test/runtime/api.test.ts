@@ -3,6 +3,7 @@
  * SQS and the local gRPC OTLP receiver for spans.
  */
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { startOtlpReceiver, type OtlpReceiver } from "../../local/otlp-receiver";
 import {
   VALID_REQUEST,
@@ -217,6 +218,38 @@ describe("runtime: API bundle when SQS is down or hung", function () {
   }
 });
 
+type Probe = { outcome: "answered"; status: number } | { outcome: "refused" | "no response"; detail: string };
+
+/**
+ * Opens a NEW TCP connection to the server and sends `GET /healthz`: "answered" with the status when an HTTP
+ * response comes back, "refused" when the connection is refused, "no response" when the connection closes, errors
+ * or stays silent for 1 s without a response.
+ */
+function probeNewConnection(baseUrl: string): Promise<Probe> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise<Probe>((resolve) => {
+    let data = "";
+    const socket = connect({ host: hostname, port: Number(port) });
+    const done = (probe: Probe) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(probe);
+    };
+    const timer = setTimeout(() => done({ outcome: "no response", detail: "silent for 1 s" }), 1000);
+    socket.setEncoding("utf8");
+    socket.on("connect", () => socket.write(`GET /healthz HTTP/1.1\r\nHost: ${hostname}\r\nConnection: close\r\n\r\n`));
+    socket.on("data", (chunk: string) => {
+      data += chunk;
+      const status = /^HTTP\/1\.[01] (\d{3})/.exec(data);
+      if (status) done({ outcome: "answered", status: Number(status[1]) });
+    });
+    socket.on("error", (error: NodeJS.ErrnoException) =>
+      done({ outcome: error.code === "ECONNREFUSED" ? "refused" : "no response", detail: String(error.code) }),
+    );
+    socket.on("close", () => done({ outcome: "no response", detail: `closed after ${JSON.stringify(data)}` }));
+  });
+}
+
 describe("runtime: API bundle shutdown and OTEL_SDK_DISABLED", function () {
   this.timeout(30_000);
   let sqs: Fauxqs;
@@ -255,7 +288,7 @@ describe("runtime: API bundle shutdown and OTEL_SDK_DISABLED", function () {
     assert.ok(api.lines.some((l) => l.event === "server.stopped" && l.span_flush === "flushed"));
   });
 
-  it("SIGTERM with a request in flight: its response is still delivered, then exit code 0", async () => {
+  it("SIGTERM with a request in flight: stops accepting new connections, the in-flight response is still delivered, then exit code 0", async () => {
     const blackhole = await startBlackhole();
     const api = await startApi({
       QUEUE_URL: "http://127.0.0.1/000000000000/onboarding",
@@ -263,9 +296,18 @@ describe("runtime: API bundle shutdown and OTEL_SDK_DISABLED", function () {
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
     });
     try {
-      const pending = post(api.baseUrl, JSON.stringify(VALID_REQUEST));
+      let inFlightSettled = false;
+      const pending = post(api.baseUrl, JSON.stringify(VALID_REQUEST)).finally(() => (inFlightSettled = true));
       await waitFor(() => blackhole.connections() > 0, 5000, "the publish to reach SQS");
+      // Before SIGTERM a new connection is served.
+      assert.deepEqual(await probeNewConnection(api.baseUrl), { outcome: "answered", status: 200 });
       const exited = api.stop("SIGTERM");
+      await waitFor(() => api.lines.some((l) => l.event === "server.shutdown_started"), 5000, "SIGTERM handled");
+      // After SIGTERM, while the request is still in flight (its publish hangs until the 2.5 s cap), a new connection
+      // is refused or gets no response.
+      const probe = await probeNewConnection(api.baseUrl);
+      assert.equal(inFlightSettled, false, "the probe ran while the request was still in flight");
+      assert.notEqual(probe.outcome, "answered", `a new connection was served after SIGTERM: ${JSON.stringify(probe)}`);
       const res = await pending;
       assert.equal(res.status, 503); // the hung SQS call ends at its deadline and the answer goes out
       assert.equal(await exited, 0);
