@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { resolveCoralogixDomain } from "../../telemetry/coralogix";
 import { createAlarm } from "./alarms";
 import { createEcrImage } from "./container-image";
-import { createServiceRole, sameAccountTrust, writeLogsStatement } from "./iam";
+import { createServiceRole, policyDocument, sameAccountTrust, writeLogsStatement } from "./iam";
 import { secretReadStatements } from "./telemetry-secret";
 import { minimumVisibilityTimeout, type TracedQueue } from "./traced-queue";
 import {
@@ -163,9 +163,10 @@ export class TracedContainerLambda extends pulumi.ComponentResource {
       { retentionInDays: logRetentionDays(args) },
       { parent: this },
     );
+    const imagePull = this.createImagePullPolicy(name);
     const { role, policy } = this.createRole(name, args);
     this.role = role;
-    this.function = this.createFunction(name, args, policy);
+    this.function = this.createFunction(name, args, [policy, imagePull]);
     this.eventSourceMapping = this.createEventSourceMapping(name, args);
     this.alarms = args.alarms ? this.createAlarms(name, args.alarms.topicArn) : [];
 
@@ -192,10 +193,47 @@ export class TracedContainerLambda extends pulumi.ComponentResource {
     );
   }
 
+  /**
+   * Lets the Lambda service pull this repository's images for functions of this account and region. Without it,
+   * Lambda adds the grant itself on create — but only when the deployer may call `ecr:SetRepositoryPolicy`.
+   */
+  private createImagePullPolicy(name: string): aws.ecr.RepositoryPolicy {
+    const account = aws.getCallerIdentityOutput({}, { parent: this });
+    const region = aws.getRegionOutput({}, { parent: this });
+    const partition = aws.getPartitionOutput({}, { parent: this });
+    return new aws.ecr.RepositoryPolicy(
+      `${name}-repo-policy`,
+      {
+        repository: this.repository.name,
+        policy: policyDocument(
+          [
+            {
+              sid: "LambdaImagePull",
+              effect: "Allow",
+              principals: [{ type: "Service", identifiers: ["lambda.amazonaws.com"] }],
+              actions: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+              conditions: [
+                {
+                  test: "StringLike",
+                  variable: "aws:sourceArn",
+                  values: [
+                    pulumi.interpolate`arn:${partition.partition}:lambda:${region.region}:${account.accountId}:function:*`,
+                  ],
+                },
+              ],
+            },
+          ],
+          { parent: this },
+        ),
+      },
+      { parent: this },
+    );
+  }
+
   private createFunction(
     name: string,
     args: TracedContainerLambdaArgs,
-    policy: aws.iam.RolePolicy,
+    dependsOn: pulumi.Resource[],
   ): aws.lambda.Function {
     const serviceName = args.serviceName ?? LAMBDA_DEFAULTS.serviceName;
     const functionArgs: aws.lambda.FunctionArgs = {
@@ -220,8 +258,8 @@ export class TracedContainerLambda extends pulumi.ComponentResource {
       name,
       args.transform?.function?.(functionArgs) ?? functionArgs,
       // The log group (retention set) must exist before Lambda would create an unmanaged one; the role's policy
-      // must exist before the first invocation writes logs.
-      { parent: this, dependsOn: [this.logGroup, policy] },
+      // must exist before the first invocation writes logs, and the repository policy before Lambda pulls the image.
+      { parent: this, dependsOn: [this.logGroup, ...dependsOn] },
     );
   }
 

@@ -101,6 +101,22 @@ describe("TracedContainerLambda", () => {
     );
   });
 
+  it("lets only the Lambda service, for this account's functions in this region, pull its images", () => {
+    const policy = resourceNamed("aws:ecr/repositoryPolicy:RepositoryPolicy", "consumer-repo-policy");
+    assert.equal(policy.inputs.repository, "consumer-repo-mock");
+    assert.deepEqual(JSON.parse(policy.inputs.policy).Statement, [
+      {
+        Sid: "LambdaImagePull",
+        Effect: "Allow",
+        Principal: { Service: "lambda.amazonaws.com" },
+        Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        Condition: { StringLike: { "aws:sourceArn": "arn:aws:lambda:eu-west-1:123456789012:function:*" } },
+      },
+    ]);
+    const fn = resourceNamed("aws:lambda/function:Function", "consumer");
+    assert.ok(fn.dependencies.includes(policy.urn), "the function is created after the pull grant");
+  });
+
   it("builds lambda/Dockerfile for linux/arm64 and pushes it with a secret ECR token", () => {
     const image = resourceNamed("docker:index/image:Image", "consumer-image").inputs;
     assert.deepEqual(image.build, { context: ".", dockerfile: "lambda/Dockerfile", platform: "linux/arm64" });
