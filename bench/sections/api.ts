@@ -15,6 +15,7 @@ import {
   startSqsStub,
 } from "../lib/services";
 import { median, round } from "../lib/stats";
+import { SERVICE_BATCH_DEFAULTS } from "../../telemetry/provider";
 
 const AUTOCANNON = path.join(REPO_ROOT, "node_modules", "autocannon", "autocannon.js");
 
@@ -118,6 +119,37 @@ export interface ApiBackendResult {
   };
 }
 
+/** The API's batch processor export interval: every wait for spans below is a multiple of it. */
+const EXPORT_DELAY_MS = SERVICE_BATCH_DEFAULTS.scheduledDelayMillis;
+
+/** Spans the receiver got for a round: traced rounds wait for SERVER + PRODUCER per message; untraced must get 0. */
+async function collectSpans(
+  tracing: boolean,
+  sent: number,
+  receiver: Service,
+  cfg: BenchConfig["api"],
+): Promise<Pick<ApiRound, "spansReceived" | "spansExpected" | "spansByName">> {
+  if (!tracing) {
+    // Tracing off must really be off: nothing may reach the receiver (checked after more than one export delay).
+    await sleep(EXPORT_DELAY_MS + 200);
+    return { spansReceived: (await receiverCounts(receiver)).spans };
+  }
+  // Wait for the batch processor to drain (this also keeps a traced round's export tail out of the next round).
+  const expected = 2 * sent;
+  const deadline = Date.now() + cfg.drainTimeoutMs;
+  let counts = await receiverCounts(receiver);
+  let lastChange = Date.now();
+  while (counts.spans < expected && Date.now() < deadline) {
+    await sleep(200);
+    const next = await receiverCounts(receiver);
+    if (next.spans !== counts.spans) lastChange = Date.now();
+    counts = next;
+    // Nothing new for three export delays: the rest was dropped.
+    if (Date.now() - lastChange > 3 * EXPORT_DELAY_MS) break;
+  }
+  return { spansReceived: counts.spans, spansExpected: expected, spansByName: counts.byName };
+}
+
 async function measureRound(
   api: ApiProcess,
   backend: Service,
@@ -134,45 +166,18 @@ async function measureRound(
   // end of its duration, but the API served them and traced them).
   await sleep(200);
   const { sent } = await backend.child.request<{ sent: number }>({ cmd: "stats" });
-  const round_: ApiRound = {
+  const spans = await collectSpans(api.tracing, sent, receiver, cfg);
+  // CPU is read after the drain, so a traced round is charged for exporting its last batch too.
+  const perRequest = (micros: number) => (load.requests > 0 ? micros / load.requests : Number.NaN);
+  return {
     round: roundNo,
     tracing: api.tracing,
     ...load,
     messagesSent: sent,
-    cpuUsPerRequest: Number.NaN,
-    receiverCpuUsPerRequest: Number.NaN,
+    ...spans,
+    cpuUsPerRequest: perRequest(processCpuMicros(api.child.pid) - cpuBefore),
+    receiverCpuUsPerRequest: perRequest(processCpuMicros(receiver.child.pid) - receiverCpuBefore),
   };
-  if (api.tracing) {
-    // Every accepted request must yield its SERVER + PRODUCER span; wait for the batch processor to drain
-    // (this also keeps a traced round's export tail out of the next round).
-    const expected = 2 * sent;
-    const deadline = Date.now() + cfg.drainTimeoutMs;
-    let counts = await receiverCounts(receiver);
-    let lastChange = Date.now();
-    while (counts.spans < expected && Date.now() < deadline) {
-      await sleep(200);
-      const next = await receiverCounts(receiver);
-      if (next.spans !== counts.spans) lastChange = Date.now();
-      counts = next;
-      // Nothing new for 3 s (3 × the API's 1 s export delay): the rest was dropped.
-      if (Date.now() - lastChange > 3000) break;
-    }
-    round_.spansReceived = counts.spans;
-    round_.spansExpected = expected;
-    round_.spansByName = counts.byName;
-  } else {
-    // Tracing off must really be off: nothing may reach the receiver (checked after > one 1 s export delay).
-    await sleep(1200);
-    round_.spansReceived = (await receiverCounts(receiver)).spans;
-  }
-  // CPU is read after the drain, so a traced round is charged for exporting its last batch too (the next round
-  // starts only once it has been received).
-  const cpuAfter = processCpuMicros(api.child.pid);
-  const receiverCpuAfter = processCpuMicros(receiver.child.pid);
-  round_.cpuUsPerRequest = load.requests > 0 ? (cpuAfter - cpuBefore) / load.requests : Number.NaN;
-  round_.receiverCpuUsPerRequest =
-    load.requests > 0 ? (receiverCpuAfter - receiverCpuBefore) / load.requests : Number.NaN;
-  return round_;
 }
 
 async function benchBackend(
@@ -205,8 +210,8 @@ async function benchBackend(
         );
       }
     }
-    // The API's batch processor exports every 1 s (telemetry SERVICE_BATCH_DEFAULTS): let warm-up spans drain.
-    await sleep(2500);
+    // Let warm-up spans drain before anything counts.
+    await sleep(2 * EXPORT_DELAY_MS + 500);
     const rounds: ApiRound[] = [];
     for (let r = 0; r < cfg.rounds; r++) {
       // ABBA ordering: on,off then off,on — cancels drift (thermal, neighbours) across the run.
