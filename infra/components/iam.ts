@@ -62,6 +62,19 @@ export interface ServiceRoleArgs {
   readonly description: string;
 }
 
+/** The deploying account, region and partition, for building ARNs of resources that do not exist yet. */
+export function deploymentScope(parent: pulumi.Resource): {
+  accountId: pulumi.Output<string>;
+  region: pulumi.Output<string>;
+  partition: pulumi.Output<string>;
+} {
+  return {
+    accountId: aws.getCallerIdentityOutput({}, { parent }).accountId,
+    region: aws.getRegionOutput({}, { parent }).region,
+    partition: aws.getPartitionOutput({}, { parent }).partition,
+  };
+}
+
 /**
  * Trust conditions against the confused-deputy problem: the service may assume the role only on behalf of this
  * account's resources (`aws:SourceAccount`).

@@ -8,7 +8,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { policyDocument, type PolicyStatement } from "./iam";
+import { deploymentScope, policyDocument, type PolicyStatement } from "./iam";
 
 /** Secure defaults for every customer-managed key. */
 export const KEY_DEFAULTS = { enableKeyRotation: true, deletionWindowInDays: 30 } as const;
@@ -59,17 +59,13 @@ export function createCustomerManagedKey(
   args: CustomerManagedKeyArgs,
   parent: pulumi.Resource,
 ): aws.kms.Key {
-  const account = aws.getCallerIdentityOutput({}, { parent });
-  const region = aws.getRegionOutput({}, { parent });
-  const partition = aws.getPartitionOutput({}, { parent });
+  const { accountId, region, partition } = deploymentScope(parent);
   const statements: pulumi.Input<PolicyStatement>[] = [
     {
       sid: "AccountAdministers",
       actions: [...KEY_ADMIN_ACTIONS],
       resources: ["*"],
-      principals: [
-        { type: "AWS", identifiers: [pulumi.interpolate`arn:${partition.partition}:iam::${account.accountId}:root`] },
-      ],
+      principals: [{ type: "AWS", identifiers: [pulumi.interpolate`arn:${partition}:iam::${accountId}:root`] }],
     },
   ];
   if (args.viaServices && args.viaServices.length > 0) {
@@ -77,16 +73,14 @@ export function createCustomerManagedKey(
       sid: "AccountUsesThroughServices",
       actions: ["kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
       resources: ["*"],
-      principals: [
-        { type: "AWS", identifiers: [pulumi.interpolate`arn:${partition.partition}:iam::${account.accountId}:root`] },
-      ],
+      principals: [{ type: "AWS", identifiers: [pulumi.interpolate`arn:${partition}:iam::${accountId}:root`] }],
       conditions: [
         {
           test: "StringEquals",
           variable: "kms:ViaService",
-          values: args.viaServices.map((s) => pulumi.interpolate`${s}.${region.region}.amazonaws.com`),
+          values: args.viaServices.map((s) => pulumi.interpolate`${s}.${region}.amazonaws.com`),
         },
-        { test: "StringEquals", variable: "kms:CallerAccount", values: [account.accountId] },
+        { test: "StringEquals", variable: "kms:CallerAccount", values: [accountId] },
       ],
     });
   }
@@ -96,7 +90,7 @@ export function createCustomerManagedKey(
       actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
       resources: ["*"],
       principals: [{ type: "Service", identifiers: [...args.servicePrincipals] }],
-      conditions: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [account.accountId] }],
+      conditions: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [accountId] }],
     });
   }
   const policy = policyDocument(statements, { parent });

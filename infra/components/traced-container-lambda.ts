@@ -8,9 +8,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { resolveCoralogixDomain } from "../../telemetry/coralogix";
 import { createAlarm } from "./alarms";
 import { createEcrImage } from "./container-image";
-import { createServiceRole, policyDocument, sameAccountTrust, writeLogsStatement } from "./iam";
+import { createServiceRole, deploymentScope, policyDocument, sameAccountTrust, writeLogsStatement } from "./iam";
 import { secretReadStatements } from "./telemetry-secret";
-import { minimumVisibilityTimeout, type TracedQueue } from "./traced-queue";
+import { minimumVisibilityTimeout } from "./delivery-rules";
+import type { TracedQueue } from "./traced-queue";
 import {
   logRetentionDays,
   serviceIdentityEnvironment,
@@ -198,9 +199,7 @@ export class TracedContainerLambda extends pulumi.ComponentResource {
    * Lambda adds the grant itself on create — but only when the deployer may call `ecr:SetRepositoryPolicy`.
    */
   private createImagePullPolicy(name: string): aws.ecr.RepositoryPolicy {
-    const account = aws.getCallerIdentityOutput({}, { parent: this });
-    const region = aws.getRegionOutput({}, { parent: this });
-    const partition = aws.getPartitionOutput({}, { parent: this });
+    const { accountId, region, partition } = deploymentScope(this);
     return new aws.ecr.RepositoryPolicy(
       `${name}-repo-policy`,
       {
@@ -216,9 +215,7 @@ export class TracedContainerLambda extends pulumi.ComponentResource {
                 {
                   test: "StringLike",
                   variable: "aws:sourceArn",
-                  values: [
-                    pulumi.interpolate`arn:${partition.partition}:lambda:${region.region}:${account.accountId}:function:*`,
-                  ],
+                  values: [pulumi.interpolate`arn:${partition}:lambda:${region}:${accountId}:function:*`],
                 },
               ],
             },

@@ -10,8 +10,6 @@ import { DEFAULT_MAX_RECEIVE_COUNT, minimumVisibilityTimeout, type QueueConsumer
 import { createCustomerManagedKey } from "./kms";
 import { checkIntegerRange, throwIfInvalid } from "./validation";
 
-export { minimumVisibilityTimeout, type QueueConsumer };
-
 const DAY = 24 * 60 * 60;
 
 /** Secure, documented defaults; caller args override them field by field. */

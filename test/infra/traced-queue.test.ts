@@ -1,7 +1,8 @@
 import * as assert from "node:assert/strict";
 import * as aws from "@pulumi/aws";
 import { KEY_ADMIN_ACTIONS } from "../../infra/components/kms";
-import { minimumVisibilityTimeout, TracedQueue, validateTracedQueueArgs } from "../../infra/components/traced-queue";
+import { minimumVisibilityTimeout } from "../../infra/components/delivery-rules";
+import { TracedQueue, validateTracedQueueArgs } from "../../infra/components/traced-queue";
 import {
   grantsOf,
   inlinePolicyOfRole,
