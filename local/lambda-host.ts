@@ -177,11 +177,11 @@ async function runHost(handlerFile: string, exportName: string): Promise<void> {
     })();
   });
 
-  // Shutdown phase: let running invocations finish, give the function's own SIGTERM listeners (if any) a moment
-  // to flush, then exit. The parent escalates to SIGKILL after its grace period.
   // Ctrl-C in a terminal signals the whole process group. A real execution environment is shut down by its
   // runtime, not by the terminal: ignore SIGINT and wait for the parent's SIGTERM, so running invocations finish.
   process.on("SIGINT", () => {});
+  // Shutdown phase: let running invocations finish, give the function's own SIGTERM listeners (if any) a moment
+  // to flush, then exit. The parent escalates to SIGKILL after its grace period.
   process.once("SIGTERM", () => {
     const finish = () => {
       process.disconnect?.();

@@ -25,11 +25,11 @@ import {
   type InvocationSummary,
   type Invoke,
 } from "./event-source-mapping";
+import { DEFAULT_MAX_RECEIVE_COUNT, minimumVisibilityTimeout } from "../infra/components/delivery-rules";
 import { stopChild } from "./child-process";
 import { freePort } from "./ports";
 
 export { freePort };
-import { DEFAULT_MAX_RECEIVE_COUNT, minimumVisibilityTimeout } from "../infra/components/delivery-rules";
 import { startLambdaHost, type LambdaHost } from "./lambda-host";
 import { startOtlpReceiver, type OtlpReceiver } from "./otlp-receiver";
 import { LOCAL_AWS_CREDENTIALS, startLocalSqs, type LocalSqs } from "./sqs";
