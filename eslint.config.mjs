@@ -72,8 +72,8 @@ export default defineConfig(
     },
   },
   {
-    // Tests and Pulumi mocks deal with loosely typed payloads; `require()` is how mocks-before-import works.
-    files: ["test/**/*.ts", "**/*.test.ts"],
+    // Tests and the Pulumi harness (mocks) deal with loosely typed payloads; `require()` is how mocks-before-import works.
+    files: ["test/**/*.ts", "**/*.test.ts", "harness/**/*.{ts,js}"],
     rules: {
       "@typescript-eslint/no-explicit-any": "off",
       "@typescript-eslint/no-require-imports": "off",

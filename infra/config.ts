@@ -4,10 +4,12 @@
  * problem with the key name and a valid example.
  */
 import * as fs from "node:fs";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { resolveCoralogixDomain } from "../telemetry/coralogix";
 import { checkFargateSize } from "./components/fargate-sizes";
 import { checkLogRetention, DEFAULT_LOG_RETENTION_DAYS } from "./components/log-retention";
+import { PROJECT_ROOT } from "./components/project-root";
 import { DEFAULT_COLLECTOR_IMAGE } from "./components/traced-fargate-service";
 import { INTEGRATION_TYPES, type MetricStreamFormat } from "./components/metric-stream";
 
@@ -315,13 +317,12 @@ export function parseStackConfig(
   };
 }
 
-/** Reads `package.json`'s version (the default `serviceVersion`). */
+/** The project's `package.json` version (the default `serviceVersion`), read from the project root. */
 function packageVersion(): string {
-  try {
-    return (JSON.parse(fs.readFileSync("package.json", "utf8")) as { version?: string }).version ?? "0.0.0";
-  } catch {
-    return "0.0.0";
-  }
+  const file = path.join(PROJECT_ROOT, "package.json");
+  const version = (JSON.parse(fs.readFileSync(file, "utf8")) as { version?: unknown }).version;
+  if (typeof version !== "string" || version === "") throw new ConfigError([`${file} has no "version"`]);
+  return version;
 }
 
 /** Reads and validates the current stack's config; throws a {@link ConfigError} listing every problem. */

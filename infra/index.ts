@@ -1,5 +1,5 @@
 /**
- * Pulumi program entry (Pulumi.yaml `main: infra/`): validate config, build the bundles the images copy (on
+ * Pulumi program entry (package.json `main`; Pulumi runs it from the project root): validate config, build the bundles the images copy (on
  * `pulumi up`), create the stack, export its outputs. Wiring only; see stack.ts.
  */
 import { ensureBundles } from "./build-step";

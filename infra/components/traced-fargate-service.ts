@@ -7,6 +7,7 @@
  * Coralogix key arrives as `CORALOGIX_API_KEY` through ECS `secrets`/`valueFrom`, never as plaintext.
  */
 import * as fs from "node:fs";
+import * as path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
@@ -14,6 +15,7 @@ import { resolveCoralogixDomain } from "../../telemetry/coralogix";
 import { createAlarm } from "./alarms";
 import { createEcrImage } from "./container-image";
 import { checkFargateSize } from "./fargate-sizes";
+import { PROJECT_ROOT } from "./project-root";
 import { createServiceRole, sameAccountTrust, writeLogsStatement } from "./iam";
 import { API_KEY_FIELD, secretReadStatements } from "./telemetry-secret";
 import type { TracedQueue } from "./traced-queue";
@@ -106,7 +108,7 @@ export interface TracedFargateServiceArgs extends TracedServiceArgs {
    */
   readonly collectorImage?: string;
   /**
-   * Path of the collector config file.
+   * Path of the collector config file, absolute or relative to the project root (never the working directory).
    * @default "app/collector/config.yaml"
    * @example "app/collector/config.yaml"
    */
@@ -138,6 +140,11 @@ export interface TracedFargateServiceArgs extends TracedServiceArgs {
   };
 }
 
+/** The collector config file: `collectorConfigPath` resolved from the project root, whatever the working directory. */
+function collectorConfigFile(args: Pick<TracedFargateServiceArgs, "collectorConfigPath">): string {
+  return path.resolve(PROJECT_ROOT, args.collectorConfigPath ?? FARGATE_DEFAULTS.collectorConfigPath);
+}
+
 /** Every problem with the args (empty when valid). Pure apart from checking that the collector config exists. */
 export function validateTracedFargateServiceArgs(args: Omit<TracedFargateServiceArgs, "queue" | "secret">): string[] {
   const problems: string[] = [];
@@ -148,10 +155,10 @@ export function validateTracedFargateServiceArgs(args: Omit<TracedFargateService
     problems.push(`containerPort ${args.containerPort} is used by the collector sidecar; use another, e.g. 8000.`);
   }
   const configPath = args.collectorConfigPath ?? FARGATE_DEFAULTS.collectorConfigPath;
-  if (!fs.existsSync(configPath)) {
+  if (!fs.existsSync(collectorConfigFile(args))) {
     problems.push(
-      `collectorConfigPath "${configPath}" does not exist (relative to ${process.cwd()}); run pulumi from the repo ` +
-        `root or pass the path of the collector config.`,
+      `collectorConfigPath "${configPath}" does not exist (resolved from the project root ${PROJECT_ROOT}); pass ` +
+        `an absolute path or one relative to the project root.`,
     );
   }
   return validateTracedServiceArgs(args, problems);
@@ -393,7 +400,7 @@ export class TracedFargateService extends pulumi.ComponentResource {
     const region = aws.getRegionOutput({}, { parent: this }).region;
     const domain = resolveCoralogixDomain(args.coralogixDomain);
     const serviceName = args.serviceName ?? FARGATE_DEFAULTS.serviceName;
-    const collectorConfig = fs.readFileSync(args.collectorConfigPath ?? FARGATE_DEFAULTS.collectorConfigPath, "utf8");
+    const collectorConfig = fs.readFileSync(collectorConfigFile(args), "utf8");
     const logging = (group: aws.cloudwatch.LogGroup, prefix: string) => ({
       logDriver: "awslogs",
       options: { "awslogs-group": group.name, "awslogs-region": region, "awslogs-stream-prefix": prefix },

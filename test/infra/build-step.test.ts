@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { ensureBundles } from "../../infra/build-step";
-import { installMocks } from "./mocks";
+import { installMocks } from "../../harness/mocks";
 
 /** Runs `ensureBundles` under mocks for a preview or an update; returns its answer and how many builds it ran. */
 function ensure(preview: boolean, buildBundles: boolean): { built: boolean; builds: number } {

@@ -3,8 +3,8 @@ import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { CONFIG_DEFAULTS, CONFIG_KEYS, loadConfig, parseStackConfig, type RawConfig } from "../../infra/config";
-import { installMocks, setStackConfig } from "./mocks";
-import { stackFileConfig } from "./stack-harness";
+import { installMocks, setStackConfig } from "../../harness/mocks";
+import { stackFileConfig } from "../../harness/run-program";
 
 const context = { stack: "dev", packageVersion: "0.1.0", hasApiKey: true };
 const project = parse(fs.readFileSync("Pulumi.yaml", "utf8")) as {
@@ -14,10 +14,10 @@ const project = parse(fs.readFileSync("Pulumi.yaml", "utf8")) as {
   config: Record<string, { type: string; description: string; default?: unknown; secret?: boolean }>;
 };
 
-/** Stack-file config without the namespace, as parseStackConfig takes it. */
-function rawFrom(file: string): RawConfig {
+/** `Pulumi.<stack>.yaml` config without the namespace, as parseStackConfig takes it. */
+function rawFrom(stack: string): RawConfig {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(stackFileConfig(file))) {
+  for (const [k, v] of Object.entries(stackFileConfig(stack))) {
     if (k.startsWith("traced-onboarding:")) out[k.slice("traced-onboarding:".length)] = v;
   }
   return out;
@@ -146,11 +146,13 @@ describe("stack config", () => {
 });
 
 describe("Pulumi.yaml", () => {
-  it("is the traced-onboarding TypeScript project with main infra/", () => {
+  it("is the traced-onboarding TypeScript project, run from the root (no main) with package.json's entry", () => {
     assert.equal(project.name, "traced-onboarding");
     assert.equal(project.runtime.name, "nodejs");
     assert.equal(project.runtime.options.typescript, true);
-    assert.equal(project.main, "infra/");
+    // A directory main would make it the working directory of the program and the providers (getPwdMain).
+    assert.equal(project.main, undefined);
+    assert.equal(JSON.parse(fs.readFileSync("package.json", "utf8")).main, "infra/index.ts");
   });
 
   it("documents exactly the keys the program reads, each with a type and description", () => {
@@ -174,13 +176,13 @@ describe("Pulumi.yaml", () => {
   });
 });
 
-for (const file of ["Pulumi.dev.yaml", "Pulumi.prod.yaml"]) {
-  describe(file, () => {
+for (const stack of ["dev", "prod"]) {
+  describe(`Pulumi.${stack}.yaml`, () => {
     it("is valid config with a region and no secret in it", () => {
-      const all = stackFileConfig(file);
+      const all = stackFileConfig(stack);
       assert.ok(all["aws:region"]);
       assert.ok(!("traced-onboarding:coralogixApiKey" in all), "the key is set with pulumi config set --secret");
-      const raw = rawFrom(file);
+      const raw = rawFrom(stack);
       for (const key of Object.keys(raw)) assert.ok((CONFIG_KEYS as readonly string[]).includes(key), key);
       assert.deepEqual(parseStackConfig(raw, context).problems, []);
     });
@@ -189,8 +191,8 @@ for (const file of ["Pulumi.dev.yaml", "Pulumi.prod.yaml"]) {
 
 describe("Pulumi.prod.yaml", () => {
   it("is production-sized compared with dev", () => {
-    const dev = parseStackConfig(rawFrom("Pulumi.dev.yaml"), context).config!;
-    const prod = parseStackConfig(rawFrom("Pulumi.prod.yaml"), context).config!;
+    const dev = parseStackConfig(rawFrom("dev"), context).config!;
+    const prod = parseStackConfig(rawFrom("prod"), context).config!;
     assert.ok(prod.apiDesiredCount > dev.apiDesiredCount);
     assert.ok(prod.apiCpu > dev.apiCpu);
     assert.ok(prod.lambdaReservedConcurrency !== undefined && prod.lambdaReservedConcurrency >= prod.maxConcurrency);

@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { QueueConsumer } from "../../infra/components/delivery-rules";
 import { TracedQueue } from "../../infra/components/traced-queue";
-import { installMocks } from "./mocks";
+import { installMocks } from "../../harness/mocks";
 
 export const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:coralogix-AbCdEf";
 export const SECRET_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/secret-key";

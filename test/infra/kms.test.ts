@@ -5,8 +5,8 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { createCustomerManagedKey, KEY_ADMIN_ACTIONS } from "../../infra/components/kms";
-import { installMocks, MOCK_ACCOUNT, resourceNamed, settleAll } from "./mocks";
-import { runStackProgram } from "./stack-harness";
+import { installMocks, MOCK_ACCOUNT, resourceNamed, settleAll } from "../../harness/mocks";
+import { runStackProgram } from "../../harness/run-program";
 
 const ROOT = `arn:aws:iam::${MOCK_ACCOUNT}:root`;
 

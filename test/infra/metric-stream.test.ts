@@ -5,7 +5,14 @@ import {
   validateCoralogixMetricStreamArgs,
 } from "../../infra/components/metric-stream";
 import { fakeSecret, SECRET_ARN, SECRET_READ_GRANTS } from "./fixtures";
-import { grantsOf, inlinePolicyOfRole, installMocks, resourceNamed, resourcesOfType, settleAll } from "./mocks";
+import {
+  grantsOf,
+  inlinePolicyOfRole,
+  installMocks,
+  resourceNamed,
+  resourcesOfType,
+  settleAll,
+} from "../../harness/mocks";
 
 const FIREHOSE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream";
 const BUCKET_ARN = "arn:aws:s3:eu-west-1:123456789012:metrics-backup-mock";

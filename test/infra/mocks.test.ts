@@ -4,7 +4,7 @@
  */
 import * as assert from "node:assert/strict";
 import * as aws from "@pulumi/aws";
-import { installMocks, promiseOf, resourceNamed, settleAll } from "./mocks";
+import { installMocks, promiseOf, resourceNamed, settleAll } from "../../harness/mocks";
 
 /** Whether an Output is known (`isKnown` exists at runtime but is @internal in the typings). */
 const isKnown = (output: unknown) => (output as { isKnown: Promise<boolean> }).isKnown;
@@ -14,7 +14,7 @@ describe("infra test mocks", () => {
     installMocks();
     await assert.rejects(
       aws.ec2.getAmi({ owners: ["amazon"], mostRecent: true }),
-      /unmocked invoke aws:ec2\/getAmi:getAmi: add a handler in test\/infra\/mocks\.ts/,
+      /unmocked invoke aws:ec2\/getAmi:getAmi: add a handler in harness\/mocks\.ts/,
     );
   });
 

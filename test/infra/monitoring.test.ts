@@ -17,7 +17,7 @@ import {
   resourcesOfType,
   settleAll,
   unwrapSecrets,
-} from "./mocks";
+} from "../../harness/mocks";
 
 describe("AlarmTopic", () => {
   it("encrypts the topic with a key CloudWatch may use, and lets only this account's alarms publish", async () => {

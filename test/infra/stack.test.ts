@@ -2,8 +2,23 @@
  * The whole stack program (infra/index.ts) under mocks with Pulumi.dev.yaml's config, in preview and update mode.
  */
 import * as assert from "node:assert/strict";
-import { plaintextOccurrences, secretOccurrences, type RecordedResource } from "./mocks";
-import { runStackProgram, TEST_API_KEY, UNKNOWN_OUTPUT, type StackRun } from "./stack-harness";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { plaintextOccurrences, secretOccurrences, type RecordedResource } from "../../harness/mocks";
+import { PROJECT_ROOT, runStackProgram, TEST_API_KEY, UNKNOWN_OUTPUT, type StackRun } from "../../harness/run-program";
+
+/** Each image build's context and Dockerfile as the Docker provider receives them (docker v4 or docker-build). */
+function imageBuilds(resources: readonly RecordedResource[]): { name: string; context: string; dockerfile: string }[] {
+  return resources.flatMap((r) => {
+    if (r.type === "docker:index/image:Image") {
+      return [{ name: r.name, context: r.inputs.build.context, dockerfile: r.inputs.build.dockerfile }];
+    }
+    if (r.type === "docker-build:index:Image") {
+      return [{ name: r.name, context: r.inputs.context.location, dockerfile: r.inputs.dockerfile.location }];
+    }
+    return [];
+  });
+}
 
 const COMPONENT_TYPES = [
   "traced:aws:AlarmTopic",
@@ -39,6 +54,32 @@ for (const preview of [true, false]) {
       assert.match(String(run.outputs.dashboardUrl), /#dashboards\/dashboard\/onboarding-dev$/);
     });
 
+    it("runs where the language host runs it: the project root, with the project's tsconfig", () => {
+      assert.equal(run.location.pwd, PROJECT_ROOT);
+      assert.equal(run.location.tsconfig, path.join(PROJECT_ROOT, "tsconfig.json"));
+    });
+
+    it("gives the Docker provider a build context and Dockerfile that exist from its working directory", () => {
+      // The engine starts provider plugins in the program's pwd (getPwdMain), and the provider resolves both paths
+      // from its own working directory (pulumi-docker provider/provider.go: `os.Stat(build.Dockerfile)`).
+      const builds = imageBuilds(run.resources);
+      assert.ok(builds.length >= 2, "expected the API and Lambda images");
+      for (const { name, context, dockerfile } of builds) {
+        const contextDir = path.resolve(run.location.pwd, context);
+        assert.ok(fs.statSync(contextDir).isDirectory(), `${name}: context ${context} is not a directory`);
+        assert.ok(
+          fs.existsSync(path.resolve(run.location.pwd, dockerfile)),
+          `${name}: Dockerfile ${dockerfile} not found`,
+        );
+      }
+    });
+
+    it("reports package.json's version as service.version (read from the project root, not the working directory)", () => {
+      const { version } = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8"));
+      const [fn] = ofType("aws:lambda/function:Function");
+      assert.equal(fn.inputs.environment.variables.SERVICE_VERSION, version);
+    });
+
     it("builds every component once", () => {
       for (const type of COMPONENT_TYPES) assert.equal(ofType(type).length, 1, type);
     });
@@ -53,8 +94,8 @@ for (const preview of [true, false]) {
     });
 
     it("never sends the Coralogix key in plaintext; it is only the secret value of the SecretVersion", () => {
-      assert.deepEqual(plaintextOccurrences(TEST_API_KEY), []);
-      assert.deepEqual(secretOccurrences(TEST_API_KEY), [
+      assert.deepEqual(plaintextOccurrences(TEST_API_KEY, run.resources), []);
+      assert.deepEqual(secretOccurrences(TEST_API_KEY, run.resources), [
         "aws:secretsmanager/secretVersion:SecretVersion coralogix-key-value",
       ]);
     });
@@ -129,6 +170,16 @@ for (const preview of [true, false]) {
   });
 }
 
+describe("stack program compiled the way the Pulumi Node language host compiles it", function () {
+  this.timeout(120_000);
+
+  it("type-checks and loads under the host's ts-node with the project's typescript and tsconfig.json", async () => {
+    const run = await runStackProgram({ preview: true, typescript: "host" });
+    assert.equal(run.location.tsconfig, path.join(PROJECT_ROOT, "tsconfig.json"));
+    assert.ok(run.resources.some((r) => r.type === "aws:lambda/function:Function"));
+  });
+});
+
 describe("stack program, preview vs update", () => {
   it("registers the same resources when every computed output is unknown (nothing is created inside .apply)", async () => {
     const key = (r: RecordedResource) => `${r.type} ${r.name}`;
@@ -143,7 +194,7 @@ describe("stack program, preview vs update", () => {
 
 describe("stack program with Pulumi.prod.yaml", () => {
   it("reserves concurrency, runs more tasks and keeps logs longer", async () => {
-    const run = await runStackProgram({ preview: true, stackFile: "Pulumi.prod.yaml", stack: "prod" });
+    const run = await runStackProgram({ preview: true, stack: "prod" });
     const one = (type: string) => run.resources.filter((r) => r.type === type)[0];
     assert.equal(one("aws:lambda/function:Function").inputs.reservedConcurrentExecutions, 50);
     assert.equal(one("aws:ecs/service:Service").inputs.desiredCount, 4);
@@ -151,7 +202,7 @@ describe("stack program with Pulumi.prod.yaml", () => {
     assert.equal(one("awsx:ec2:Vpc").inputs.natGateways.strategy, "OnePerAz");
     assert.equal(one("aws:cloudwatch/logGroup:LogGroup").inputs.retentionInDays, 365);
     assert.equal(one("aws:sns/topicSubscription:TopicSubscription").inputs.endpoint, "oncall@example.com");
-    assert.deepEqual(plaintextOccurrences(TEST_API_KEY), []);
+    assert.deepEqual(plaintextOccurrences(TEST_API_KEY, run.resources), []);
   });
 });
 

@@ -12,7 +12,7 @@ import {
   resourcesOfType,
   settleAll,
   unwrapSecrets,
-} from "./mocks";
+} from "../../harness/mocks";
 
 const QUEUE_ARN = "arn:aws:sqs:eu-west-1:123456789012:orders-mock";
 const QUEUE_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/key-orders-key";

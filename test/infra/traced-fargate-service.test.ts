@@ -1,9 +1,11 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import { checkFargateSize } from "../../infra/components/fargate-sizes";
 import { TracedFargateService, validateTracedFargateServiceArgs } from "../../infra/components/traced-fargate-service";
 import { SECRET_ARN, SECRET_READ_GRANTS, serviceIdentityArgs, TOPIC_ARN, tracedServiceArgs } from "./fixtures";
-import { grantsOf, inlinePolicyOfRole, resourceNamed, resourcesOfType, settleAll } from "./mocks";
+import { PROJECT_ROOT } from "../../infra/components/project-root";
+import { grantsOf, inlinePolicyOfRole, resourceNamed, resourcesOfType, settleAll } from "../../harness/mocks";
 
 const REPO_URL = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api-repo-mock";
 const baseArgs = serviceIdentityArgs("us2");
@@ -33,6 +35,16 @@ describe("TracedFargateService validation", () => {
     assert.deepEqual(validateTracedFargateServiceArgs(baseArgs), []);
   });
 
+  it("finds the default collector config from any working directory (Pulumi may run the program elsewhere)", () => {
+    const cwd = process.cwd();
+    try {
+      process.chdir(os.tmpdir());
+      assert.deepEqual(validateTracedFargateServiceArgs(baseArgs), []);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
   it("collects every problem and throws them together", () => {
     const args = tracedServiceArgs("us2");
     assert.throws(
@@ -50,8 +62,8 @@ describe("TracedFargateService validation", () => {
           "  - Unsupported memory: 512 MiB for 512 CPU units. The supported values for memory with 512 CPU are " +
           "1024, 2048, 3072, 4096.\n" +
           "  - containerPort 4317 is used by the collector sidecar; use another, e.g. 8000.\n" +
-          `  - collectorConfigPath "missing/config.yaml" does not exist (relative to ${process.cwd()}); run pulumi ` +
-          "from the repo root or pass the path of the collector config.",
+          `  - collectorConfigPath "missing/config.yaml" does not exist (resolved from the project root ` +
+          `${PROJECT_ROOT}); pass an absolute path or one relative to the project root.`,
       },
     );
     assert.equal(resourcesOfType("aws:ecs/service:Service").length, 0);

@@ -11,7 +11,7 @@ import {
   resourceNamed,
   resourcesOfType,
   settleAll,
-} from "./mocks";
+} from "../../harness/mocks";
 
 const QUEUE = "aws:sqs/queue:Queue";
 const TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:alarms";

@@ -115,7 +115,7 @@ describe("the stack run catches a program that creates a resource inside .apply(
   this.timeout(240_000);
 
   it("reports the hidden resource by URN: absent from the preview, present in the update", async () => {
-    const bad = await runStack(path.join(__dirname, "programs", "resource-in-apply.ts"));
+    const bad = await runStack(path.join(__dirname, "programs", "resource-in-apply"));
     const result = evaluateRule(sameResourcesInPreviewAndUpdate, bad);
     assert.equal(result.status, "fail");
     assert.deepEqual(result.violations, [

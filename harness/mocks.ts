@@ -1,5 +1,5 @@
 /**
- * Pulumi mocked runtime shared by every infra test.
+ * Pulumi mocked runtime shared by every infra and policy test (and by the stack runs of harness/run-program.ts).
  *
  * Install it with `installMocks()` BEFORE importing any code under `infra/` (Pulumi reads the mock monitor when a
  * resource is constructed). Every registered resource is recorded with its inputs so tests assert on what would be
@@ -184,7 +184,7 @@ export function installMocks(options: MockOptions = {}): void {
       call(args: pulumi.runtime.MockCallArgs) {
         const handler = invokeHandlers[args.token];
         if (!handler) {
-          const message = `unmocked invoke ${args.token}: add a handler in test/infra/mocks.ts`;
+          const message = `unmocked invoke ${args.token}: add a handler in harness/mocks.ts`;
           // The SDK re-raises a failed invoke with the gRPC error's `details`, so put the message there.
           throw Object.assign(new Error(message), { details: message });
         }
@@ -245,7 +245,7 @@ export function unwrapSecrets(value: any): any {
 }
 
 /** Every place (`type name path`) where `needle` occurs in a recorded input that is NOT marked secret. */
-export function plaintextOccurrences(needle: string): string[] {
+export function plaintextOccurrences(needle: string, resources: readonly RecordedResource[] = recorded): string[] {
   const found: string[] = [];
   const walk = (value: unknown, where: string) => {
     if (isSecretValue(value)) return;
@@ -257,13 +257,13 @@ export function plaintextOccurrences(needle: string): string[] {
       for (const [k, v] of Object.entries(value)) walk(v, `${where}.${k}`);
     }
   };
-  for (const r of recorded) walk(r.inputs, `${r.type} ${r.name}`);
+  for (const r of resources) walk(r.inputs, `${r.type} ${r.name}`);
   return found;
 }
 
 /** Every place where `needle` occurs inside a secret-marked input. */
-export function secretOccurrences(needle: string): string[] {
-  return recorded
+export function secretOccurrences(needle: string, resources: readonly RecordedResource[] = recorded): string[] {
+  return resources
     .filter((r) => Object.values(r.inputs).some((v) => isSecretValue(v) && JSON.stringify(v.value).includes(needle)))
     .map((r) => `${r.type} ${r.name}`);
 }
