@@ -202,6 +202,12 @@ describe("GitHub workflows", () => {
       assert.equal(effectivePermissions(wf, job)["pull-requests"], "write");
     });
 
+    it("previews each stack with its own account's role (a per-stack GitHub environment holds it)", () => {
+      assert.equal(job.environment, "preview-${{ matrix.stack }}");
+      const aws = onlyStep(wf, "aws-actions/configure-aws-credentials");
+      assert.equal(aws.with?.["role-to-assume"], "${{ vars.AWS_PREVIEW_ROLE_ARN }}");
+    });
+
     it("skips fork PRs, which get neither secrets nor OIDC", () => {
       assert.match(String(job.if), /head\.repo\.full_name == github\.repository/);
     });
