@@ -27,9 +27,9 @@ import {
 } from "./event-source-mapping";
 import { DEFAULT_MAX_RECEIVE_COUNT, minimumVisibilityTimeout } from "../infra/components/delivery-rules";
 import { stopChild } from "./child-process";
-import { freePort } from "./ports";
+import { freePort, freePorts } from "./ports";
 
-export { freePort };
+export { freePort, freePorts };
 import { startLambdaHost, type LambdaHost } from "./lambda-host";
 import { startOtlpReceiver, type OtlpReceiver } from "./otlp-receiver";
 import { LOCAL_AWS_CREDENTIALS, startLocalSqs, type LocalSqs } from "./sqs";

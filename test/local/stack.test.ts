@@ -9,7 +9,7 @@ import net from "node:net";
 import path from "node:path";
 import { ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { ReceivedSpan } from "../../local/otlp-receiver";
-import { freePort, PortInUseError, REPO_ROOT, startLocalStack, type LocalStack } from "../../local/stack";
+import { freePort, freePorts, PortInUseError, REPO_ROOT, startLocalStack, type LocalStack } from "../../local/stack";
 import { EMPTY, waitFor } from "./helpers";
 
 const TOKEN = "local-test-key";
@@ -332,12 +332,8 @@ describe("local stack (npm start) end to end", function () {
     });
 
     it("npm start: prints the sample trace, then SIGTERM stops everything and exits 0", async () => {
-      const ports = {
-        PORT: await freePort(),
-        TRACE_VIEW_PORT: await freePort(),
-        OTLP_PORT: await freePort(),
-        SQS_PORT: await freePort(),
-      };
+      const [api, traceView, otlp, sqs] = await freePorts(4);
+      const ports = { PORT: api, TRACE_VIEW_PORT: traceView, OTLP_PORT: otlp, SQS_PORT: sqs };
       const run = await runMain(
         { ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), SAMPLE_REQUESTS: "1" },
         /waiting for requests/,

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { freePort } from "../../local/ports";
+import { freePorts } from "../../local/ports";
 import { waitFor } from "../local/helpers";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -94,13 +94,14 @@ describe("README.md Quickstart sample output", function () {
       "this test runs local/main.ts the way the start script does",
     );
 
+    const [api, traceView, otlp, sqs] = await freePorts(4);
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? "",
-      PORT: String(await freePort()),
-      TRACE_VIEW_PORT: String(await freePort()),
-      OTLP_PORT: String(await freePort()),
-      SQS_PORT: String(await freePort()),
+      PORT: String(api),
+      TRACE_VIEW_PORT: String(traceView),
+      OTLP_PORT: String(otlp),
+      SQS_PORT: String(sqs),
     };
     // Its own process group, so the SIGINT below reaches it and its children at once, as Ctrl-C in a terminal does.
     const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "local/main.ts")], {
