@@ -9,7 +9,7 @@ import net from "node:net";
 import path from "node:path";
 import { ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { ReceivedSpan } from "../../local/otlp-receiver";
-import { freePort, freePorts, PortInUseError, REPO_ROOT, startLocalStack, type LocalStack } from "../../local/stack";
+import { freePorts, PortInUseError, REPO_ROOT, startLocalStack, type LocalStack } from "../../local/stack";
 import { EMPTY, waitFor } from "./helpers";
 
 const TOKEN = "local-test-key";
