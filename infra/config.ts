@@ -41,7 +41,6 @@ export interface StackConfig {
   readonly alarmEmail?: string;
   readonly metricStreamFormat: MetricStreamFormat;
   readonly backupExpirationDays: number;
-  readonly buildBundles: boolean;
 }
 
 /**
@@ -76,7 +75,6 @@ export const CONFIG_DEFAULTS = {
   logRetentionDays: DEFAULT_LOG_RETENTION_DAYS,
   metricStreamFormat: "opentelemetry0.7",
   backupExpirationDays: 30,
-  buildBundles: true,
 } as const;
 
 /** Every key the program reads (without the project prefix). */
@@ -105,7 +103,6 @@ export const CONFIG_KEYS = [
   "alarmEmail",
   "metricStreamFormat",
   "backupExpirationDays",
-  "buildBundles",
 ] as const;
 
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
@@ -281,7 +278,6 @@ export function parseStackConfig(
     CONFIG_DEFAULTS.metricStreamFormat,
   );
   const backupExpirationDays = integer("backupExpirationDays", 1, 3650, 30);
-  const buildBundles = oneOf("buildBundles", ["true", "false"] as const, "true") === "true";
 
   if (problems.length > 0) return { problems };
   return {
@@ -310,7 +306,6 @@ export function parseStackConfig(
       alarmEmail,
       metricStreamFormat,
       backupExpirationDays,
-      buildBundles,
     },
   };
 }

@@ -1,9 +1,9 @@
 /**
  * Child process of policy/stack-run.ts: `node --require tsx/cjs policy/stack-child.ts <preview|update> <entry> <out.json>`.
  *
- * Installs the shared recording mocks, sets `Pulumi.dev.yaml` config (plus a test Coralogix key as a secret and
- * `buildBundles=false`: bundling is not a resource concern), loads the stack program, waits until it has registered
- * everything, and writes the recorded resources as plain JSON (secrets unwrapped, unknowns as Pulumi's sentinel).
+ * Installs the shared recording mocks, sets `Pulumi.dev.yaml` config (plus a test Coralogix key as a secret), loads
+ * the stack program, waits until it has registered everything, and writes the recorded resources as plain JSON
+ * (secrets unwrapped, unknowns as Pulumi's sentinel).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -30,7 +30,6 @@ function stackConfig(): { values: Record<string, string>; secrets: string[] } {
   }
   values[`${PROJECT}:coralogixDomain`] ??= "us2";
   values[`${PROJECT}:coralogixApiKey`] = TEST_CORALOGIX_KEY;
-  values[`${PROJECT}:buildBundles`] = "false";
   return { values, secrets: [`${PROJECT}:coralogixApiKey`] };
 }
 

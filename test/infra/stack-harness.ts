@@ -57,8 +57,6 @@ export async function runStackProgram(options: StackRunOptions): Promise<StackRu
     {
       ...stackFileConfig(options.stackFile),
       coralogixApiKey: TEST_API_KEY,
-      // The bundle build is tested on its own (build-step.test.ts); the stack runs must not shell out.
-      buildBundles: "false",
       ...options.config,
     },
     ["coralogixApiKey"],
