@@ -118,6 +118,13 @@ function computedState(type: string, name: string, inputs: any): Record<string, 
       state.repoDigest = `${String(inputs.imageName ?? physical).replace(/:[^:/]+$/, "")}@sha256:${"ab".repeat(32)}`;
       state.imageName = inputs.imageName;
       break;
+    case "docker-build:index:Image": {
+      // The pushed manifest's digest, and `ref` = the first tag plus that digest (pulumi-docker-build `addDigest`).
+      state.digest = `sha256:${"ab".repeat(32)}`;
+      const tag = (inputs.tags ?? [])[0];
+      if (tag !== undefined) state.ref = `${tag}@${state.digest}`;
+      break;
+    }
     case "aws:kms/key:Key":
       state.keyId = `key-${name}`;
       state.arn = `arn:aws:kms:${MOCK_REGION}:${MOCK_ACCOUNT}:key/key-${name}`;

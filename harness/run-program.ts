@@ -117,7 +117,6 @@ export function runStackProgram(options: StackRunOptions): Promise<StackRun> {
   const projectRoot = options.projectRoot ?? PROJECT_ROOT;
   const stack = options.stack ?? "dev";
   const config = { ...stackFileConfig(stack, projectRoot), [namespaced("coralogixApiKey")]: TEST_API_KEY };
-  config[namespaced("buildBundles")] = "false";
   for (const [key, value] of Object.entries(options.config ?? {})) config[namespaced(key)] = value;
   const request: Omit<ProgramRequest, "out"> = {
     projectRoot,

@@ -43,7 +43,6 @@ export interface StackConfig {
   readonly alarmEmail?: string;
   readonly metricStreamFormat: MetricStreamFormat;
   readonly backupExpirationDays: number;
-  readonly buildBundles: boolean;
 }
 
 /**
@@ -78,7 +77,6 @@ export const CONFIG_DEFAULTS = {
   logRetentionDays: DEFAULT_LOG_RETENTION_DAYS,
   metricStreamFormat: "opentelemetry0.7",
   backupExpirationDays: 30,
-  buildBundles: true,
 } as const;
 
 /** Every key the program reads (without the project prefix). */
@@ -107,7 +105,6 @@ export const CONFIG_KEYS = [
   "alarmEmail",
   "metricStreamFormat",
   "backupExpirationDays",
-  "buildBundles",
 ] as const;
 
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
@@ -283,7 +280,6 @@ export function parseStackConfig(
     CONFIG_DEFAULTS.metricStreamFormat,
   );
   const backupExpirationDays = integer("backupExpirationDays", 1, 3650, 30);
-  const buildBundles = oneOf("buildBundles", ["true", "false"] as const, "true") === "true";
 
   if (problems.length > 0) return { problems };
   return {
@@ -312,7 +308,6 @@ export function parseStackConfig(
       alarmEmail,
       metricStreamFormat,
       backupExpirationDays,
-      buildBundles,
     },
   };
 }

@@ -1,13 +1,11 @@
 /**
- * Pulumi program entry (package.json `main`; Pulumi runs it from the project root): validate config, build the bundles the images copy (on
- * `pulumi up`), create the stack, export its outputs. Wiring only; see stack.ts.
+ * Pulumi program entry (package.json `main`; Pulumi runs it from the project root): validate config, create the
+ * stack, export its outputs. Wiring only; see stack.ts.
  */
-import { ensureBundles } from "./build-step";
 import { loadConfig } from "./config";
 import { createStack } from "./stack";
 
 const config = loadConfig();
-ensureBundles(config.buildBundles);
 const outputs = createStack(config);
 
 export const apiUrl = outputs.apiUrl;

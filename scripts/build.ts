@@ -1,5 +1,6 @@
 /**
- * `npm run build`: esbuild CJS bundles for the API and the Lambda, each one self-contained file.
+ * `npm run build`: esbuild CJS bundles for the API and the Lambda, each one self-contained file. `npm run build -- app`
+ * (or `lambda`) builds only that image's bundles: the image build stages run it with only their own sources.
  *
  *   dist/app/tracing.js    preload (`node --require ./tracing.js ./server.js`)
  *   dist/app/server.js     Koa API incl. @aws-sdk/client-sqs (the Node slim image has no AWS SDK)
@@ -27,6 +28,8 @@ export interface BuildBundlesOptions {
   readonly outdir?: string;
   /** Print a size table (default false when called programmatically). */
   readonly log?: boolean;
+  /** Build only the bundles under these top-level names (`app`, `lambda`); default all. */
+  readonly only?: readonly string[];
 }
 
 const ROOT = path.resolve(__dirname, "..");
@@ -53,7 +56,7 @@ const stubProtoLoader: Plugin = {
 export const BUNDLE_OPTIONS: BuildOptions = {
   bundle: true,
   platform: "node",
-  target: "node20",
+  target: "node24",
   format: "cjs",
   minify: true,
   legalComments: "none",
@@ -85,7 +88,9 @@ export function bundleTargets(outdir: string): BundleTarget[] {
 
 export async function buildBundles(options: BuildBundlesOptions = {}): Promise<BundleInfo[]> {
   const outdir = options.outdir ?? path.join(ROOT, "dist");
-  const targets = bundleTargets(outdir);
+  const only = options.only ?? [];
+  const targets = bundleTargets(outdir).filter((t) => only.length === 0 || only.includes(t.name.split("/")[0]!));
+  if (targets.length === 0) throw new Error(`no bundle named ${only.join(", ")} (app, lambda)`);
   const results = await Promise.all(
     targets.map((t) =>
       build({
@@ -118,7 +123,7 @@ export async function buildBundles(options: BuildBundlesOptions = {}): Promise<B
 }
 
 if (require.main === module) {
-  buildBundles({ log: true }).catch((error: unknown) => {
+  buildBundles({ log: true, only: process.argv.slice(2) }).catch((error: unknown) => {
     console.error(error);
     process.exit(1);
   });

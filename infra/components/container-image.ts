@@ -1,42 +1,96 @@
 /**
- * An ECR repository (scan on push, lifecycle policy) and an image built from a Dockerfile in this repo and pushed
- * to it with an ECR auth token. Consumers deploy `imageUri` — the pushed image's **digest**, so every code change
- * is a new URI and redeploys, and a re-pushed tag can never change what runs.
+ * An ECR repository (scan on push, immutable tags, lifecycle policy) and an image built from a Dockerfile in this
+ * repo and pushed to it with an ECR auth token. Consumers deploy `imageUri` — the pushed image's **digest**, so every
+ * code change is a new URI and redeploys, and nothing can change what a deployed URI runs.
  *
- * Build context: the repo root by default, because the Dockerfiles copy the esbuild bundles from `dist/`
- * (`npm run build`, which the stack program runs before `pulumi up` builds images — see infra/build-step.ts).
+ * The image is a `docker-build:index:Image` (@pulumi/docker-build, BuildKit through an embedded buildx):
+ * - one explicit platform and no attestations, so the registry gets a single image manifest, never an image index
+ *   (which Lambda rejects). The provider turns buildx's default provenance attestation off itself
+ *   (provider/internal/client.go, `Attests: {"provenance": nil}`, in github.com/pulumi/pulumi-docker-build v0.0.22;
+ *   it has no SBOM option and `exec` mode stays off, since buildx run directly adds provenance by default), and
+ *   BuildKit writes a lone manifest for a one-platform build without attestations
+ *   (exporter/containerimage/writer.go in github.com/moby/buildkit, the `!isMap` branch). `ociMediaTypes: false`
+ *   keeps Docker v2 schema 2 media types.
+ * - tagged `src-<sha256 of the build inputs>`, computed here from the declared input files, in an IMMUTABLE
+ *   repository: a tag never moves, and the images a rollback needs stay until KEEP_IMAGES newer ones exist. A new
+ *   tag or context is an in-place update for the provider (its Diff reports no replacement), so it never deletes the
+ *   previous image; only deleting the resource deletes its manifest.
+ *
+ * The Dockerfiles build the bundles in a build stage, so nothing depends on a host `dist/`. Each Dockerfile has its
+ * own `<Dockerfile>.dockerignore` allowing exactly its inputs, so a change to one image's sources does not change
+ * the other's build context (the provider rebuilds on any context change, and re-pushing an unchanged tag fails in
+ * an immutable repository).
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as aws from "@pulumi/aws";
-import * as docker from "@pulumi/docker";
+import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
+import { PROJECT_ROOT } from "./project-root";
+import { sourceHash } from "./source-hash";
 
-/** Where and how an image is built. Paths are relative to the directory `pulumi` runs in (the repo root). */
+/**
+ * Where and how an image is built. `context` and `dockerfile` are relative to the project root: the docker-build
+ * provider resolves them against its working directory, which is the project root `pulumi` runs in. They stay
+ * relative so the inputs (and the diff) are the same on every machine.
+ */
 export interface ImageBuildArgs {
   /**
-   * Docker build context.
-   * @default "." (the repo root, so `dist/` is inside it)
+   * Docker build context, relative to the project root.
+   * @default "." (the project root)
    * @example "."
    */
   readonly context?: string;
   /**
-   * Dockerfile path.
+   * Dockerfile path, relative to the project root.
    * @example "lambda/Dockerfile"
    */
   readonly dockerfile: string;
   /**
-   * Target platform. Lambda and the Fargate tasks here run on Graviton.
+   * Target platform (exactly one: Lambda accepts a single image manifest only).
    * @default "linux/arm64"
    * @example "linux/arm64"
    */
   readonly platform?: string;
+  /**
+   * Files and directories, relative to the project root, that the build reads (every COPY source). Hashed with the
+   * Dockerfile and its `.dockerignore` into the immutable image tag.
+   * @default the component's inputs for its own Dockerfile
+   * @example ["package.json", "package-lock.json", "lambda/src/"]
+   */
+  readonly inputs: readonly string[];
 }
+
+/** What every bundle build stage reads besides the image's own sources (`npm ci`, then `npm run build -- <name>`). */
+export const BUNDLE_BUILD_INPUTS = [
+  "package.json",
+  "package-lock.json",
+  "tsconfig.json",
+  "scripts/build.ts",
+  "telemetry/",
+] as const;
 
 /** Images kept per repository; older ones expire. */
 export const KEEP_IMAGES = 10;
 
+/** Prefix of the content-hash tags (the lifecycle rule counts these). */
+export const IMAGE_TAG_PREFIX = "src-";
+
+/** Everything the image tag is computed from: the Dockerfile, its own ignore file if any, and the inputs. */
+export function imageHashInputs(build: Pick<ImageBuildArgs, "dockerfile" | "inputs">): string[] {
+  const ignoreFile = `${build.dockerfile}.dockerignore`;
+  const withIgnore = fs.existsSync(path.join(PROJECT_ROOT, ignoreFile)) ? [ignoreFile] : [];
+  return [build.dockerfile, ...withIgnore, ...build.inputs];
+}
+
+/** `src-<sha256>` of the image's inputs: the same sources give the same tag on every machine. */
+export function imageTag(build: Pick<ImageBuildArgs, "dockerfile" | "inputs">): string {
+  return `${IMAGE_TAG_PREFIX}${sourceHash(imageHashInputs(build))}`;
+}
+
 export interface EcrImage {
   readonly repository: aws.ecr.Repository;
-  readonly image: docker.Image;
+  readonly image: dockerBuild.Image;
   /** `<repo>@sha256:<digest>` of the pushed image. */
   readonly imageUri: pulumi.Output<string>;
 }
@@ -47,12 +101,15 @@ export function createEcrImage(name: string, build: ImageBuildArgs, parent: pulu
     `${name}-repo`,
     {
       imageScanningConfiguration: { scanOnPush: true },
-      imageTagMutability: "MUTABLE",
+      imageTagMutability: "IMMUTABLE",
       encryptionConfigurations: [{ encryptionType: "AES256" }],
       forceDelete: true,
     },
     { parent },
   );
+  // Only the content-hash tags are counted and expired. There is no untagged rule: with immutable tags nothing this
+  // stack pushes ever becomes untagged, and the untagged manifests a repository can hold are the children of an
+  // image index, which must live as long as the tagged index that points at them.
   new aws.ecr.LifecyclePolicy(
     `${name}-lifecycle`,
     {
@@ -61,14 +118,13 @@ export function createEcrImage(name: string, build: ImageBuildArgs, parent: pulu
         rules: [
           {
             rulePriority: 1,
-            description: "Expire untagged images after a day",
-            selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 1 },
-            action: { type: "expire" },
-          },
-          {
-            rulePriority: 2,
-            description: `Keep the last ${KEEP_IMAGES} images`,
-            selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: KEEP_IMAGES },
+            description: `Keep the last ${KEEP_IMAGES} images (rollbacks deploy the previous ones by digest)`,
+            selection: {
+              tagStatus: "tagged",
+              tagPrefixList: [IMAGE_TAG_PREFIX],
+              countType: "imageCountMoreThan",
+              countNumber: KEEP_IMAGES,
+            },
             action: { type: "expire" },
           },
         ],
@@ -77,22 +133,24 @@ export function createEcrImage(name: string, build: ImageBuildArgs, parent: pulu
     { parent },
   );
   const token = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, { parent });
-  const image = new docker.Image(
+  const image = new dockerBuild.Image(
     `${name}-image`,
     {
-      imageName: pulumi.interpolate`${repository.repositoryUrl}:latest`,
-      build: {
-        context: build.context ?? ".",
-        dockerfile: build.dockerfile,
-        platform: build.platform ?? "linux/arm64",
-      },
-      registry: {
-        server: repository.repositoryUrl,
-        username: token.userName,
-        password: pulumi.secret(token.password),
-      },
+      tags: [pulumi.interpolate`${repository.repositoryUrl}:${imageTag(build)}`],
+      context: { location: build.context ?? "." },
+      dockerfile: { location: build.dockerfile },
+      platforms: [(build.platform ?? "linux/arm64") as dockerBuild.Platform],
+      push: false,
+      exports: [{ registry: { ociMediaTypes: false } }],
+      registries: [
+        {
+          address: repository.repositoryUrl,
+          username: token.userName,
+          password: pulumi.secret(token.password),
+        },
+      ],
     },
     { parent },
   );
-  return { repository, image, imageUri: image.repoDigest };
+  return { repository, image, imageUri: pulumi.interpolate`${repository.repositoryUrl}@${image.digest}` };
 }

@@ -7,7 +7,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { resolveCoralogixDomain } from "../../telemetry/coralogix";
 import { createAlarm } from "./alarms";
-import { createEcrImage } from "./container-image";
+import { BUNDLE_BUILD_INPUTS, createEcrImage } from "./container-image";
 import { createServiceRole, deploymentScope, policyDocument, sameAccountTrust, writeLogsStatement } from "./iam";
 import { secretReadStatements } from "./telemetry-secret";
 import { minimumVisibilityTimeout } from "./delivery-rules";
@@ -28,7 +28,12 @@ export const LAMBDA_DEFAULTS = {
   batchingWindowSeconds: 1,
   maximumConcurrency: 5,
   serviceName: "onboarding-lambda",
-  image: { context: ".", dockerfile: "lambda/Dockerfile", platform: "linux/arm64" },
+  image: {
+    context: ".",
+    dockerfile: "lambda/Dockerfile",
+    platform: "linux/arm64",
+    inputs: [...BUNDLE_BUILD_INPUTS, "lambda/src/", "app/src/onboard.ts"],
+  },
 } as const;
 
 export interface TracedContainerLambdaArgs extends TracedServiceArgs {

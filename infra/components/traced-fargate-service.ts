@@ -13,7 +13,7 @@ import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { resolveCoralogixDomain } from "../../telemetry/coralogix";
 import { createAlarm } from "./alarms";
-import { createEcrImage } from "./container-image";
+import { BUNDLE_BUILD_INPUTS, createEcrImage } from "./container-image";
 import { checkFargateSize } from "./fargate-sizes";
 import { PROJECT_ROOT } from "./project-root";
 import { createServiceRole, sameAccountTrust, writeLogsStatement } from "./iam";
@@ -41,7 +41,12 @@ export const FARGATE_DEFAULTS = {
   serviceName: "onboarding-api",
   collectorImage: DEFAULT_COLLECTOR_IMAGE,
   collectorConfigPath: "app/collector/config.yaml",
-  image: { context: ".", dockerfile: "app/Dockerfile", platform: "linux/arm64" },
+  image: {
+    context: ".",
+    dockerfile: "app/Dockerfile",
+    platform: "linux/arm64",
+    inputs: [...BUNDLE_BUILD_INPUTS, "app/src/"],
+  },
   /** uid:gid of the `node` user in the official Node images. */
   appUser: "1000:1000",
   /** uid:gid of the `aoc` user the ADOT image runs as. */

@@ -1,8 +1,11 @@
-/** Container-image rules: Lambda images pinned by digest, and image platforms that match where they run. */
+/**
+ * Container-image rules: Lambda images pinned by digest, and image platforms that match where they run. Images are
+ * `docker-build:index:Image` (tags, platforms[]) or the older `docker:index/image:Image` (imageName, build.platform).
+ */
 import { containersOf } from "./containers";
 import { asArray, asRecord, asString, isUnknown, ofType } from "./model";
 import type { ResourceRule, StackResource, StackRule, Violation } from "./model";
-import { DOCKER_IMAGE, FUNCTION, TASK_DEFINITION } from "./types";
+import { DOCKER_BUILD_IMAGE, DOCKER_IMAGE, FUNCTION, TASK_DEFINITION } from "./types";
 
 export const lambdaImagePinnedByDigest: ResourceRule = {
   kind: "resource",
@@ -29,15 +32,20 @@ export function repositoryOf(reference: string): string {
   return colon > slash ? withoutDigest.slice(0, colon) : withoutDigest;
 }
 
+/** The references an image built in the stack is known by (its tags, ref or repo digest). */
+function imageReferences(image: StackResource): unknown[] {
+  return image.type === DOCKER_BUILD_IMAGE
+    ? [...asArray(image.props.tags), image.props.ref]
+    : [image.props.imageName, image.props.repoDigest];
+}
+
 /** The docker image built in this stack that `reference` runs, if any. */
 function builtImage(images: readonly StackResource[], reference: unknown): StackResource | undefined {
   const ref = asString(reference);
   if (!ref) return undefined;
   const repo = repositoryOf(ref);
   return images.find((image) =>
-    [image.props.imageName, image.props.repoDigest].some(
-      (v) => asString(v) !== undefined && repositoryOf(String(v)) === repo,
-    ),
+    imageReferences(image).some((v) => asString(v) !== undefined && repositoryOf(String(v)) === repo),
   );
 }
 
@@ -51,13 +59,23 @@ export function ecsPlatform(runtimePlatform: unknown): string {
   return asRecord(runtimePlatform).cpuArchitecture === "ARM64" ? "linux/arm64" : "linux/amd64";
 }
 
+/** The platforms an image is built for (undefined when unknown in a preview; [] when it sets none). */
+function platformsOf(image: StackResource): string[] | undefined {
+  const value = image.type === DOCKER_BUILD_IMAGE ? image.props.platforms : asRecord(image.props.build).platform;
+  if (isUnknown(value) || asArray(value).some(isUnknown)) return undefined;
+  return asArray(value ?? []).map(String);
+}
+
 function platformProblem(image: StackResource, expected: string, where: string): string | undefined {
-  const platform = asString(asRecord(image.props.build).platform);
-  if (isUnknown(asRecord(image.props.build).platform)) return undefined;
-  if (platform === expected) return undefined;
-  return platform === undefined
-    ? `image ${image.name} used by ${where} sets no build.platform (it would build for the build host); set "${expected}".`
-    : `image ${image.name} is built for ${platform} but ${where} runs ${expected}.`;
+  const platforms = platformsOf(image);
+  if (platforms === undefined) return undefined;
+  const field = image.type === DOCKER_BUILD_IMAGE ? "platforms" : "build.platform";
+  if (platforms.length === 0) {
+    return `image ${image.name} used by ${where} sets no ${field} (it would build for the build host); set "${expected}".`;
+  }
+  if (!platforms.includes(expected))
+    return `image ${image.name} is built for ${platforms.join(", ")} but ${where} runs ${expected}.`;
+  return undefined;
 }
 
 export const imagePlatformMatches: StackRule = {
@@ -68,7 +86,7 @@ export const imagePlatformMatches: StackRule = {
   severity: "high",
   category: "deploy",
   check(resources) {
-    const images = ofType(resources, DOCKER_IMAGE);
+    const images = [...ofType(resources, DOCKER_BUILD_IMAGE), ...ofType(resources, DOCKER_IMAGE)];
     const out: Violation[] = [];
     for (const fn of ofType(resources, FUNCTION)) {
       const image = builtImage(images, fn.props.imageUri);
@@ -88,4 +106,40 @@ export const imagePlatformMatches: StackRule = {
   },
 };
 
-export const imageRules = [lambdaImagePinnedByDigest, imagePlatformMatches] as const;
+/**
+ * Why a docker-build image would reach the registry as an image index rather than one manifest, if it would. BuildKit
+ * writes an index for more than one platform or when attestations are attached (exporter/containerimage/writer.go in
+ * moby/buildkit); the provider disables provenance itself, except in `exec` mode, where buildx adds it by default.
+ */
+function indexProblem(image: StackResource): string | undefined {
+  const platforms = platformsOf(image);
+  if (platforms !== undefined && platforms.length !== 1) {
+    return `builds ${platforms.length === 0 ? "no explicit platform" : platforms.join(" + ")}; set exactly one platform`;
+  }
+  if (image.props.exec === true) return "builds in exec mode, where buildx attaches a provenance attestation";
+  return undefined;
+}
+
+export const lambdaImageSingleManifest: StackRule = {
+  kind: "stack",
+  id: "lambda-image-single-manifest",
+  description:
+    "Images run by Lambda are pushed as one image manifest (one platform, no attestations): Lambda rejects an image index.",
+  severity: "high",
+  category: "deploy",
+  check(resources) {
+    const images = ofType(resources, DOCKER_BUILD_IMAGE);
+    const out: Violation[] = [];
+    for (const fn of ofType(resources, FUNCTION)) {
+      if (fn.props.packageType !== "Image") continue;
+      const image = builtImage(images, fn.props.imageUri);
+      const problem = image && indexProblem(image);
+      if (image && problem) {
+        out.push({ urn: image.urn, message: `image ${image.name} run by function ${fn.name} ${problem}.` });
+      }
+    }
+    return out;
+  },
+};
+
+export const imageRules = [lambdaImagePinnedByDigest, imagePlatformMatches, lambdaImageSingleManifest] as const;

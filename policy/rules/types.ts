@@ -7,6 +7,9 @@ export const FUNCTION = "aws:lambda/function:Function";
 export const EVENT_SOURCE_MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping";
 export const SERVICE = "aws:ecs/service:Service";
 export const TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition";
+/** `@pulumi/docker-build` Image (what this stack builds with). */
+export const DOCKER_BUILD_IMAGE = "docker-build:index:Image";
+/** `@pulumi/docker` v4 Image (still understood, for stacks that use it). */
 export const DOCKER_IMAGE = "docker:index/image:Image";
 export const REPOSITORY = "aws:ecr/repository:Repository";
 /** `aws.lb.LoadBalancer` and its alias `aws.alb.LoadBalancer` (same resource, another token). */

@@ -51,7 +51,6 @@ describe("stack config", () => {
       alarmEmail: undefined,
       metricStreamFormat: "opentelemetry0.7",
       backupExpirationDays: 30,
-      buildBundles: true,
     });
   });
 

@@ -36,10 +36,11 @@ describe("infra test mocks", () => {
     assert.equal(resourceNamed("aws:sqs/queue:Queue", "q").state.arn, undefined);
   });
 
-  it("give a pushed image a repo digest without its tag, as the Docker provider does", async () => {
+  it("give a pushed docker-build image a digest, and a ref of its tag plus that digest", async () => {
     installMocks();
-    const { Image } = await import("@pulumi/docker");
-    const image = new Image("img", { imageName: "registry.example/app:latest", build: { context: "." } });
-    assert.equal(await promiseOf(image.repoDigest), `registry.example/app@sha256:${"ab".repeat(32)}`);
+    const { Image } = await import("@pulumi/docker-build");
+    const image = new Image("img", { tags: ["registry.example/app:src-1"], push: true, context: { location: "." } });
+    assert.equal(await promiseOf(image.digest), `sha256:${"ab".repeat(32)}`);
+    assert.equal(await promiseOf(image.ref), `registry.example/app:src-1@sha256:${"ab".repeat(32)}`);
   });
 });

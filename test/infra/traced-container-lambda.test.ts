@@ -1,5 +1,7 @@
 import * as assert from "node:assert/strict";
+import { imageTag } from "../../infra/components/container-image";
 import {
+  LAMBDA_DEFAULTS,
   TracedContainerLambda,
   validateTracedContainerLambdaArgs,
 } from "../../infra/components/traced-container-lambda";
@@ -88,16 +90,15 @@ describe("TracedContainerLambda", () => {
     await settleAll();
   });
 
-  it("scans images on push and expires old ones", () => {
+  it("scans images on push, never moves a tag, and keeps the last 10 images a rollback may need", () => {
     const repo = resourceNamed("aws:ecr/repository:Repository", "consumer-repo").inputs;
     assert.deepEqual(repo.imageScanningConfiguration, { scanOnPush: true });
+    assert.equal(repo.imageTagMutability, "IMMUTABLE");
     const rules = resourceNamed("aws:ecr/lifecyclePolicy:LifecyclePolicy", "consumer-lifecycle").inputs.policy.rules;
+    // No age-based or untagged expiry: the circuit breaker rolls back to the previous task definition's image.
     assert.deepEqual(
-      rules.map((r: any) => [r.selection.tagStatus, r.selection.countType, r.action.type]),
-      [
-        ["untagged", "sinceImagePushed", "expire"],
-        ["any", "imageCountMoreThan", "expire"],
-      ],
+      rules.map((r: any) => r.selection),
+      [{ tagStatus: "tagged", tagPrefixList: ["src-"], countType: "imageCountMoreThan", countNumber: 10 }],
     );
   });
 
@@ -117,17 +118,23 @@ describe("TracedContainerLambda", () => {
     assert.ok(fn.dependencies.includes(policy.urn), "the function is created after the pull grant");
   });
 
-  it("builds lambda/Dockerfile for linux/arm64 and pushes it with a secret ECR token", () => {
-    const image = resourceNamed("docker:index/image:Image", "consumer-image").inputs;
-    assert.deepEqual(image.build, { context: ".", dockerfile: "lambda/Dockerfile", platform: "linux/arm64" });
-    assert.equal(image.imageName, `${REPO_URL}:latest`);
-    // The password is a secret, which makes the whole registry block secret.
-    assert.ok(isSecretValue(image.registry), "the registry credentials are a secret");
-    assert.deepEqual(unwrapSecrets(image.registry), {
-      server: REPO_URL,
-      username: "AWS",
-      password: "mock-ecr-password",
-    });
+  it("builds lambda/Dockerfile for exactly linux/arm64 and pushes one Docker manifest with a secret ECR token", () => {
+    const image = resourceNamed("docker-build:index:Image", "consumer-image").inputs;
+    // Paths relative to the project root, the docker-build provider's working directory.
+    assert.deepEqual(image.context, { location: "." });
+    assert.deepEqual(image.dockerfile, { location: "lambda/Dockerfile" });
+    assert.deepEqual(image.platforms, ["linux/arm64"]);
+    // A registry export with Docker media types; no exec mode (buildx's default provenance would make an index).
+    assert.deepEqual(image.exports, [{ registry: { ociMediaTypes: false } }]);
+    assert.equal(image.push, false, "the registry export pushes; push: true would add a second, default export");
+    assert.equal(image.exec, undefined);
+    assert.deepEqual(image.tags, [`${REPO_URL}:${imageTag(LAMBDA_DEFAULTS.image)}`]);
+    assert.match(image.tags[0], /:src-[0-9a-f]{64}$/);
+    assert.deepEqual(unwrapSecrets(image.registries), [
+      { address: REPO_URL, username: "AWS", password: "mock-ecr-password" },
+    ]);
+    // The password is a secret, which makes the whole registries list secret.
+    assert.ok(isSecretValue(image.registries), "the registry credentials are a secret");
   });
 
   it("runs the image pinned to its pushed digest, on arm64, with the configured size", () => {

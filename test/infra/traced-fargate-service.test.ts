@@ -2,7 +2,12 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import { checkFargateSize } from "../../infra/components/fargate-sizes";
-import { TracedFargateService, validateTracedFargateServiceArgs } from "../../infra/components/traced-fargate-service";
+import { imageTag } from "../../infra/components/container-image";
+import {
+  FARGATE_DEFAULTS,
+  TracedFargateService,
+  validateTracedFargateServiceArgs,
+} from "../../infra/components/traced-fargate-service";
 import { SECRET_ARN, SECRET_READ_GRANTS, serviceIdentityArgs, TOPIC_ARN, tracedServiceArgs } from "./fixtures";
 import { PROJECT_ROOT } from "../../infra/components/project-root";
 import { grantsOf, inlinePolicyOfRole, resourceNamed, resourcesOfType, settleAll } from "../../harness/mocks";
@@ -100,10 +105,15 @@ describe("TracedFargateService", () => {
     assert.equal(task.executionRoleArn, "arn:aws:iam:eu-west-1:123456789012:api-execution-role-mock");
   });
 
-  it("builds app/Dockerfile for linux/arm64 and runs it by digest", () => {
-    const image = resourceNamed("docker:index/image:Image", "api-image").inputs;
-    assert.deepEqual(image.build, { context: ".", dockerfile: "app/Dockerfile", platform: "linux/arm64" });
+  it("builds app/Dockerfile for exactly linux/arm64, tags it by its inputs' hash and runs it by digest", () => {
+    const image = resourceNamed("docker-build:index:Image", "api-image").inputs;
+    assert.deepEqual(image.context, { location: "." });
+    assert.deepEqual(image.dockerfile, { location: "app/Dockerfile" });
+    assert.deepEqual(image.platforms, ["linux/arm64"]);
+    assert.deepEqual(image.exports, [{ registry: { ociMediaTypes: false } }]);
+    assert.deepEqual(image.tags, [`${REPO_URL}:${imageTag(FARGATE_DEFAULTS.image)}`]);
     assert.equal(container("app").image, `${REPO_URL}@sha256:${"ab".repeat(32)}`);
+    assert.equal(resourceNamed("aws:ecr/repository:Repository", "api-repo").inputs.imageTagMutability, "IMMUTABLE");
   });
 
   it("runs the app non-root on a read-only root filesystem, after the collector is healthy", () => {

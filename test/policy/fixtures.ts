@@ -162,10 +162,15 @@ export function goodStack(): RecordedStackResource[] {
     }),
     resource("aws:cloudwatch/logGroup:LogGroup", "api-logs", { name: "api", retentionInDays: 30 }),
     resource("aws:cloudwatch/logGroup:LogGroup", "collector-logs", { name: "collector", retentionInDays: 30 }),
-    resource("docker:index/image:Image", "consumer-image", {
-      imageName: `${IMAGES.consumer}:latest`,
-      repoDigest: `${IMAGES.consumer}@${digest}`,
-      build: { context: ".", dockerfile: "lambda/Dockerfile", platform: "linux/arm64" },
+    resource("docker-build:index:Image", "consumer-image", {
+      tags: [`${IMAGES.consumer}:src-${"1".repeat(64)}`],
+      ref: `${IMAGES.consumer}:src-${"1".repeat(64)}@${digest}`,
+      digest,
+      context: { location: "." },
+      dockerfile: { location: "lambda/Dockerfile" },
+      platforms: ["linux/arm64"],
+      exports: [{ registry: { ociMediaTypes: false } }],
+      push: false,
     }),
     resource("aws:lambda/function:Function", "consumer", {
       name: "consumer",
@@ -184,10 +189,15 @@ export function goodStack(): RecordedStackResource[] {
       maximumBatchingWindowInSeconds: 6,
     }),
     resource("aws:ecr/repository:Repository", "consumer-repo", { imageScanningConfiguration: { scanOnPush: true } }),
-    resource("docker:index/image:Image", "api-image", {
-      imageName: `${IMAGES.api}:latest`,
-      repoDigest: `${IMAGES.api}@${digest}`,
-      build: { context: ".", dockerfile: "app/Dockerfile", platform: "linux/arm64" },
+    resource("docker-build:index:Image", "api-image", {
+      tags: [`${IMAGES.api}:src-${"2".repeat(64)}`],
+      ref: `${IMAGES.api}:src-${"2".repeat(64)}@${digest}`,
+      digest,
+      context: { location: "." },
+      dockerfile: { location: "app/Dockerfile" },
+      platforms: ["linux/arm64"],
+      exports: [{ registry: { ociMediaTypes: false } }],
+      push: false,
     }),
     resource("aws:ecs/taskDefinition:TaskDefinition", "api-task", {
       family: "api",

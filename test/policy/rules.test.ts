@@ -21,6 +21,7 @@ import {
   COLLECTOR_CONFIG,
   collectorContainer,
   goodStack,
+  IMAGES,
   resource,
   SECRET_VALUE,
   withContainers,
@@ -36,7 +37,8 @@ const FN = "aws:lambda/function:Function";
 const ESM = "aws:lambda/eventSourceMapping:EventSourceMapping";
 const TD = "aws:ecs/taskDefinition:TaskDefinition";
 const SVC = "aws:ecs/service:Service";
-const IMG = "docker:index/image:Image";
+const IMG = "docker-build:index:Image";
+const LEGACY_IMG = "docker:index/image:Image";
 const FH = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream";
 const MS = "aws:cloudwatch/metricStream:MetricStream";
 const BUCKET = "aws:s3/bucket:Bucket";
@@ -575,14 +577,14 @@ const cases: Record<string, BadCase[]> = {
   "image-platform-matches-runtime": [
     bad(
       "the Lambda image is built for amd64 but the function is arm64",
-      withPatch(good, IMG, "consumer-image", (p) => ({ build: { ...(p.build as object), platform: "linux/amd64" } })),
+      withPatch(good, IMG, "consumer-image", () => ({ platforms: ["linux/amd64"] })),
       /image consumer-image is built for linux\/amd64 but function consumer runs linux\/arm64/,
       urn(IMG, "consumer-image"),
     ),
     bad(
       "the API image sets no platform",
-      withPatch(good, IMG, "api-image", () => ({ build: { context: ".", dockerfile: "app/Dockerfile" } })),
-      /image api-image used by task api-task \(container app\) sets no build.platform/,
+      withPatch(good, IMG, "api-image", () => ({ platforms: undefined })),
+      /image api-image used by task api-task \(container app\) sets no platforms/,
       urn(IMG, "api-image"),
     ),
     bad(
@@ -592,6 +594,33 @@ const cases: Record<string, BadCase[]> = {
       })),
       /image api-image is built for linux\/arm64 but task api-task \(container app\) runs linux\/amd64/,
       urn(IMG, "api-image"),
+    ),
+    bad(
+      "a @pulumi/docker image (build.platform) built for amd64 runs in the arm64 function",
+      [
+        ...without(good, IMG, "consumer-image"),
+        resource(LEGACY_IMG, "consumer-image", {
+          imageName: `${IMAGES.consumer}:latest`,
+          repoDigest: `${IMAGES.consumer}@sha256:${"0f".repeat(32)}`,
+          build: { context: ".", dockerfile: "lambda/Dockerfile", platform: "linux/amd64" },
+        }),
+      ],
+      /image consumer-image is built for linux\/amd64 but function consumer runs linux\/arm64/,
+      urn(LEGACY_IMG, "consumer-image"),
+    ),
+  ],
+  "lambda-image-single-manifest": [
+    bad(
+      "the Lambda image is built for two platforms (an image index)",
+      withPatch(good, IMG, "consumer-image", () => ({ platforms: ["linux/arm64", "linux/amd64"] })),
+      /image consumer-image run by function consumer builds linux\/arm64 \+ linux\/amd64; set exactly one platform/,
+      urn(IMG, "consumer-image"),
+    ),
+    bad(
+      "the Lambda image is built in exec mode (buildx's default provenance makes an index)",
+      withPatch(good, IMG, "consumer-image", () => ({ exec: true })),
+      /image consumer-image run by function consumer builds in exec mode/,
+      urn(IMG, "consumer-image"),
     ),
   ],
   "firehose-http-endpoint-s3-backup": [

@@ -44,7 +44,7 @@ describe("the stack against every policy rule (program under mocks)", function (
       "aws:ecr/repository:Repository",
       "aws:lb/loadBalancer:LoadBalancer",
       "aws:cloudwatch/logGroup:LogGroup",
-      "docker:index/image:Image",
+      "docker-build:index:Image",
     ];
     assert.deepEqual(
       expected.filter((t) => !types.has(t)),
@@ -85,7 +85,7 @@ describe("the stack against every policy rule (program under mocks)", function (
       const firehoses = of("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream");
       assert.ok(findReferenced(firehoses, s.props.firehoseArn), `${s.name}: Firehose not found`);
     }
-    const images = of("docker:index/image:Image").map((i) => repositoryOf(String(i.props.repoDigest)));
+    const images = of("docker-build:index:Image").map((i) => repositoryOf(String((i.props.tags as string[])[0])));
     const used = [
       ...of("aws:lambda/function:Function").map((f) => f.props.imageUri),
       ...of("aws:ecs/taskDefinition:TaskDefinition").flatMap((t) => containersOf(t.props).map((c) => c.image)),

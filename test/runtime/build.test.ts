@@ -3,7 +3,8 @@ import { readFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { builtinModules } from "node:module";
 import path from "node:path";
-import { DIST, REPO_ROOT, ensureBundles } from "./helpers";
+import { contextSources, only, stagesOf } from "./dockerfile";
+import { DIST, ensureBundles } from "./helpers";
 
 describe("runtime: bundles (scripts/build.ts)", function () {
   this.timeout(60_000);
@@ -64,68 +65,42 @@ function isBuiltin(name: string): boolean {
   return builtinModules.includes(name.split("/")[0]);
 }
 
-interface DockerInstruction {
-  readonly keyword: string;
-  /** `--name=value` flags before the arguments (FROM --platform, COPY --chown, …). */
-  readonly flags: Record<string, string>;
-  /** The rest of the instruction: for exec form (`["a","b"]`) the parsed array, otherwise split on whitespace. */
-  readonly args: string[];
-  /** True when the arguments were a JSON array (exec form). */
-  readonly exec: boolean;
-}
-
-/** Parses a Dockerfile into instructions: comment lines dropped, backslash line continuations joined. */
-function parseDockerfile(file: string): DockerInstruction[] {
-  const logical: string[] = [];
-  let current = "";
-  for (const raw of readFileSync(path.join(REPO_ROOT, file), "utf8").split("\n")) {
-    const line = raw.trim();
-    if (line.startsWith("#") || (current === "" && line === "")) continue;
-    if (line.endsWith("\\")) {
-      current += line.slice(0, -1) + " ";
-      continue;
-    }
-    logical.push(current + line);
-    current = "";
-  }
-  if (current.trim() !== "") logical.push(current);
-  return logical.map((text) => {
-    const [, keyword = "", rest = ""] = /^(\S+)\s*(.*)$/.exec(text) ?? [];
-    const flags: Record<string, string> = {};
-    let remaining = rest;
-    for (let flag = /^--([a-z-]+)=(\S+)\s*/.exec(remaining); flag; flag = /^--([a-z-]+)=(\S+)\s*/.exec(remaining)) {
-      flags[flag[1]!] = flag[2]!;
-      remaining = remaining.slice(flag[0].length);
-    }
-    if (remaining.startsWith("[")) {
-      return { keyword: keyword.toUpperCase(), flags, args: JSON.parse(remaining) as string[], exec: true };
-    }
-    return { keyword: keyword.toUpperCase(), flags, args: remaining.split(/\s+/).filter(Boolean), exec: false };
-  });
-}
-
-const only = (instructions: DockerInstruction[], keyword: string) => instructions.filter((i) => i.keyword === keyword);
-
 describe("runtime: container images (lambda/Dockerfile, app/Dockerfile)", function () {
   this.timeout(60_000);
 
-  it("Lambda: AWS Lambda Node 22 base image for arm64, copies only the bundle, CMD names the exported handler", async () => {
-    const lambda = parseDockerfile("lambda/Dockerfile");
-    const from = only(lambda, "FROM");
-    assert.equal(from.length, 1, "one stage");
-    assert.deepEqual(from[0]!.flags, { platform: "linux/arm64" });
-    assert.match(from[0]!.args[0]!, /^public\.ecr\.aws\/lambda\/nodejs:22([.-]|$)/);
-    assert.equal(from[0]!.args.length, 1);
+  it("both images bundle from source in a node:24 build stage with the lockfile and scripts/build.ts", () => {
+    for (const [file, name] of [
+      ["lambda/Dockerfile", "lambda"],
+      ["app/Dockerfile", "app"],
+    ] as const) {
+      const stages = stagesOf(file);
+      assert.equal(stages.length, 2, `${file}: a build stage and the image`);
+      const build = stages[0]!;
+      assert.match(build.image, /^node:24([.-]|$)/, `${file} build stage`);
+      assert.equal(build.name, "build");
+      const runs = only(build.instructions, "RUN").map((r) => r.args.join(" "));
+      const ci = runs.findIndex((r) => /^npm ci\b/.test(r));
+      assert.ok(ci >= 0, `${file}: npm ci (installs exactly the lockfile)`);
+      assert.ok(runs.indexOf(`npm run build -- ${name}`) > ci, `${file}: npm run build -- ${name} after npm ci`);
+      assert.ok(contextSources(file).includes("package-lock.json"), `${file} copies the lockfile`);
+    }
+  });
 
-    assert.deepEqual(only(lambda, "ADD"), [], "no ADD (COPY only)");
-    const copies = only(lambda, "COPY");
+  it("Lambda: AWS Lambda Node 24 base image for arm64, copies only the bundle, CMD names the exported handler", async () => {
+    const image = stagesOf("lambda/Dockerfile").at(-1)!;
+    assert.deepEqual(image.from.flags, { platform: "linux/arm64" });
+    assert.match(image.image, /^public\.ecr\.aws\/lambda\/nodejs:24([.-]|$)/);
+    assert.equal(image.from.args.length, 1);
+
+    assert.deepEqual(only(image.instructions, "ADD"), [], "no ADD (COPY only)");
+    const copies = only(image.instructions, "COPY");
     assert.deepEqual(
-      copies.map((c) => c.args),
-      [["dist/lambda/handler.js", "${LAMBDA_TASK_ROOT}/"]],
-      "only the bundle is copied, into the task root",
+      copies.map((c) => [c.flags.from, ...c.args]),
+      [["build", "/src/dist/lambda/handler.js", "${LAMBDA_TASK_ROOT}/"]],
+      "only the bundle is copied from the build stage, into the task root",
     );
 
-    const cmd = only(lambda, "CMD");
+    const cmd = only(image.instructions, "CMD");
     assert.equal(cmd.length, 1);
     assert.equal(cmd[0]!.exec, true, "exec form");
     assert.deepEqual(cmd[0]!.args, ["handler.handler"]);
@@ -146,17 +121,16 @@ describe("runtime: container images (lambda/Dockerfile, app/Dockerfile)", functi
     assert.equal(exported, "function", `dist/lambda/handler.js exports ${exportName}()`);
   });
 
-  it("API: node:22 image, copies only the app bundles, runs as a non-root USER, CMD preloads tracing before the server", () => {
-    const app = parseDockerfile("app/Dockerfile");
-    const from = only(app, "FROM");
-    assert.equal(from.length, 1, "one stage");
-    assert.match(from[0]!.args[0]!, /^node:22([.-]|$)/);
+  it("API: node:24-slim image, copies only the app bundles, runs as a non-root USER, CMD preloads tracing before the server", () => {
+    const image = stagesOf("app/Dockerfile").at(-1)!;
+    const app = image.instructions;
+    assert.match(image.image, /^node:24-slim([.-]|$)/);
 
     assert.deepEqual(only(app, "ADD"), [], "no ADD (COPY only)");
     assert.deepEqual(
-      only(app, "COPY").map((c) => c.args[0]),
-      ["dist/app/"],
-      "only the app bundles are copied",
+      only(app, "COPY").map((c) => [c.flags.from, c.args[0]]),
+      [["build", "/src/dist/app/"]],
+      "only the app bundles are copied, from the build stage",
     );
 
     const users = app.map((i, index) => ({ ...i, index })).filter((i) => i.keyword === "USER");
@@ -178,5 +152,19 @@ describe("runtime: container images (lambda/Dockerfile, app/Dockerfile)", functi
     const server = argv.indexOf("./server.js");
     assert.ok(server > preload + 1, `tracing is preloaded before ./server.js: ${JSON.stringify(argv)}`);
     assert.equal(server, argv.length - 1, "./server.js is the entry script");
+  });
+
+  it("API: /tmp, where the task mounts its ECS volume, is a VOLUME the non-root user can write (1777)", () => {
+    // Fargate makes a bind-mount volume root:root 0755 unless the image declares the same path as a VOLUME; then ECS
+    // copies the image's directory, permissions included (AWS ECS developer guide, "Use bind mounts with Amazon ECS").
+    // test/infra/stack.test.ts checks that every volume the task mounts in the app container is such a VOLUME.
+    const app = stagesOf("app/Dockerfile").at(-1)!.instructions;
+    const volume = app.findIndex((i) => i.keyword === "VOLUME");
+    assert.ok(volume >= 0, "a VOLUME instruction");
+    assert.deepEqual(app[volume]!.args, ["/tmp"]);
+    assert.equal(app[volume]!.exec, true, "exec form: exactly the path /tmp");
+    const chmod = app.findIndex((i) => i.keyword === "RUN" && /chmod 1777 \/tmp(\s|$)/.test(i.args.join(" ")));
+    assert.ok(chmod >= 0 && chmod < volume, "/tmp is made 1777 before the VOLUME (later changes would be discarded)");
+    assert.ok(chmod < app.findIndex((i) => i.keyword === "USER"), "as root, before USER");
   });
 });
