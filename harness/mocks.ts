@@ -78,6 +78,15 @@ export function renderPolicyDocument(inputs: any): string {
   return JSON.stringify({ Version: "2012-10-17", Statement: statements });
 }
 
+/**
+ * Values the `getServiceQuota` mock answers, by `<serviceCode>/<quotaCode>` (AWS defaults); a test may lower one
+ * and must restore it.
+ */
+export const mockServiceQuotas: Record<string, number> = {
+  // Lambda "Concurrent executions": 1000 by default (new accounts may have 10).
+  "lambda/L-B99A9384": 1000,
+};
+
 const invokeHandlers: Record<string, (inputs: any) => Record<string, any>> = {
   "aws:iam/getPolicyDocument:getPolicyDocument": (inputs) => ({ json: renderPolicyDocument(inputs), id: "doc" }),
   "aws:index/getCallerIdentity:getCallerIdentity": () => ({
@@ -88,6 +97,19 @@ const invokeHandlers: Record<string, (inputs: any) => Record<string, any>> = {
   }),
   "aws:index/getRegion:getRegion": () => ({ name: MOCK_REGION, region: MOCK_REGION, id: MOCK_REGION }),
   "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
+  "aws:servicequotas/getServiceQuota:getServiceQuota": (inputs) => {
+    const value = mockServiceQuotas[`${inputs.serviceCode}/${inputs.quotaCode}`];
+    if (value === undefined) throw new Error(`no mocked quota ${inputs.serviceCode}/${inputs.quotaCode}`);
+    return {
+      serviceCode: inputs.serviceCode,
+      quotaCode: inputs.quotaCode,
+      value,
+      defaultValue: value,
+      adjustable: true,
+      globalQuota: false,
+      id: `${inputs.serviceCode}/${inputs.quotaCode}`,
+    };
+  },
   "aws:ecr/getAuthorizationToken:getAuthorizationToken": () => ({
     userName: "AWS",
     password: "mock-ecr-password",

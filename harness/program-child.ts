@@ -11,7 +11,7 @@
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { locateProgram } from "./language-host";
-import { installMocks, recorded, setStackConfig, settleAll } from "./mocks";
+import { installMocks, mockServiceQuotas, recorded, setStackConfig, settleAll } from "./mocks";
 import type { ProgramRequest, ProgramResult } from "./program-protocol";
 import { toJson } from "./serialize";
 
@@ -31,7 +31,12 @@ async function exportsOf(program: unknown): Promise<Record<string, unknown>> {
 async function main(): Promise<void> {
   const request = JSON.parse(fs.readFileSync(process.argv[2], "utf8")) as ProgramRequest;
   const errors: string[] = [];
-  const onError = (e: unknown) => errors.push(e instanceof Error ? (e.stack ?? e.message) : String(e));
+  let failed: () => void = () => undefined;
+  const failure = new Promise<void>((resolve) => (failed = resolve));
+  const onError = (e: unknown) => {
+    errors.push(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    failed();
+  };
   // An error thrown inside an apply reaches the engine as a failed registration; here it surfaces as a rejection.
   process.on("unhandledRejection", onError);
   process.on("uncaughtException", onError);
@@ -46,19 +51,24 @@ async function main(): Promise<void> {
       unknownComputedOutputs: request.unknownComputedOutputs,
     });
     setStackConfig(request.config, request.secretKeys);
+    Object.assign(mockServiceQuotas, request.serviceQuotas);
     const program: unknown = require(location.entry); // after the mocks: the program registers as it loads
     // The host calls a program that exports a function (and awaits an async one).
     const exported = typeof program === "function" ? await (program as () => unknown)() : program;
-    // `waitForRPCs` is exported at runtime but @internal in the typings.
-    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    // `waitForRPCs` is exported at runtime but @internal in the typings. After a failed registration it never
+    // resolves (outputs stay pending), so a failure ends the wait.
+    const rpcs = (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    await Promise.race([rpcs, failure]);
     await settleAll();
-    outputs = await exportsOf(exported);
+    // A failed registration leaves outputs that never resolve: report the failure instead of waiting on them.
+    if (errors.length === 0) outputs = await exportsOf(exported);
   } catch (e) {
     onError(e);
   }
+  const resources = toJson(recorded) as ProgramResult["resources"];
   const result: ProgramResult = errors.length
-    ? { location, error: errors.join("\n") }
-    : { location, resources: toJson(recorded) as ProgramResult["resources"], outputs: toJson(outputs) as never };
+    ? { location, resources, error: errors.join("\n") }
+    : { location, resources, outputs: toJson(outputs) as ProgramResult["outputs"] };
   fs.writeFileSync(request.out, JSON.stringify(result));
   process.exit(errors.length ? 1 : 0);
 }

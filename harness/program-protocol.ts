@@ -10,13 +10,16 @@ export interface ProgramRequest {
   /** Stack config with namespaced keys, as `pulumi config` hands it to the program. */
   readonly config: Record<string, string>;
   readonly secretKeys: string[];
+  /** Service Quotas values the mocked `getServiceQuota` answers with (`<service>/<quota code>` → value). */
+  readonly serviceQuotas: Record<string, number>;
   /** Where the child writes its {@link ProgramResult}. */
   readonly out: string;
 }
 
 export interface ProgramResult {
   readonly location: ProgramLocation;
-  readonly resources?: RecordedResource[];
+  /** What was registered — also when the program failed, to show what it got to. */
+  readonly resources: RecordedResource[];
   readonly outputs?: Record<string, unknown>;
   readonly error?: string;
 }

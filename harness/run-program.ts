@@ -44,6 +44,8 @@ export interface StackRunOptions {
   readonly config?: Record<string, string>;
   /** In preview, leave every provider-computed output unknown, as the engine does on a new stack. @default false */
   readonly unknownComputedOutputs?: boolean;
+  /** Service Quotas the mocked `getServiceQuota` answers with, e.g. `{ "lambda/L-B99A9384": 10 }`. @default mocks' */
+  readonly serviceQuotas?: Record<string, number>;
   /** Project directory (holding Pulumi.yaml). @default this repository */
   readonly projectRoot?: string;
   /**
@@ -72,6 +74,17 @@ export function stackFileConfig(stack: string, projectRoot = PROJECT_ROOT): Reco
     config[namespaced(key)] = typeof value === "string" ? value : JSON.stringify(value);
   }
   return config;
+}
+
+/** A stack run that failed, as `pulumi preview`/`up` would; `resources` holds what it registered before failing. */
+export class StackRunError extends Error {
+  constructor(
+    message: string,
+    readonly resources: readonly RecordedResource[],
+  ) {
+    super(message);
+    this.name = "StackRunError";
+  }
 }
 
 function runInChild(request: ProgramRequest, typescript: "tsx" | "host", timeoutMs: number): Promise<StackRun> {
@@ -105,7 +118,8 @@ function runInChild(request: ProgramRequest, typescript: "tsx" | "host", timeout
         return resolve({ resources: result.resources, outputs: result.outputs, location: result.location });
       }
       const why = signal ? `killed after ${timeoutMs} ms` : `exit ${code}`;
-      reject(new Error(`stack ${mode} of "${request.stack}" failed (${why}): ${result?.error ?? log.slice(-4000)}`));
+      const message = `stack ${mode} of "${request.stack}" failed (${why}): ${result?.error ?? log.slice(-4000)}`;
+      reject(new StackRunError(message, result?.resources ?? []));
     });
   });
 }
@@ -125,6 +139,7 @@ export function runStackProgram(options: StackRunOptions): Promise<StackRun> {
     unknownComputedOutputs: options.unknownComputedOutputs ?? false,
     config,
     secretKeys: [namespaced("coralogixApiKey")],
+    serviceQuotas: options.serviceQuotas ?? {},
   };
   const key = JSON.stringify([request, options.typescript]);
   let run = runs.get(key);

@@ -29,6 +29,8 @@ export interface StackConfig {
   readonly apiDesiredCount: number;
   readonly natGateways: "Single" | "OnePerAz";
   readonly certificateArn?: string;
+  /** Production without `certificateArn` is refused unless this is set (see {@link isProduction}). */
+  readonly allowPlainHttp: boolean;
   readonly collectorImage: string;
   readonly lambdaMemoryMb: number;
   readonly lambdaTimeoutSeconds: number;
@@ -55,8 +57,9 @@ export const CONFIG_DEFAULTS = {
   environment: "",
   /** `""`: the `version` in package.json. */
   serviceVersion: "",
-  /** `""`: HTTP only. */
+  /** `""`: HTTP only (refused in production unless allowPlainHttp). */
   certificateArn: "",
+  allowPlainHttp: false,
   /** `""`: no email subscription. */
   alarmEmail: "",
   /** `-1`: unreserved. */
@@ -91,6 +94,7 @@ export const CONFIG_KEYS = [
   "apiDesiredCount",
   "natGateways",
   "certificateArn",
+  "allowPlainHttp",
   "collectorImage",
   "lambdaMemoryMb",
   "lambdaTimeoutSeconds",
@@ -135,6 +139,20 @@ export class ConfigError extends pulumi.RunError {
     this.name = "ConfigError";
   }
 }
+
+/** `environment` values (any case) that make a stack production: customer data, people on call. */
+export const PRODUCTION_ENVIRONMENTS = ["prod", "production"] as const;
+
+/**
+ * Whether a stack is production: its `environment` (the key, or the stack name when the key is unset) is `prod` or
+ * `production`, in any case. Production must serve HTTPS (or set `allowPlainHttp`) and must notify `alarmEmail`.
+ */
+export function isProduction(environment: string): boolean {
+  return (PRODUCTION_ENVIRONMENTS as readonly string[]).includes(environment.toLowerCase());
+}
+
+/** Domains reserved for documentation (RFC 2606): an address there reaches nobody. */
+const PLACEHOLDER_EMAIL = /@(.+\.)?example\.(com|org|net)$/i;
 
 const set = (key: string, example: string, secret = false) =>
   `pulumi config set ${secret ? "--secret " : ""}${key} ${example}`;
@@ -235,6 +253,16 @@ export function parseStackConfig(
         set("certificateArn", "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab"),
     );
   }
+  const allowPlainHttp = oneOf("allowPlainHttp", ["true", "false"] as const, "false") === "true";
+  const production = isProduction(environment);
+  if (production && certificateArn === undefined && !allowPlainHttp) {
+    problems.push(
+      `${key("certificateArn")} is required in production (environment "${environment}"): without it the load ` +
+        `balancer serves customer data over plain HTTP. Set an ACM certificate of your domain, e.g. ` +
+        set("certificateArn", "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab") +
+        ` (or, to accept plain HTTP knowingly, ${set("allowPlainHttp", "true")})`,
+    );
+  }
   const collectorImage = raw.collectorImage ?? CONFIG_DEFAULTS.collectorImage;
 
   const lambdaMemoryMb = integer("lambdaMemoryMb", 128, 10240, 1024);
@@ -273,12 +301,25 @@ export function parseStackConfig(
     problems.push(
       `${key("alarmEmail")} must be an email address (got "${alarmEmail}"); e.g. ${set("alarmEmail", "oncall@example.com")}`,
     );
+  } else if (production && (alarmEmail === undefined || PLACEHOLDER_EMAIL.test(alarmEmail))) {
+    problems.push(
+      `${key("alarmEmail")} is required in production (environment "${environment}"): every alarm goes to it, ` +
+        `so it must be a mailbox someone on call reads${alarmEmail ? ` (got the placeholder "${alarmEmail}")` : ""}; ` +
+        `e.g. ${set("alarmEmail", "<your on-call address>")}`,
+    );
   }
-  const metricStreamFormat = oneOf(
-    "metricStreamFormat",
-    Object.keys(INTEGRATION_TYPES) as MetricStreamFormat[],
-    CONFIG_DEFAULTS.metricStreamFormat,
-  );
+  const metricStreamFormats = Object.keys(INTEGRATION_TYPES) as MetricStreamFormat[];
+  let metricStreamFormat: MetricStreamFormat = CONFIG_DEFAULTS.metricStreamFormat;
+  if (raw.metricStreamFormat === "json") {
+    // terraform-coralogix-aws v1.0.67 removed CloudWatch_Metrics_JSON: Coralogix would drop every json record.
+    problems.push(
+      `${key("metricStreamFormat")} json is no longer ingested by Coralogix (it removed the CloudWatch_Metrics_JSON ` +
+        `integration type); allowed: ${metricStreamFormats.join(", ")}; e.g. ` +
+        set("metricStreamFormat", metricStreamFormats[0]),
+    );
+  } else {
+    metricStreamFormat = oneOf("metricStreamFormat", metricStreamFormats, CONFIG_DEFAULTS.metricStreamFormat);
+  }
   const backupExpirationDays = integer("backupExpirationDays", 1, 3650, 30);
 
   if (problems.length > 0) return { problems };
@@ -294,6 +335,7 @@ export function parseStackConfig(
       apiDesiredCount,
       natGateways,
       certificateArn,
+      allowPlainHttp,
       collectorImage,
       lambdaMemoryMb,
       lambdaTimeoutSeconds,

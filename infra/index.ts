@@ -10,6 +10,12 @@ const outputs = createStack(config);
 
 export const apiUrl = outputs.apiUrl;
 export const queueUrl = outputs.queueUrl;
+export const queueArn = outputs.queueArn;
+export const queueKeyArn = outputs.queueKeyArn;
 export const dlqUrl = outputs.dlqUrl;
+export const secretArn = outputs.secretArn;
 export const functionName = outputs.functionName;
+export const functionArn = outputs.functionArn;
+export const clusterName = outputs.clusterName;
+export const serviceName = outputs.serviceName;
 export const dashboardUrl = outputs.dashboardUrl;

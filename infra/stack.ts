@@ -10,7 +10,7 @@ import { TelemetrySecret } from "./components/telemetry-secret";
 import { TracedContainerLambda } from "./components/traced-container-lambda";
 import { TracedFargateService } from "./components/traced-fargate-service";
 import { TracedQueue } from "./components/traced-queue";
-import type { StackConfig } from "./config";
+import { PROJECT, type StackConfig } from "./config";
 
 const DAY = 24 * 60 * 60;
 
@@ -18,8 +18,17 @@ const DAY = 24 * 60 * 60;
 export interface StackOutputs {
   readonly apiUrl: pulumi.Output<string>;
   readonly queueUrl: pulumi.Output<string>;
+  /** For producers and consumers outside the stack: grant on it, and on its key. */
+  readonly queueArn: pulumi.Output<string>;
+  readonly queueKeyArn: pulumi.Output<string>;
   readonly dlqUrl: pulumi.Output<string>;
+  /** The Coralogix key's secret (rotate its value, then restart what reads it). */
+  readonly secretArn: pulumi.Output<string>;
   readonly functionName: pulumi.Output<string>;
+  readonly functionArn: pulumi.Output<string>;
+  /** With serviceName, for `aws ecs update-service --force-new-deployment` after a key rotation. */
+  readonly clusterName: pulumi.Output<string>;
+  readonly serviceName: pulumi.Output<string>;
   readonly dashboardUrl: pulumi.Output<string>;
 }
 
@@ -53,6 +62,7 @@ export function createStack(config: StackConfig): StackOutputs {
     batchingWindowSeconds: config.batchingWindowSeconds,
     maximumConcurrency: config.maxConcurrency,
     reservedConcurrency: config.lambdaReservedConcurrency,
+    reservedConcurrencySetting: `${PROJECT}:lambdaReservedConcurrency`,
     alarms: { topicArn: alarms.topicArn },
   });
 
@@ -92,8 +102,14 @@ export function createStack(config: StackConfig): StackOutputs {
   return {
     apiUrl: api.url,
     queueUrl: queue.url,
+    queueArn: queue.arn,
+    queueKeyArn: queue.keyArn,
     dlqUrl: queue.deadLetterUrl,
+    secretArn: secret.arn,
     functionName: consumer.functionName,
+    functionArn: consumer.functionArn,
+    clusterName: api.clusterName,
+    serviceName: api.serviceName,
     dashboardUrl: dashboard.dashboardUrl,
   };
 }

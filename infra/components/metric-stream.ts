@@ -3,15 +3,17 @@
  * with the access key taken from Secrets Manager by Firehose itself, GZIP, retries, and failed records backed up
  * to an encrypted, private S3 bucket with a lifecycle rule.
  *
- * Coralogix parses only the `opentelemetry0.7` and `json` stream formats, and only when the Firehose common
- * attribute `integrationType` announces the same format; a mismatch makes metrics silently vanish, so the
- * attribute is derived from the format and an explicit one is validated against it.
- * Reference: Coralogix terraform-coralogix-aws `modules/firehose-metrics`.
+ * Coralogix parses the stream only when the Firehose common attribute `integrationType` announces its format; a
+ * mismatch makes metrics silently vanish, so the attribute is derived from the format and an explicit one is
+ * validated against it. Coralogix ingests only `opentelemetry0.7` today: terraform-coralogix-aws v1.0.67 removed
+ * `CloudWatch_Metrics_JSON` (CHANGELOG "Breaking changes … Remove CloudWatch_Metrics_JSON from metrics
+ * integrationTypes"), and `modules/firehose-metrics/variables.tf` `integration_type_metrics` lists only the two
+ * OpenTelemetry 0.7 types.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { coralogixFirehoseEndpoint, resolveCoralogixDomain } from "../../telemetry/coralogix";
-import { createServiceRole, denyInsecureTransport, policyDocument, sameAccountTrust } from "./iam";
+import { createServiceRole, denyInsecureTransport, policyDocument } from "./iam";
 import { createCustomerManagedKey } from "./kms";
 import { checkLogRetention, DEFAULT_LOG_RETENTION_DAYS } from "./log-retention";
 import { secretReadStatements, type TelemetrySecret } from "./telemetry-secret";
@@ -20,7 +22,6 @@ import { checkIntegerRange, throwIfInvalid } from "./validation";
 /** Metric stream output format → the `integrationType` values Coralogix accepts for it (first = default). */
 export const INTEGRATION_TYPES = {
   "opentelemetry0.7": ["CloudWatch_Metrics_OpenTelemetry070_WithAggregations", "CloudWatch_Metrics_OpenTelemetry070"],
-  json: ["CloudWatch_Metrics_JSON"],
 } as const;
 
 export type MetricStreamFormat = keyof typeof INTEGRATION_TYPES;
@@ -65,15 +66,14 @@ export interface CoralogixMetricStreamArgs {
    */
   readonly namespaces?: readonly string[];
   /**
-   * Metric stream output format.
+   * Metric stream output format; Coralogix ingests only `opentelemetry0.7` (it dropped `json`).
    * @default "opentelemetry0.7"
-   * @example "json"
+   * @example "opentelemetry0.7"
    */
   readonly format?: MetricStreamFormat;
   /**
    * Firehose common attribute `integrationType`; must match `format`.
-   * @default "CloudWatch_Metrics_OpenTelemetry070_WithAggregations" for opentelemetry0.7,
-   *   "CloudWatch_Metrics_JSON" for json
+   * @default "CloudWatch_Metrics_OpenTelemetry070_WithAggregations"
    * @example "CloudWatch_Metrics_OpenTelemetry070"
    */
   readonly integrationType?: string;
@@ -123,9 +123,12 @@ export function validateCoralogixMetricStreamArgs(args: Omit<CoralogixMetricStre
     problems.push(`coralogixDomain: ${(error as Error).message}`);
   }
   const format = args.format ?? METRIC_STREAM_DEFAULTS.format;
-  const accepted: readonly string[] | undefined = INTEGRATION_TYPES[format];
+  const accepted: readonly string[] | undefined = (INTEGRATION_TYPES as Record<string, readonly string[]>)[format];
   if (!accepted) {
-    problems.push(`format must be one of ${Object.keys(INTEGRATION_TYPES).join(", ")} (got "${format}").`);
+    problems.push(
+      `format must be one of ${Object.keys(INTEGRATION_TYPES).join(", ")} (got "${format}"): Coralogix ingests no ` +
+        `other CloudWatch metric stream format.`,
+    );
   } else if (args.integrationType !== undefined && !accepted.includes(args.integrationType)) {
     problems.push(
       `integrationType "${args.integrationType}" does not match format "${format}"; Coralogix would drop every ` +
@@ -343,7 +346,9 @@ export class CoralogixMetricStream extends pulumi.ComponentResource {
       {
         description: `Lets the ${name} metric stream write to its Firehose`,
         service: "streams.metrics.cloudwatch.amazonaws.com",
-        trustConditions: sameAccountTrust(this),
+        // The trust policy AWS documents for this principal, without conditions (CloudWatch-metric-streams-
+        // trustpolicy.html; Coralogix's firehose-metrics module uses the same). An aws:SourceAccount condition the
+        // service might not send would deliver nothing, and nothing would fail at deploy.
         statements: [
           {
             sid: "PutToOwnFirehose",

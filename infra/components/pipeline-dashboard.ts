@@ -6,6 +6,7 @@
  * "Processed" is SQS `NumberOfMessagesDeleted` on the work queue: with partial batch responses the event source
  * mapping deletes exactly the records the function reports as done, so a failing record is never counted.
  */
+import { createHash } from "node:crypto";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { checkIntegerRange, throwIfInvalid } from "./validation";
@@ -57,6 +58,42 @@ export function validatePipelineDashboardArgs(
   return problems;
 }
 
+/**
+ * Where a dashboard comes from. Dashboard names are global in an account ("All dashboards in your account are
+ * global, not region-specific", CloudWatch PutDashboard API reference), so the name must differ across every
+ * stack, project, organization and region deploying into the account.
+ */
+export interface DashboardScope {
+  readonly organization: string;
+  readonly project: string;
+  readonly stack: string;
+  readonly region: string;
+}
+
+/**
+ * The dashboard's name: a readable `<name>-<stack>` with every character CloudWatch refuses replaced by `-`
+ * (PutDashboard allows only A-Z, a-z, 0-9, "-" and "_", at most 255: a stack `team.dev` would fail), then 8 hex of
+ * a hash of organization/project/stack/region/name, so same-named stacks of other projects, organizations or
+ * regions in one account do not overwrite each other's dashboard.
+ */
+export function dashboardName(name: string, scope: DashboardScope): string {
+  const hash = createHash("sha256")
+    .update([scope.organization, scope.project, scope.stack, scope.region, name].join("/"))
+    .digest("hex")
+    .slice(0, 8);
+  const readable = `${name}-${scope.stack}`.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 255 - hash.length - 1);
+  return `${readable}-${hash}`;
+}
+
+/** The Pulumi organization, or "" where there is none (the mocked runtime, CLIs that do not pass one). */
+function currentOrganization(): string {
+  try {
+    return pulumi.getOrganization();
+  } catch {
+    return "";
+  }
+}
+
 /** The end-to-end ratio expression: 100 when nothing was sent, so an idle pipeline is healthy. */
 export const END_TO_END_EXPRESSION = "IF(sent > 0, 100 * processed / sent, 100)";
 
@@ -76,13 +113,21 @@ export class PipelineDashboard extends pulumi.ComponentResource {
     this.dashboard = new aws.cloudwatch.Dashboard(
       name,
       {
-        dashboardName: `${name}-${pulumi.getStack()}`,
+        dashboardName: region.apply((r) =>
+          dashboardName(name, {
+            organization: currentOrganization(),
+            project: pulumi.getProject(),
+            stack: pulumi.getStack(),
+            region: r,
+          }),
+        ),
         dashboardBody: pulumi.jsonStringify({ widgets: this.widgets(args, region) }),
       },
       { parent: this },
     );
 
     this.dashboardName = this.dashboard.dashboardName;
+    // The name holds only URL-safe characters, so it goes into the console URL as is.
     this.dashboardUrl = pulumi.interpolate`https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards/dashboard/${this.dashboardName}`;
     this.registerOutputs({ dashboardName: this.dashboardName, dashboardUrl: this.dashboardUrl });
   }

@@ -9,6 +9,7 @@ import { resolveCoralogixDomain } from "../../telemetry/coralogix";
 import { createAlarm } from "./alarms";
 import { BUNDLE_BUILD_INPUTS, createEcrImage } from "./container-image";
 import { createServiceRole, deploymentScope, policyDocument, sameAccountTrust, writeLogsStatement } from "./iam";
+import { checkedReservedConcurrency } from "./lambda-concurrency";
 import { secretReadStatements } from "./telemetry-secret";
 import { minimumVisibilityTimeout } from "./delivery-rules";
 import type { TracedQueue } from "./traced-queue";
@@ -80,11 +81,19 @@ export interface TracedContainerLambdaArgs extends TracedServiceArgs {
    */
   readonly maximumConcurrency?: number;
   /**
-   * Reserved concurrency for the function; at least `maximumConcurrency` so the mapping is never throttled.
+   * Reserved concurrency for the function; at least `maximumConcurrency` so the mapping is never throttled, and at
+   * most the account's Lambda concurrency limit − 100 (checked against Service Quotas before the function is
+   * created).
    * @default none (unreserved)
    * @example 20
    */
   readonly reservedConcurrency?: number;
+  /**
+   * What to call `reservedConcurrency` when the account cannot reserve it, e.g. the stack config key that sets it.
+   * @default "reservedConcurrency"
+   * @example "traced-onboarding:lambdaReservedConcurrency"
+   */
+  readonly reservedConcurrencySetting?: string;
   /**
    * Escape hatch: adjust a child's args before it is created (applied after the defaults and the args above).
    * @default none
@@ -153,6 +162,8 @@ export class TracedContainerLambda extends pulumi.ComponentResource {
   readonly repository: aws.ecr.Repository;
   readonly functionName: pulumi.Output<string>;
   readonly functionArn: pulumi.Output<string>;
+  /** The reserved concurrency once the account's limit allows it (undefined when unreserved). */
+  readonly reservedConcurrency?: pulumi.Output<number>;
   /** The digest-pinned image URI the function runs. */
   readonly imageUri: pulumi.Output<string>;
   readonly alarms: aws.cloudwatch.MetricAlarm[];
@@ -169,6 +180,10 @@ export class TracedContainerLambda extends pulumi.ComponentResource {
       { retentionInDays: logRetentionDays(args) },
       { parent: this },
     );
+    if (args.reservedConcurrency !== undefined) {
+      const setting = args.reservedConcurrencySetting ?? "reservedConcurrency";
+      this.reservedConcurrency = checkedReservedConcurrency(args.reservedConcurrency, setting, this);
+    }
     const imagePull = this.createImagePullPolicy(name);
     const { role, policy } = this.createRole(name, args);
     this.role = role;
@@ -246,7 +261,8 @@ export class TracedContainerLambda extends pulumi.ComponentResource {
       role: this.role.arn,
       timeout: args.timeoutSeconds ?? LAMBDA_DEFAULTS.timeoutSeconds,
       memorySize: args.memorySizeMb ?? LAMBDA_DEFAULTS.memorySizeMb,
-      reservedConcurrentExecutions: args.reservedConcurrency,
+      // Checked against the account's limit: when it does not fit, the function is never registered.
+      reservedConcurrentExecutions: this.reservedConcurrency,
       loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
       environment: {
         variables: {

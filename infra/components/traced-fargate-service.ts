@@ -49,8 +49,17 @@ export const FARGATE_DEFAULTS = {
   },
   /** uid:gid of the `node` user in the official Node images. */
   appUser: "1000:1000",
-  /** uid:gid of the `aoc` user the ADOT image runs as. */
-  collectorUser: "10001:10001",
+  /**
+   * uid:gid of the `aoc` user the ADOT image runs as: `USER_UID=4317` in aws-otel-collector
+   * `cmd/awscollector/Dockerfile` (tag v0.43.3).
+   */
+  collectorUser: "4317:4317",
+  /**
+   * How long `pulumi up` waits for the service to reach a steady state. A rollout that never gets healthy is
+   * stopped by the circuit breaker after its failed-task threshold (3 to 200 tasks, each up to the health check
+   * grace period plus three failed checks), so this bounds a first deployment that has nothing to roll back to.
+   */
+  steadyStateTimeout: "30m",
 } as const;
 
 /** Container names inside the task. */
@@ -169,6 +178,28 @@ export function validateTracedFargateServiceArgs(args: Omit<TracedFargateService
   return validateTracedServiceArgs(args, problems);
 }
 
+/**
+ * The service's task definition after `pulumi up`, failing the update when it is not the one just registered.
+ * With the circuit breaker's rollback, `waitForSteadyState` is also satisfied by the rolled-back deployment, so
+ * the provider reports success (hashicorp/terraform-provider-aws#19519, #20858: `waitServiceStable` only waits for
+ * one deployment with running = desired); the service's `taskDefinition`, read back after the wait, tells.
+ */
+export function checkRollout(
+  running: pulumi.Output<string | undefined>,
+  requested: pulumi.Output<string>,
+): pulumi.Output<string> {
+  return pulumi.all([running, requested]).apply(([actual, wanted]) => {
+    if (actual !== wanted) {
+      throw new pulumi.RunError(
+        `The ECS deployment of ${wanted} failed and was rolled back: the service still runs ${actual}. ` +
+          `Read the stopped tasks' reason (aws ecs describe-services, the service's events) and the app and ` +
+          `collector log groups, fix the cause, and run pulumi up again.`,
+      );
+    }
+    return wanted;
+  });
+}
+
 export class TracedFargateService extends pulumi.ComponentResource {
   readonly vpc: awsx.ec2.Vpc;
   readonly cluster: aws.ecs.Cluster;
@@ -178,6 +209,10 @@ export class TracedFargateService extends pulumi.ComponentResource {
   readonly service: aws.ecs.Service;
   readonly taskRole: aws.iam.Role;
   readonly executionRole: aws.iam.Role;
+  /** The task role's inline policy; the task definition and service are created after it. */
+  readonly taskRolePolicy: aws.iam.RolePolicy;
+  /** The execution role's inline policy; the task definition and service are created after it. */
+  readonly executionRolePolicy: aws.iam.RolePolicy;
   readonly appLogGroup: aws.cloudwatch.LogGroup;
   readonly collectorLogGroup: aws.cloudwatch.LogGroup;
   readonly repository: aws.ecr.Repository;
@@ -189,6 +224,8 @@ export class TracedFargateService extends pulumi.ComponentResource {
   readonly serviceName: pulumi.Output<string>;
   readonly loadBalancerArnSuffix: pulumi.Output<string>;
   readonly targetGroupArnSuffix: pulumi.Output<string>;
+  /** The task definition the service runs after `pulumi up`; the update fails when it is not the new one. */
+  readonly deployedTaskDefinition: pulumi.Output<string>;
   readonly alarms: aws.cloudwatch.MetricAlarm[];
 
   constructor(name: string, args: TracedFargateServiceArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -249,10 +286,18 @@ export class TracedFargateService extends pulumi.ComponentResource {
       { retentionInDays },
       { parent: this },
     );
-    this.executionRole = this.createExecutionRole(name, args);
-    this.taskRole = this.createTaskRole(name, args);
-    this.taskDefinition = this.createTaskDefinition(name, args, port);
-    this.service = this.createService(name, args, port, taskSecurityGroup, listener);
+    const execution = this.createExecutionRole(name, args);
+    this.executionRole = execution.role;
+    this.executionRolePolicy = execution.policy;
+    const task = this.createTaskRole(name, args);
+    this.taskRole = task.role;
+    this.taskRolePolicy = task.policy;
+    // Nothing else references the inline policies: without these dependencies ECS may start tasks before the
+    // execution role may pull the image or read the secret, or before the API may reach its queue.
+    const rolePolicies = [this.executionRolePolicy, this.taskRolePolicy];
+    this.taskDefinition = this.createTaskDefinition(name, args, port, rolePolicies);
+    this.service = this.createService(name, args, port, taskSecurityGroup, listener, rolePolicies);
+    this.deployedTaskDefinition = checkRollout(this.service.taskDefinition, this.taskDefinition.arn);
     this.alarms = args.alarms ? this.createAlarms(name, args.alarms.topicArn) : [];
 
     this.url = pulumi.interpolate`${args.certificateArn ? "https" : "http"}://${this.loadBalancer.dnsName}`;
@@ -260,7 +305,12 @@ export class TracedFargateService extends pulumi.ComponentResource {
     this.serviceName = this.service.name;
     this.loadBalancerArnSuffix = this.loadBalancer.arnSuffix;
     this.targetGroupArnSuffix = this.targetGroup.arnSuffix;
-    this.registerOutputs({ url: this.url, clusterName: this.clusterName, serviceName: this.serviceName });
+    this.registerOutputs({
+      url: this.url,
+      clusterName: this.clusterName,
+      serviceName: this.serviceName,
+      deployedTaskDefinition: this.deployedTaskDefinition,
+    });
   }
 
   /** The ALB accepts the internet on its listener ports and talks only to the tasks; tasks accept only the ALB. */
@@ -364,7 +414,7 @@ export class TracedFargateService extends pulumi.ComponentResource {
   }
 
   /** Pulls its image, writes its two log groups, reads its secret and decrypts that secret's key. */
-  private createExecutionRole(name: string, args: TracedFargateServiceArgs): aws.iam.Role {
+  private createExecutionRole(name: string, args: TracedFargateServiceArgs) {
     return createServiceRole(
       `${name}-execution-role`,
       {
@@ -384,11 +434,11 @@ export class TracedFargateService extends pulumi.ComponentResource {
         ],
       },
       this,
-    ).role;
+    );
   }
 
-  /** What the API itself may do: send to its queue with its key. */
-  private createTaskRole(name: string, args: TracedFargateServiceArgs): aws.iam.Role {
+  /** What the API itself may do: send to its queue with its key (and check it for /readyz). */
+  private createTaskRole(name: string, args: TracedFargateServiceArgs) {
     return createServiceRole(
       `${name}-task-role`,
       {
@@ -398,10 +448,15 @@ export class TracedFargateService extends pulumi.ComponentResource {
         statements: args.queue.sendStatements,
       },
       this,
-    ).role;
+    );
   }
 
-  private createTaskDefinition(name: string, args: TracedFargateServiceArgs, port: number): aws.ecs.TaskDefinition {
+  private createTaskDefinition(
+    name: string,
+    args: TracedFargateServiceArgs,
+    port: number,
+    rolePolicies: aws.iam.RolePolicy[],
+  ): aws.ecs.TaskDefinition {
     const region = aws.getRegionOutput({}, { parent: this }).region;
     const domain = resolveCoralogixDomain(args.coralogixDomain);
     const serviceName = args.serviceName ?? FARGATE_DEFAULTS.serviceName;
@@ -476,6 +531,7 @@ export class TracedFargateService extends pulumi.ComponentResource {
     };
     return new aws.ecs.TaskDefinition(`${name}-task`, args.transform?.taskDefinition?.(taskArgs) ?? taskArgs, {
       parent: this,
+      dependsOn: rolePolicies,
     });
   }
 
@@ -485,6 +541,7 @@ export class TracedFargateService extends pulumi.ComponentResource {
     port: number,
     taskSecurityGroup: aws.ec2.SecurityGroup,
     listener: aws.lb.Listener,
+    rolePolicies: aws.iam.RolePolicy[],
   ): aws.ecs.Service {
     const serviceArgs: aws.ecs.ServiceArgs = {
       cluster: this.cluster.arn,
@@ -498,6 +555,8 @@ export class TracedFargateService extends pulumi.ComponentResource {
       },
       loadBalancers: [{ targetGroupArn: this.targetGroup.arn, containerName: APP_CONTAINER, containerPort: port }],
       deploymentCircuitBreaker: { enable: true, rollback: true },
+      // `pulumi up` waits until the rollout is done (or rolled back) instead of returning at once.
+      waitForSteadyState: true,
       deploymentMinimumHealthyPercent: 100,
       deploymentMaximumPercent: 200,
       healthCheckGracePeriodSeconds: 30,
@@ -507,7 +566,11 @@ export class TracedFargateService extends pulumi.ComponentResource {
       `${name}-service`,
       args.transform?.service?.(serviceArgs) ?? serviceArgs,
       // The target group must be attached to the load balancer before a service can register into it.
-      { parent: this, dependsOn: [listener] },
+      {
+        parent: this,
+        dependsOn: [listener, ...rolePolicies],
+        customTimeouts: { create: FARGATE_DEFAULTS.steadyStateTimeout, update: FARGATE_DEFAULTS.steadyStateTimeout },
+      },
     );
   }
 

@@ -213,10 +213,14 @@ export class TracedQueue extends pulumi.ComponentResource {
     });
   }
 
-  /** Statements allowing `SendMessage` to this queue (and the key operations SSE-KMS needs for it). */
+  /**
+   * Statements allowing `SendMessage` to this queue (and the key operations SSE-KMS needs for it), plus
+   * `GetQueueAttributes`: a producer's readiness check asks the queue for an attribute (the API's `/readyz`,
+   * app/src/publisher.ts `ready()`), and without it answers 503 forever.
+   */
   get sendStatements(): PolicyStatement[] {
     return [
-      { sid: "SendToQueue", actions: ["sqs:SendMessage"], resources: [this.arn] },
+      { sid: "SendToQueue", actions: ["sqs:SendMessage", "sqs:GetQueueAttributes"], resources: [this.arn] },
       { sid: "EncryptForQueue", actions: ["kms:GenerateDataKey", "kms:Decrypt"], resources: [this.keyArn] },
     ];
   }

@@ -183,11 +183,11 @@ export const metricStreamNamespaces: ResourceRule = {
 
 /**
  * Metric stream `outputFormat` → the Firehose `integrationType` common attribute Coralogix expects for it
- * (terraform-coralogix-aws `firehose-metrics`; Coralogix parses only these two formats).
+ * (terraform-coralogix-aws `modules/firehose-metrics/variables.tf` `integration_type_metrics`). Coralogix parses
+ * only opentelemetry0.7: v1.0.67 removed CloudWatch_Metrics_JSON, so json is no longer ingested.
  */
 export const CORALOGIX_INTEGRATION_TYPES: Readonly<Record<string, readonly string[]>> = {
   "opentelemetry0.7": ["CloudWatch_Metrics_OpenTelemetry070", "CloudWatch_Metrics_OpenTelemetry070_WithAggregations"],
-  json: ["CloudWatch_Metrics_JSON"],
 };
 
 export const metricStreamFormatMatchesIntegration: StackRule = {

@@ -5,6 +5,7 @@ import { parse } from "yaml";
 import { CONFIG_DEFAULTS, CONFIG_KEYS, loadConfig, parseStackConfig, type RawConfig } from "../../infra/config";
 import { installMocks, setStackConfig } from "../../harness/mocks";
 import { stackFileConfig } from "../../harness/run-program";
+import { PROD_OPERATOR_CONFIG } from "./fixtures";
 
 const context = { stack: "dev", packageVersion: "0.1.0", hasApiKey: true };
 const project = parse(fs.readFileSync("Pulumi.yaml", "utf8")) as {
@@ -37,6 +38,7 @@ describe("stack config", () => {
       apiDesiredCount: 2,
       natGateways: "Single",
       certificateArn: undefined,
+      allowPlainHttp: false,
       collectorImage: "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3",
       lambdaMemoryMb: 512,
       lambdaTimeoutSeconds: 30,
@@ -106,7 +108,7 @@ describe("stack config", () => {
       "traced-onboarding:logRetentionDays must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, " +
         "731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (got 10). e.g. pulumi config set logRetentionDays 30",
       'traced-onboarding:alarmEmail must be an email address (got "nobody"); e.g. pulumi config set alarmEmail oncall@example.com',
-      'traced-onboarding:metricStreamFormat must be one of opentelemetry0.7, json (got "csv"); e.g. pulumi config set ' +
+      'traced-onboarding:metricStreamFormat must be one of opentelemetry0.7 (got "csv"); e.g. pulumi config set ' +
         "metricStreamFormat opentelemetry0.7",
     ]);
   });
@@ -120,6 +122,62 @@ describe("stack config", () => {
           "e.g. pulumi config set lambdaReservedConcurrency 20",
       ],
     );
+  });
+
+  it("rejects metricStreamFormat json, which Coralogix no longer ingests, naming the allowed values", () => {
+    assert.deepEqual(parseStackConfig({ coralogixDomain: "us2", metricStreamFormat: "json" }, context).problems, [
+      "traced-onboarding:metricStreamFormat json is no longer ingested by Coralogix (it removed the " +
+        "CloudWatch_Metrics_JSON integration type); allowed: opentelemetry0.7; e.g. pulumi config set " +
+        "metricStreamFormat opentelemetry0.7",
+    ]);
+  });
+
+  describe("production (environment prod or production, or that stack name)", () => {
+    const CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab";
+    const certificateProblem = (environment: string) =>
+      `traced-onboarding:certificateArn is required in production (environment "${environment}"): without it the ` +
+      "load balancer serves customer data over plain HTTP. Set an ACM certificate of your domain, e.g. " +
+      `pulumi config set certificateArn ${CERT} (or, to accept plain HTTP knowingly, pulumi config set ` +
+      "allowPlainHttp true)";
+    const emailProblem = (environment: string, got = "") =>
+      `traced-onboarding:alarmEmail is required in production (environment "${environment}"): every alarm goes ` +
+      `to it, so it must be a mailbox someone on call reads${got}; e.g. pulumi config set alarmEmail ` +
+      "<your on-call address>";
+
+    it("requires certificateArn and alarmEmail, with the commands that set them", () => {
+      assert.deepEqual(parseStackConfig({ coralogixDomain: "us2", environment: "production" }, context).problems, [
+        certificateProblem("production"),
+        emailProblem("production"),
+      ]);
+      // The stack name counts when environment is not set, in any case.
+      assert.deepEqual(parseStackConfig({ coralogixDomain: "us2" }, { ...context, stack: "Prod" }).problems, [
+        certificateProblem("Prod"),
+        emailProblem("Prod"),
+      ]);
+    });
+
+    it("refuses a placeholder address nobody receives", () => {
+      const raw = {
+        coralogixDomain: "us2",
+        environment: "prod",
+        certificateArn: CERT,
+        alarmEmail: "oncall@example.com",
+      };
+      assert.deepEqual(parseStackConfig(raw, context).problems, [
+        emailProblem("prod", ' (got the placeholder "oncall@example.com")'),
+      ]);
+    });
+
+    it("accepts a certificate and an on-call address, or plain HTTP only with allowPlainHttp", () => {
+      const email = "oncall@acme.io";
+      const prod = { coralogixDomain: "us2", environment: "production", alarmEmail: email };
+      assert.deepEqual(parseStackConfig({ ...prod, certificateArn: CERT }, context).problems, []);
+      const plain = parseStackConfig({ ...prod, allowPlainHttp: "true" }, context);
+      assert.deepEqual(plain.problems, []);
+      assert.equal(plain.config?.allowPlainHttp, true);
+      // Other environments keep HTTP and no email as they were.
+      assert.deepEqual(parseStackConfig({ coralogixDomain: "us2", environment: "staging" }, context).problems, []);
+    });
   });
 
   it("loadConfig fails the program with every problem", () => {
@@ -175,7 +233,10 @@ describe("Pulumi.yaml", () => {
   });
 });
 
-for (const stack of ["dev", "prod"]) {
+for (const [stack, operatorConfig] of [
+  ["dev", {}],
+  ["prod", PROD_OPERATOR_CONFIG],
+] as const) {
   describe(`Pulumi.${stack}.yaml`, () => {
     it("is valid config with a region and no secret in it", () => {
       const all = stackFileConfig(stack);
@@ -183,7 +244,7 @@ for (const stack of ["dev", "prod"]) {
       assert.ok(!("traced-onboarding:coralogixApiKey" in all), "the key is set with pulumi config set --secret");
       const raw = rawFrom(stack);
       for (const key of Object.keys(raw)) assert.ok((CONFIG_KEYS as readonly string[]).includes(key), key);
-      assert.deepEqual(parseStackConfig(raw, context).problems, []);
+      assert.deepEqual(parseStackConfig({ ...raw, ...operatorConfig }, context).problems, []);
     });
   });
 }
@@ -191,11 +252,30 @@ for (const stack of ["dev", "prod"]) {
 describe("Pulumi.prod.yaml", () => {
   it("is production-sized compared with dev", () => {
     const dev = parseStackConfig(rawFrom("dev"), context).config!;
-    const prod = parseStackConfig(rawFrom("prod"), context).config!;
+    const prod = parseStackConfig({ ...rawFrom("prod"), ...PROD_OPERATOR_CONFIG }, context).config!;
     assert.ok(prod.apiDesiredCount > dev.apiDesiredCount);
     assert.ok(prod.apiCpu > dev.apiCpu);
-    assert.ok(prod.lambdaReservedConcurrency !== undefined && prod.lambdaReservedConcurrency >= prod.maxConcurrency);
     assert.ok(prod.logRetentionDays > dev.logRetentionDays);
     assert.equal(prod.natGateways, "OnePerAz");
+  });
+
+  it("deploys into a new account: no reserved Lambda concurrency by default (quota often 10, 100 stay unreserved)", () => {
+    const prod = parseStackConfig({ ...rawFrom("prod"), ...PROD_OPERATOR_CONFIG }, context).config!;
+    assert.equal(prod.lambdaReservedConcurrency, undefined);
+  });
+
+  it("ships no placeholder certificate or alarm address: the operator must set both before pulumi up", () => {
+    const raw = rawFrom("prod");
+    assert.equal(raw.alarmEmail, undefined);
+    assert.equal(raw.certificateArn, undefined);
+    const problems = parseStackConfig(raw, context).problems;
+    assert.deepEqual(
+      problems.map((p) => p.split(" is required")[0]),
+      ["traced-onboarding:certificateArn", "traced-onboarding:alarmEmail"],
+    );
+    const comments = fs.readFileSync("Pulumi.prod.yaml", "utf8");
+    assert.match(comments, /pulumi config set certificateArn/);
+    assert.match(comments, /pulumi config set alarmEmail/);
+    assert.match(comments, /pulumi config set lambdaReservedConcurrency/);
   });
 });

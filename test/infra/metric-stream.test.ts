@@ -21,7 +21,10 @@ const BACKUP_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/key-metrics-backu
 describe("CoralogixMetricStream validation", () => {
   it("derives integrationType from the format", () => {
     assert.equal(resolveIntegrationType({}), "CloudWatch_Metrics_OpenTelemetry070_WithAggregations");
-    assert.equal(resolveIntegrationType({ format: "json" }), "CloudWatch_Metrics_JSON");
+    assert.equal(
+      resolveIntegrationType({ format: "opentelemetry0.7" }),
+      "CloudWatch_Metrics_OpenTelemetry070_WithAggregations",
+    );
   });
 
   it("rejects an integrationType that does not match the format, since Coralogix would drop the metrics", () => {
@@ -29,12 +32,26 @@ describe("CoralogixMetricStream validation", () => {
       validateCoralogixMetricStreamArgs({
         coralogixDomain: "eu2",
         applicationName: "app",
-        format: "json",
-        integrationType: "CloudWatch_Metrics_OpenTelemetry070_WithAggregations",
+        integrationType: "CloudWatch_Metrics_JSON",
       }),
       [
-        'integrationType "CloudWatch_Metrics_OpenTelemetry070_WithAggregations" does not match format "json"; ' +
-          "Coralogix would drop every metric. Use one of CloudWatch_Metrics_JSON or omit integrationType.",
+        'integrationType "CloudWatch_Metrics_JSON" does not match format "opentelemetry0.7"; Coralogix would drop ' +
+          "every metric. Use one of CloudWatch_Metrics_OpenTelemetry070_WithAggregations, " +
+          "CloudWatch_Metrics_OpenTelemetry070 or omit integrationType.",
+      ],
+    );
+  });
+
+  it("rejects the json format, which Coralogix no longer ingests (terraform-coralogix-aws v1.0.67)", () => {
+    assert.deepEqual(
+      validateCoralogixMetricStreamArgs({
+        coralogixDomain: "eu2",
+        applicationName: "app",
+        format: "json" as "opentelemetry0.7",
+      }),
+      [
+        'format must be one of opentelemetry0.7 (got "json"): Coralogix ingests no other CloudWatch metric stream ' +
+          "format.",
       ],
     );
   });
@@ -182,8 +199,18 @@ describe("CoralogixMetricStream", () => {
         resources: ["arn:aws:kinesis:eu-west-1:123456789012:metrics-firehose-mock"],
       },
     });
-    const trust = JSON.parse(resourceNamed("aws:iam/role:Role", "metrics-stream-role").inputs.assumeRolePolicy);
-    assert.deepEqual(trust.Statement[0].Principal, { Service: "streams.metrics.cloudwatch.amazonaws.com" });
+    // Exactly the trust policy AWS documents (CloudWatch-metric-streams-trustpolicy.html) and Coralogix's
+    // firehose-metrics module uses: no aws:SourceAccount condition the service might not send.
+    assert.deepEqual(JSON.parse(resourceNamed("aws:iam/role:Role", "metrics-stream-role").inputs.assumeRolePolicy), {
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Action: "sts:AssumeRole",
+          Principal: { Service: "streams.metrics.cloudwatch.amazonaws.com" },
+        },
+      ],
+    });
   });
 
   it("creates the delivery stream after its role's policy, which Firehose checks at creation", () => {
@@ -192,18 +219,18 @@ describe("CoralogixMetricStream", () => {
     assert.ok(firehose.dependencies.includes(policy.urn));
   });
 
-  it("uses CloudWatch_Metrics_JSON with the json format", async () => {
+  it("refuses the json format before creating anything", () => {
     installMocks();
-    new CoralogixMetricStream("json", {
-      coralogixDomain: "eu1",
-      applicationName: "a",
-      secret: fakeSecret(),
-      format: "json",
-    });
-    await settleAll();
-    assert.equal(resourceNamed("aws:cloudwatch/metricStream:MetricStream", "json").inputs.outputFormat, "json");
-    const attrs = resourceNamed(FIREHOSE, "json-firehose").inputs.httpEndpointConfiguration.requestConfiguration
-      .commonAttributes;
-    assert.deepEqual(attrs[0], { name: "integrationType", value: "CloudWatch_Metrics_JSON" });
+    assert.throws(
+      () =>
+        new CoralogixMetricStream("json", {
+          coralogixDomain: "eu1",
+          applicationName: "a",
+          secret: fakeSecret(),
+          format: "json" as "opentelemetry0.7",
+        }),
+      /format must be one of opentelemetry0\.7 \(got "json"\)/,
+    );
+    assert.equal(resourcesOfType(FIREHOSE).length, 0);
   });
 });

@@ -2,6 +2,7 @@ import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { AlarmTopic, validateAlarmTopicArgs } from "../../infra/components/alarm-topic";
 import {
+  dashboardName,
   END_TO_END_EXPRESSION,
   PipelineDashboard,
   validatePipelineDashboardArgs,
@@ -82,20 +83,22 @@ describe("TelemetrySecret", () => {
   });
 });
 
+const DASHBOARD_ARGS = {
+  alarmTopicArn: TOPIC_ARN,
+  queueName: "orders",
+  deadLetterQueueName: "orders-dlq",
+  functionName: "consumer",
+  loadBalancerArnSuffix: "app/api/123",
+  targetGroupArnSuffix: "targetgroup/api/456",
+  clusterName: "cluster",
+  serviceName: "api",
+};
+
 describe("PipelineDashboard", () => {
   let dashboard: PipelineDashboard;
   before(async () => {
     installMocks({ stack: "dev" });
-    dashboard = new PipelineDashboard("pipeline", {
-      alarmTopicArn: TOPIC_ARN,
-      queueName: "orders",
-      deadLetterQueueName: "orders-dlq",
-      functionName: "consumer",
-      loadBalancerArnSuffix: "app/api/123",
-      targetGroupArnSuffix: "targetgroup/api/456",
-      clusterName: "cluster",
-      serviceName: "api",
-    });
+    dashboard = new PipelineDashboard("pipeline", DASHBOARD_ARGS);
     await settleAll();
   });
 
@@ -144,10 +147,42 @@ describe("PipelineDashboard", () => {
     ]) {
       assert.ok(metricNames.has(metric), metric);
     }
+    const name = resourceNamed("aws:cloudwatch/dashboard:Dashboard", "pipeline").inputs.dashboardName;
+    assert.match(name, /^pipeline-dev-[0-9a-f]{8}$/);
     assert.equal(
       await promiseOf(dashboard.dashboardUrl),
-      "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/pipeline-dev",
+      `https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/${name}`,
     );
+  });
+
+  it("names the dashboard only with characters PutDashboard accepts, for a stack name with dots", async () => {
+    installMocks({ stack: "team.eu-west.dev" });
+    const dotted = new PipelineDashboard("pipeline", DASHBOARD_ARGS);
+    await settleAll();
+    const name = resourceNamed("aws:cloudwatch/dashboard:Dashboard", "pipeline").inputs.dashboardName;
+    // CloudWatch: "can contain only alphanumerics, dash (-) and underscore (_)", at most 255 characters.
+    assert.match(name, /^pipeline-team-eu-west-dev-[0-9a-f]{8}$/);
+    assert.ok(name.length <= 255);
+    assert.equal(
+      await promiseOf(dotted.dashboardUrl),
+      `https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/${name}`,
+    );
+  });
+
+  it("gives same-named stacks of other projects, organizations or regions their own dashboard, within 255 characters", () => {
+    const scope = { organization: "acme", project: "traced-onboarding", stack: "prod", region: "eu-west-1" };
+    const names = new Set([
+      dashboardName("onboarding", scope),
+      dashboardName("onboarding", { ...scope, project: "billing" }),
+      dashboardName("onboarding", { ...scope, organization: "globex" }),
+      dashboardName("onboarding", { ...scope, region: "us-east-1" }),
+      dashboardName("other", scope),
+    ]);
+    assert.equal(names.size, 5);
+    assert.equal(dashboardName("onboarding", scope), dashboardName("onboarding", { ...scope }), "stable across runs");
+    const long = dashboardName("d", { ...scope, stack: "x.".repeat(200) });
+    assert.equal(long.length, 255);
+    assert.match(long, /^[A-Za-z0-9_-]+$/);
   });
 
   it("validates the end-to-end settings", () => {

@@ -5,7 +5,15 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { plaintextOccurrences, secretOccurrences, type RecordedResource } from "../../harness/mocks";
-import { PROJECT_ROOT, runStackProgram, TEST_API_KEY, UNKNOWN_OUTPUT, type StackRun } from "../../harness/run-program";
+import {
+  PROJECT_ROOT,
+  runStackProgram,
+  StackRunError,
+  TEST_API_KEY,
+  UNKNOWN_OUTPUT,
+  type StackRun,
+} from "../../harness/run-program";
+import { PROD_OPERATOR_CONFIG } from "./fixtures";
 
 /** Each image build's context and Dockerfile as the Docker provider receives them (docker v4 or docker-build). */
 function imageBuilds(resources: readonly RecordedResource[]): { name: string; context: string; dockerfile: string }[] {
@@ -39,19 +47,34 @@ for (const preview of [true, false]) {
       run = await runStackProgram({ preview });
     });
 
-    it("exports the API URL, queue and DLQ URLs, function name and dashboard URL", () => {
+    it("exports the API URL, queue/DLQ/key/secret/function identifiers, ECS cluster and service, dashboard URL", () => {
       assert.deepEqual(Object.keys(run.outputs).sort(), [
         "apiUrl",
+        "clusterName",
         "dashboardUrl",
         "dlqUrl",
+        "functionArn",
         "functionName",
+        "queueArn",
+        "queueKeyArn",
         "queueUrl",
+        "secretArn",
+        "serviceName",
       ]);
       assert.match(String(run.outputs.apiUrl), /^http:\/\/onboarding-api-alb-mock\..+\.elb\.amazonaws\.com$/);
       assert.match(String(run.outputs.queueUrl), /^https:\/\/sqs\..+\/onboarding-mock$/);
       assert.match(String(run.outputs.dlqUrl), /^https:\/\/sqs\..+\/onboarding-dlq-mock$/);
       assert.equal(run.outputs.functionName, "onboarding-consumer-mock");
-      assert.match(String(run.outputs.dashboardUrl), /#dashboards\/dashboard\/onboarding-dev$/);
+      assert.match(String(run.outputs.dashboardUrl), /#dashboards\/dashboard\/onboarding-dev-[0-9a-f]{8}$/);
+      // Each output is the ARN/name of the resource it names.
+      const state = (type: string, name: string) =>
+        run.resources.find((r) => r.type === type && r.name === name)!.state;
+      assert.equal(run.outputs.queueArn, state("aws:sqs/queue:Queue", "onboarding").arn);
+      assert.equal(run.outputs.queueKeyArn, state("aws:kms/key:Key", "onboarding-key").arn);
+      assert.equal(run.outputs.secretArn, state("aws:secretsmanager/secret:Secret", "coralogix-key").arn);
+      assert.equal(run.outputs.functionArn, state("aws:lambda/function:Function", "onboarding-consumer").arn);
+      assert.equal(run.outputs.clusterName, state("aws:ecs/cluster:Cluster", "onboarding-api-cluster").name);
+      assert.equal(run.outputs.serviceName, state("aws:ecs/service:Service", "onboarding-api-service").name);
     });
 
     it("runs where the language host runs it: the project root, with the project's tsconfig", () => {
@@ -193,29 +216,62 @@ describe("stack program, preview vs update", () => {
 });
 
 describe("stack program with Pulumi.prod.yaml", () => {
-  it("reserves concurrency, runs more tasks and keeps logs longer", async () => {
-    const run = await runStackProgram({ preview: true, stack: "prod" });
+  const prod = (config: Record<string, string> = {}, serviceQuotas?: Record<string, number>) =>
+    runStackProgram({ preview: true, stack: "prod", config: { ...PROD_OPERATOR_CONFIG, ...config }, serviceQuotas });
+
+  it("runs more tasks, serves HTTPS, alerts the operator's on-call address and keeps logs longer", async () => {
+    const run = await prod();
     const one = (type: string) => run.resources.filter((r) => r.type === type)[0];
-    assert.equal(one("aws:lambda/function:Function").inputs.reservedConcurrentExecutions, 50);
+    assert.equal(one("aws:lambda/function:Function").inputs.reservedConcurrentExecutions, undefined);
     assert.equal(one("aws:ecs/service:Service").inputs.desiredCount, 4);
     assert.equal(one("aws:ecs/taskDefinition:TaskDefinition").inputs.cpu, "1024");
     assert.equal(one("awsx:ec2:Vpc").inputs.natGateways.strategy, "OnePerAz");
     assert.equal(one("aws:cloudwatch/logGroup:LogGroup").inputs.retentionInDays, 365);
-    assert.equal(one("aws:sns/topicSubscription:TopicSubscription").inputs.endpoint, "oncall@example.com");
+    assert.equal(one("aws:sns/topicSubscription:TopicSubscription").inputs.endpoint, PROD_OPERATOR_CONFIG.alarmEmail);
+    const https = run.resources.find((r) => r.type === "aws:lb/listener:Listener" && r.inputs.protocol === "HTTPS");
+    assert.equal(https?.inputs.certificateArn, PROD_OPERATOR_CONFIG.certificateArn);
+    assert.match(String(run.outputs.apiUrl), /^https:\/\//);
     assert.deepEqual(plaintextOccurrences(TEST_API_KEY, run.resources), []);
+  });
+
+  it("reserves Lambda concurrency when set and the account's quota (mocked 1000) allows it", async () => {
+    const run = await prod({ lambdaReservedConcurrency: "50" });
+    const fn = run.resources.find((r) => r.type === "aws:lambda/function:Function")!;
+    assert.equal(fn.inputs.reservedConcurrentExecutions, 50);
+  });
+
+  it("fails before creating the function when the account's quota is too small, naming the config key", async () => {
+    const failed = await prod({ lambdaReservedConcurrency: "50" }, { "lambda/L-B99A9384": 10 }).then(
+      () => assert.fail("the program must fail"),
+      (error: unknown) => error as StackRunError,
+    );
+    assert.ok(failed instanceof StackRunError, String(failed));
+    assert.match(
+      failed.message,
+      /traced-onboarding:lambdaReservedConcurrency \(50\) cannot be reserved: this account's Lambda "Concurrent executions" quota \(Service Quotas lambda L-B99A9384\) is 10/,
+    );
+    assert.equal(failed.resources.filter((r) => r.type === "aws:lambda/function:Function").length, 0);
+    assert.ok(
+      failed.resources.some((r) => r.type === "aws:ecs/service:Service"),
+      "the rest of the program ran",
+    );
   });
 });
 
 describe("stack program with metricStreamFormat json", () => {
-  it("streams json and announces CloudWatch_Metrics_JSON to Coralogix, so the two agree", async () => {
-    const run = await runStackProgram({ preview: false, config: { metricStreamFormat: "json" } });
-    const one = (type: string) => run.resources.filter((r) => r.type === type)[0];
-    assert.equal(one("aws:cloudwatch/metricStream:MetricStream").inputs.outputFormat, "json");
-    const attributes = one("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream").inputs.httpEndpointConfiguration
-      .requestConfiguration.commonAttributes;
-    assert.deepEqual(
-      attributes.find((a: { name: string }) => a.name === "integrationType"),
-      { name: "integrationType", value: "CloudWatch_Metrics_JSON" },
+  it("fails before creating anything: Coralogix no longer ingests json (CloudWatch_Metrics_JSON was removed)", async () => {
+    const failed = await runStackProgram({ preview: false, config: { metricStreamFormat: "json" } }).then(
+      () => assert.fail("the program must fail"),
+      (error: unknown) => error as StackRunError,
     );
+    assert.ok(
+      failed.message.includes(
+        "ConfigError: Invalid stack config:\n  - traced-onboarding:metricStreamFormat json is no longer ingested by " +
+          "Coralogix (it removed the CloudWatch_Metrics_JSON integration type); allowed: opentelemetry0.7; e.g. " +
+          "pulumi config set metricStreamFormat opentelemetry0.7\n",
+      ),
+      failed.message,
+    );
+    assert.deepEqual(failed.resources, [], "nothing is created");
   });
 });

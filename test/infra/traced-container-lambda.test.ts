@@ -1,5 +1,7 @@
 import * as assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
 import { imageTag } from "../../infra/components/container-image";
+import { reservedConcurrencyProblem } from "../../infra/components/lambda-concurrency";
 import {
   LAMBDA_DEFAULTS,
   TracedContainerLambda,
@@ -10,6 +12,7 @@ import {
   grantsOf,
   inlinePolicyOfRole,
   isSecretValue,
+  mockServiceQuotas,
   resourceNamed,
   resourcesOfType,
   settleAll,
@@ -71,6 +74,66 @@ describe("TracedContainerLambda validation", () => {
         'Invalid TracedContainerLambda "consumer":\n  - memorySizeMb must be an integer from 128 to 10240 (got 64).',
     });
     assert.equal(resourcesOfType("aws:lambda/function:Function").length, 0);
+  });
+});
+
+describe("TracedContainerLambda reserved concurrency against the account's limit", () => {
+  const QUOTA = "lambda/L-B99A9384";
+  afterEach(() => {
+    mockServiceQuotas[QUOTA] = 1000;
+  });
+
+  it("allows up to the account's Lambda concurrency limit − 100", () => {
+    assert.equal(reservedConcurrencyProblem(900, 1000, "reservedConcurrency"), undefined);
+    assert.equal(
+      reservedConcurrencyProblem(901, 1000, "reservedConcurrency"),
+      'reservedConcurrency (901) cannot be reserved: this account\'s Lambda "Concurrent executions" quota ' +
+        "(Service Quotas lambda L-B99A9384) is 1000, and Lambda keeps 100 unreserved, so at most 900 can be " +
+        "reserved. Fix: set reservedConcurrency to at most 900 (limit − 100) or leave it unset (-1), or request a " +
+        "quota increase to at least 1001 (aws service-quotas request-service-quota-increase --service-code lambda " +
+        "--quota-code L-B99A9384 --desired-value 1001).",
+    );
+  });
+
+  it("refuses a reservation in a new account (limit 10) before creating the function, naming the setting", async () => {
+    mockServiceQuotas[QUOTA] = 10;
+    const consumer = new TracedContainerLambda("small", {
+      ...tracedServiceArgs("eu2", { timeoutSeconds: 30, batchingWindowSeconds: 1 }),
+      reservedConcurrency: 5,
+      reservedConcurrencySetting: "traced-onboarding:lambdaReservedConcurrency",
+    });
+    await assert.rejects((consumer.reservedConcurrency as any).promise(), (error: Error) => {
+      assert.ok(pulumi.RunError.isInstance(error));
+      assert.equal(
+        error.message,
+        "traced-onboarding:lambdaReservedConcurrency (5) cannot be reserved: this account's Lambda \"Concurrent " +
+          'executions" quota (Service Quotas lambda L-B99A9384) is 10, and Lambda keeps 100 unreserved, so at most 0 ' +
+          "can be reserved. Fix: leave traced-onboarding:lambdaReservedConcurrency unset (-1), or request a quota " +
+          "increase to at least 105 (aws service-quotas request-service-quota-increase --service-code lambda " +
+          "--quota-code L-B99A9384 --desired-value 105).",
+      );
+      return true;
+    });
+    await settleAll();
+    assert.equal(resourcesOfType("aws:lambda/function:Function").length, 0, "the function is never registered");
+  });
+
+  it("reserves when the limit allows it, and asks Service Quotas nothing without a reservation", async () => {
+    mockServiceQuotas[QUOTA] = 150;
+    const reserved = new TracedContainerLambda("fits", {
+      ...tracedServiceArgs("eu2", { timeoutSeconds: 30, batchingWindowSeconds: 1 }),
+      reservedConcurrency: 50,
+    });
+    await settleAll();
+    assert.equal(resourceNamed("aws:lambda/function:Function", "fits").inputs.reservedConcurrentExecutions, 50);
+    assert.equal(await (reserved.reservedConcurrency as any).promise(), 50);
+    delete mockServiceQuotas[QUOTA]; // the strict mock now fails any lookup
+    const unreserved = new TracedContainerLambda("open", {
+      ...tracedServiceArgs("eu2", { timeoutSeconds: 30, batchingWindowSeconds: 1 }),
+    });
+    await settleAll();
+    assert.equal(unreserved.reservedConcurrency, undefined);
+    assert.equal(resourceNamed("aws:lambda/function:Function", "open").inputs.reservedConcurrentExecutions, undefined);
   });
 });
 

@@ -1,9 +1,11 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
-import { checkFargateSize } from "../../infra/components/fargate-sizes";
+import * as pulumi from "@pulumi/pulumi";
 import { imageTag } from "../../infra/components/container-image";
+import { checkFargateSize } from "../../infra/components/fargate-sizes";
 import {
+  checkRollout,
   FARGATE_DEFAULTS,
   TracedFargateService,
   validateTracedFargateServiceArgs,
@@ -14,6 +16,25 @@ import { grantsOf, inlinePolicyOfRole, resourceNamed, resourcesOfType, settleAll
 
 const REPO_URL = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api-repo-mock";
 const baseArgs = serviceIdentityArgs("us2");
+
+/** Records each resource's customTimeouts option (the mocks keep inputs and dependencies, not options). */
+function captureCustomTimeouts(): Map<string, { create: string; update: string; delete: string }> {
+  const out = new Map<string, { create: string; update: string; delete: string }>();
+  const monitor = pulumi.runtime.getMonitor() as any;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: any, callback: unknown) => {
+    const timeouts = req.getCustomtimeouts();
+    if (timeouts) {
+      out.set(req.getName(), {
+        create: timeouts.getCreate(),
+        update: timeouts.getUpdate(),
+        delete: timeouts.getDelete(),
+      });
+    }
+    return register(req, callback);
+  };
+  return out;
+}
 
 describe("Fargate task sizes", () => {
   it("accepts Fargate's pairs", () => {
@@ -77,11 +98,14 @@ describe("TracedFargateService validation", () => {
 
 describe("TracedFargateService", () => {
   let containers: any[];
+  let timeouts: ReturnType<typeof captureCustomTimeouts>;
   const container = (name: string) => containers.find((c) => c.name === name);
 
   before(async () => {
+    const args = tracedServiceArgs("us2");
+    timeouts = captureCustomTimeouts();
     new TracedFargateService("api", {
-      ...tracedServiceArgs("us2"),
+      ...args,
       cpu: 512,
       memory: 1024,
       desiredCount: 3,
@@ -146,7 +170,8 @@ describe("TracedFargateService", () => {
     const collector = container("otel-collector");
     assert.equal(collector.image, "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3");
     assert.equal(collector.essential, true);
-    assert.equal(collector.user, "10001:10001");
+    // aws-otel-collector v0.43.3 cmd/awscollector/Dockerfile: USERNAME=aoc, USER_UID=4317 (group too).
+    assert.equal(collector.user, "4317:4317");
     assert.equal(collector.readonlyRootFilesystem, true);
     assert.deepEqual(collector.healthCheck.command, ["CMD", "/healthcheck"]);
     assert.deepEqual(collector.secrets, [{ name: "CORALOGIX_API_KEY", valueFrom: `${SECRET_ARN}:api_key::` }]);
@@ -176,19 +201,28 @@ describe("TracedFargateService", () => {
     assert.equal(resourceNamed("aws:cloudwatch/logGroup:LogGroup", "api-collector-logs").inputs.retentionInDays, 90);
   });
 
-  it("has a task role that can only send to its queue with its key", () => {
-    assert.deepEqual(grantsOf(inlinePolicyOfRole("api-task-role")), {
-      SendToQueue: {
-        effect: "Allow",
-        actions: ["sqs:SendMessage"],
-        resources: ["arn:aws:sqs:eu-west-1:123456789012:orders-mock"],
-      },
-      EncryptForQueue: {
-        effect: "Allow",
-        actions: ["kms:GenerateDataKey", "kms:Decrypt"],
-        resources: ["arn:aws:kms:eu-west-1:123456789012:key/key-orders-key"],
-      },
+  it("has a task role that can only send to its queue, read its attributes for /readyz, and use its key", () => {
+    // The exact policy: /readyz (app/src/publisher.ts) calls GetQueueAttributes on the queue, nothing else.
+    const policies = resourcesOfType("aws:iam/rolePolicy:RolePolicy").filter((p) => p.name === "api-task-role-policy");
+    assert.equal(policies.length, 1);
+    assert.deepEqual(JSON.parse(policies[0].inputs.policy), {
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Sid: "SendToQueue",
+          Action: ["sqs:SendMessage", "sqs:GetQueueAttributes"],
+          Resource: "arn:aws:sqs:eu-west-1:123456789012:orders-mock",
+        },
+        {
+          Effect: "Allow",
+          Sid: "EncryptForQueue",
+          Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+          Resource: "arn:aws:kms:eu-west-1:123456789012:key/key-orders-key",
+        },
+      ],
     });
+    assert.equal(policies[0].inputs.role, "api-task-role-mock");
   });
 
   it("has an execution role that only pulls its image, writes its logs and reads its secret", () => {
@@ -229,6 +263,40 @@ describe("TracedFargateService", () => {
       { targetGroupArn: "arn:aws:lb:eu-west-1:123456789012:api-tg-mock", containerName: "app", containerPort: 8000 },
     ]);
     assert.ok(service.dependencies.includes(resourceNamed("aws:lb/listener:Listener", "api-http").urn));
+  });
+
+  it("creates the task definition and the service after both roles' inline policies", () => {
+    const execution = resourceNamed("aws:iam/rolePolicy:RolePolicy", "api-execution-role-policy").urn;
+    const task = resourceNamed("aws:iam/rolePolicy:RolePolicy", "api-task-role-policy").urn;
+    for (const [type, name] of [
+      ["aws:ecs/taskDefinition:TaskDefinition", "api-task"],
+      ["aws:ecs/service:Service", "api-service"],
+    ]) {
+      const deps = resourceNamed(type, name).dependencies;
+      assert.ok(deps.includes(execution), `${name} depends on the execution role's policy`);
+      assert.ok(deps.includes(task), `${name} depends on the task role's policy`);
+    }
+  });
+
+  it("makes pulumi up wait for a steady state, within 30 minutes, keeping the rolling-back circuit breaker", () => {
+    const service = resourceNamed("aws:ecs/service:Service", "api-service").inputs;
+    assert.equal(service.waitForSteadyState, true);
+    assert.deepEqual(service.deploymentCircuitBreaker, { enable: true, rollback: true });
+    assert.deepEqual(timeouts.get("api-service"), { create: "30m", update: "30m", delete: "" });
+  });
+
+  it("fails the update when the circuit breaker rolled the service back to the previous task definition", async () => {
+    const done = "arn:aws:ecs:eu-west-1:123456789012:task-definition/api:7";
+    assert.equal(await (checkRollout(pulumi.output(done), pulumi.output(done)) as any).promise(), done);
+    const rolledBack = checkRollout(pulumi.output(done), pulumi.output(done.replace(":7", ":8")));
+    await assert.rejects((rolledBack as any).promise(), (error: Error) => {
+      assert.ok(pulumi.RunError.isInstance(error), "a RunError: Pulumi prints it without a stack trace");
+      assert.match(
+        error.message,
+        /^The ECS deployment of \S+task-definition\/api:8 failed and was rolled back: the service still runs \S+api:7\./,
+      );
+      return true;
+    });
   });
 
   it("puts a public ALB that drops invalid headers in front, health-checking /healthz", () => {

@@ -129,9 +129,13 @@ describe("TracedQueue", () => {
     assert.equal(JSON.parse(main.policy).Statement[0].Resource, arnOf("orders"));
   });
 
-  it("grantSend allows exactly SendMessage on this queue and the key operations on its key", () => {
+  it("grantSend allows exactly SendMessage and GetQueueAttributes on this queue and the key operations on its key", () => {
     assert.deepEqual(grantsOf(inlinePolicyOfRole("producer")), {
-      SendToQueue: { effect: "Allow", actions: ["sqs:SendMessage"], resources: [arnOf("orders")] },
+      SendToQueue: {
+        effect: "Allow",
+        actions: ["sqs:SendMessage", "sqs:GetQueueAttributes"],
+        resources: [arnOf("orders")],
+      },
       EncryptForQueue: { effect: "Allow", actions: ["kms:GenerateDataKey", "kms:Decrypt"], resources: [KEY_ARN] },
     });
   });

@@ -69,6 +69,20 @@ const bad = (title: string, stack: RecordedStackResource[], message: RegExp, off
   urn: offender,
 });
 
+/** A Firehose httpEndpointConfiguration announcing the retired CloudWatch_Metrics_JSON integration type. */
+function jsonIntegration(http: unknown): Record<string, unknown> {
+  const config = http as { requestConfiguration: { commonAttributes: { name: string; value: string }[] } };
+  return {
+    ...config,
+    requestConfiguration: {
+      ...config.requestConfiguration,
+      commonAttributes: config.requestConfiguration.commonAttributes.map((a) =>
+        a.name === "integrationType" ? { ...a, value: "CloudWatch_Metrics_JSON" } : a,
+      ),
+    },
+  };
+}
+
 const cases: Record<string, BadCase[]> = {
   "sqs-encrypted-with-cmk": [
     bad(
@@ -654,9 +668,22 @@ const cases: Record<string, BadCase[]> = {
   ],
   "metric-stream-format-matches-coralogix-integration": [
     bad(
-      "JSON output with an OpenTelemetry integration type",
-      withPatch(good, MS, "metrics", () => ({ outputFormat: "json" })),
-      /outputFormat json but Firehose metrics-firehose announces integrationType CloudWatch_Metrics_OpenTelemetry070_WithAggregations; expected CloudWatch_Metrics_JSON/,
+      "json output, even announced as CloudWatch_Metrics_JSON (removed by Coralogix in terraform-coralogix-aws v1.0.67)",
+      withPatch(
+        withPatch(good, MS, "metrics", () => ({ outputFormat: "json" })),
+        FH,
+        "metrics-firehose",
+        (p) => ({ httpEndpointConfiguration: jsonIntegration(p.httpEndpointConfiguration) }),
+      ),
+      /outputFormat json is not parsed by Coralogix; use opentelemetry0.7\./,
+      urn(MS, "metrics"),
+    ),
+    bad(
+      "OpenTelemetry output announced as CloudWatch_Metrics_JSON",
+      withPatch(good, FH, "metrics-firehose", (p) => ({
+        httpEndpointConfiguration: jsonIntegration(p.httpEndpointConfiguration),
+      })),
+      /outputFormat opentelemetry0.7 but Firehose metrics-firehose announces integrationType CloudWatch_Metrics_JSON; expected CloudWatch_Metrics_OpenTelemetry070 or CloudWatch_Metrics_OpenTelemetry070_WithAggregations/,
       urn(MS, "metrics"),
     ),
     bad(
