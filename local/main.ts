@@ -52,8 +52,6 @@ function logLine(source: "api" | "lambda", line: string): void {
 }
 
 async function main(): Promise<void> {
-  // Node 20 is this repo's supported runtime; the AWS SDK's "Node 22 from 2027" notice is noise in a local demo.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const apiPort = portFromEnv(PORT_VARIABLES.api, 8000);
   const traceViewPort = portFromEnv(PORT_VARIABLES.traceView, 16686);
   const otlpPort = portFromEnv(PORT_VARIABLES.otlp, 4317);

@@ -217,8 +217,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         : {}),
     };
     const awsEnv = {
-      // Node 20 is supported here (engines); the SDK's "Node 22 from 2027" notice would only add noise locally.
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       AWS_REGION: region,
       AWS_DEFAULT_REGION: region,
       AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
@@ -235,7 +233,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "512",
       AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${functionName}`,
       AWS_LAMBDA_LOG_STREAM_NAME: "local/[$LATEST]local",
-      AWS_EXECUTION_ENV: "AWS_Lambda_nodejs20.x",
+      AWS_EXECUTION_ENV: "AWS_Lambda_nodejs24.x",
       LAMBDA_TASK_ROOT: path.dirname(handlerFile),
       _HANDLER: `${path.basename(handlerFile, path.extname(handlerFile))}.${options.lambdaExportName ?? "handler"}`,
       DEPLOYMENT_ENVIRONMENT: "local",

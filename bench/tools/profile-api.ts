@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     await build({
       bundle: true,
       platform: "node",
-      target: "node20",
+      target: "node24",
       format: "cjs",
       minify: false,
       keepNames: true,

@@ -8,8 +8,6 @@ import { startLocalStack, type LocalStack } from "../../local/stack";
 import { runTraffic } from "../../scripts/traffic/run";
 
 const ROOT = path.resolve(__dirname, "../..");
-// Node 20 is this repo's runtime; the AWS SDK's "Node 22 from 2027" notice is noise here.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 describe("traffic generator against the local stack", function () {
   this.timeout(90_000);

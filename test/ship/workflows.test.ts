@@ -9,6 +9,7 @@ const WORKFLOWS_DIR = path.resolve(__dirname, "../../.github/workflows");
 
 interface Step {
   name?: string;
+  if?: string;
   uses?: string;
   run?: string;
   with?: Record<string, unknown>;
@@ -22,7 +23,10 @@ interface Job {
   concurrency?: { group: string; "cancel-in-progress"?: boolean } | string;
   strategy?: { matrix?: Record<string, unknown>; "fail-fast"?: boolean; "max-parallel"?: number };
   env?: Record<string, unknown>;
-  steps: Step[];
+  /** A job that calls a reusable workflow has `uses` and no steps. */
+  uses?: string;
+  needs?: string | string[];
+  steps?: Step[];
 }
 interface Workflow {
   name: string;
@@ -43,6 +47,15 @@ function load(file: string): Workflow {
 
 function allSteps(wf: Workflow): Step[] {
   return Object.values(wf.jobs).flatMap((job) => job.steps ?? []);
+}
+
+/** The job that runs pulumi/actions (the only job with steps in preview.yml and deploy.yml). */
+function pulumiJob(wf: Workflow): [string, Job & { steps: Step[] }] {
+  const found = Object.entries(wf.jobs).filter(([, job]) =>
+    (job.steps ?? []).some((s) => s.uses?.startsWith("pulumi/actions@")),
+  );
+  assert.equal(found.length, 1, "expected exactly one job running pulumi/actions");
+  return found[0] as [string, Job & { steps: Step[] }];
 }
 
 function runCommands(wf: Workflow): string[] {
@@ -93,11 +106,13 @@ describe("GitHub workflows", () => {
         for (const c of cmds) assert.doesNotMatch(c, /\bnpm (install|i)\b/, `found: ${c}`);
       });
 
-      it("uses Node 20 (package.json engines)", () => {
+      it("uses the Node version of .nvmrc (24, as package.json engines)", () => {
         for (const step of stepsUsing(wf, "actions/setup-node")) {
-          assert.equal(String(step.with?.["node-version"]), "20");
+          assert.equal(step.with?.["node-version-file"], ".nvmrc");
+          assert.equal(step.with?.["node-version"], undefined);
         }
-        assert.equal(stepsUsing(wf, "actions/setup-node").length, Object.keys(wf.jobs).length);
+        const jobsWithSteps = Object.values(wf.jobs).filter((job) => job.steps);
+        assert.equal(stepsUsing(wf, "actions/setup-node").length, jobsWithSteps.length);
       });
 
       it("holds no long-lived AWS keys", () => {
@@ -147,7 +162,7 @@ describe("GitHub workflows", () => {
   ] as const) {
     describe(`${file} (pulumi ${command})`, () => {
       const wf = load(file);
-      const [jobName, job] = Object.entries(wf.jobs)[0];
+      const [jobName, job] = pulumiJob(wf);
 
       it(`runs pulumi/actions with command: ${command} on the matrix stack`, () => {
         const step = onlyStep(wf, "pulumi/actions");
@@ -158,6 +173,21 @@ describe("GitHub workflows", () => {
 
       it("applies the policy pack in policy/", () => {
         assert.equal(onlyStep(wf, "pulumi/actions").with?.policyPacks, "policy");
+      });
+
+      it("pins the Pulumi CLI to an exact version", () => {
+        assert.match(String(onlyStep(wf, "pulumi/actions").with?.["pulumi-version"]), /^\d+\.\d+\.\d+$/);
+      });
+
+      it("ends green, doing nothing, when the AWS role variable is not set (forks, environments not set up)", () => {
+        const [check, ...rest] = job.steps;
+        const role = String(onlyStep(wf, "aws-actions/configure-aws-credentials").with?.["role-to-assume"]);
+        assert.equal(check.env?.ROLE_ARN, role, "the check reads the variable the OIDC step uses");
+        assert.match(String(check.run), /-z "\$ROLE_ARN"/);
+        assert.match(String(check.run), /ready=false/);
+        for (const step of rest) {
+          assert.equal(step.if, "steps.configured.outputs.ready == 'true'", step.name ?? step.uses);
+        }
       });
 
       it("gets AWS credentials by OIDC with a role, before Pulumi runs", () => {
@@ -189,7 +219,7 @@ describe("GitHub workflows", () => {
 
   describe("preview.yml", () => {
     const wf = load("preview.yml");
-    const job = Object.values(wf.jobs)[0];
+    const [, job] = pulumiJob(wf);
 
     it("runs on pull requests for both stacks without cancelling the other on failure", () => {
       assert.ok("pull_request" in wf.on);
@@ -227,7 +257,14 @@ describe("GitHub workflows", () => {
 
   describe("deploy.yml", () => {
     const wf = load("deploy.yml");
-    const job = Object.values(wf.jobs)[0];
+    const [jobName, job] = pulumiJob(wf);
+
+    it("deploys only after the whole test workflow passed on the same commit", () => {
+      const needs = [job.needs ?? []].flat();
+      assert.equal(needs.length, 1, `${jobName} needs no test job`);
+      assert.equal(wf.jobs[needs[0]].uses, "./.github/workflows/test.yml");
+      assert.ok("workflow_call" in load("test.yml").on, "test.yml must be callable");
+    });
 
     it("runs on push to main and on manual dispatch with a stack choice", () => {
       assert.deepEqual((wf.on.push as { branches: string[] }).branches, ["main"]);
@@ -256,5 +293,31 @@ describe("GitHub workflows", () => {
       assert.equal(onlyStep(wf, "pulumi/actions").with?.["comment-on-pr"], undefined);
       assert.equal(effectivePermissions(wf, job)["pull-requests"], undefined);
     });
+  });
+});
+
+describe("renovate.json", () => {
+  const config = JSON.parse(readFileSync(path.resolve(WORKFLOWS_DIR, "../../renovate.json"), "utf8")) as {
+    rangeStrategy: string;
+    customManagers: { matchStrings: string[]; managerFilePatterns: string[] }[];
+  };
+
+  it("keeps dependencies pinned exactly, as package.json has them", () => {
+    assert.equal(config.rangeStrategy, "pin");
+    const pkg = JSON.parse(readFileSync(path.resolve(WORKFLOWS_DIR, "../../package.json"), "utf8"));
+    const ranges = Object.entries({ ...pkg.dependencies, ...pkg.devDependencies }).filter(
+      ([, v]) => !/^(\d+\.\d+\.\d+|npm:.+@\d+\.\d+\.\d+)$/.test(String(v)),
+    );
+    assert.deepEqual(ranges, []);
+  });
+
+  it("finds the Pulumi CLI version pinned in each workflow that runs Pulumi", () => {
+    const [manager] = config.customManagers;
+    const pattern = new RegExp(manager.matchStrings[0]);
+    for (const file of ["preview.yml", "deploy.yml"]) {
+      assert.ok(new RegExp(manager.managerFilePatterns[0].slice(1, -1)).test(`.github/workflows/${file}`), file);
+      const version = pattern.exec(readFileSync(path.join(WORKFLOWS_DIR, file), "utf8"))?.groups?.currentValue;
+      assert.equal(version, onlyStep(load(file), "pulumi/actions").with?.["pulumi-version"], file);
+    }
   });
 });
