@@ -256,19 +256,21 @@ describe("local stack (npm start) end to end", function () {
     });
     after(async () => stack?.stop());
 
-    it("replaces the dead environment, keeps consuming, and the crashing record ends in the DLQ", async () => {
+    it("replaces the dead environment, keeps consuming, and the crashing record ends in the DLQ", async function () {
+      // Liveness bounds, not timings: each replacement is a cold process start, slow on a loaded 2-core machine.
+      this.timeout(90_000);
       const sqs = stack.sqs.createClient();
       try {
         await sqs.send(
           new SendMessageBatchCommand({ QueueUrl: stack.queueUrl, Entries: [{ Id: "0", MessageBody: "crash" }] }),
         );
-        await waitFor(async () => (await stack.sqs.count("dlq")).ready === 1, 15_000, "the crashing record in the DLQ");
+        await waitFor(async () => (await stack.sqs.count("dlq")).ready === 1, 40_000, "the crashing record in the DLQ");
         await sqs.send(
           new SendMessageBatchCommand({ QueueUrl: stack.queueUrl, Entries: [{ Id: "0", MessageBody: "fine" }] }),
         );
         await waitFor(
           () => stack.eventSourceMapping.invocations.some((invocation) => invocation.succeeded === 1),
-          10_000,
+          30_000,
           "the next record processed by a fresh environment",
         );
       } finally {
