@@ -1,4 +1,4 @@
-/** Markdown rendering of results.json: metric | target (DESIGN.md) | measured | seed claim / stock anchor. */
+/** Markdown rendering of results.json: metric | target | measured | seed claim / stock anchor. */
 import type { BenchResults } from "../main";
 
 const fmt = (v: number | undefined, digits = 2): string =>
@@ -116,7 +116,7 @@ export function renderMarkdown(r: BenchResults): string {
       "seed claims 100 % at 100 req/s",
     ]);
   }
-  const header = "| metric | target (DESIGN.md) | measured | seed claim / stock anchor |\n|---|---|---|---|";
+  const header = "| metric | target | measured | seed claim / stock anchor |\n|---|---|---|---|";
   const body = rows.map((row) => `| ${row.join(" | ")} |`).join("\n");
   const m = r.machine;
   const errors = Object.entries(r.errors)

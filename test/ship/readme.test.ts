@@ -1,7 +1,7 @@
 // The README must stay true: every npm script it mentions exists, every repository path it names exists, every
 // workflow and component it lists is real, and the sections the lead fills in keep their markers.
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -31,6 +31,20 @@ describe("README.md", () => {
       assert.match(README, new RegExp(`^## ${heading}$`, "m"));
     }
     assert.match(README, /```mermaid\nflowchart /);
+  });
+
+  it("opens Deploying to AWS with the known limitations and links the runbook and the cost table", () => {
+    const deploying = README.slice(README.indexOf("\n## Deploying to AWS\n"), README.indexOf("\n## Configuration\n"));
+    const subsections = [...deploying.matchAll(/^### (.+)$/gm)].map((m) => m[1]);
+    assert.equal(subsections[0], "Known limitations");
+    assert.ok(!/^## Known limitations$/m.test(README), "Known limitations is a subsection of Deploying to AWS");
+    assert.ok(deploying.includes("](docs/runbook.md)"), "Deploying links docs/runbook.md");
+    assert.ok(deploying.includes("](docs/cost.md)"), "Deploying links docs/cost.md");
+    const costNotes = README.slice(
+      README.indexOf("\n## Cost notes\n"),
+      README.indexOf("\n## Reusing the components\n"),
+    );
+    assert.ok(costNotes.includes("](docs/cost.md)"), "Cost notes links docs/cost.md");
   });
 
   it("mentions only npm scripts that exist", () => {
@@ -76,4 +90,78 @@ describe("README.md", () => {
     assert.ok(outputs.includes("apiUrl"));
     for (const output of outputs) assert.ok(README.includes(`\`${output}\``), `README lacks output ${output}`);
   });
+  it("states the performance targets itself, without files outside the repository", () => {
+    assert.ok(!README.includes("DESIGN.md"), "README refers to DESIGN.md, which is not in the repository");
+    assert.match(README, /≥ 0\.93/);
+    assert.match(README, /≤ 50 ms above\s+bare `node`/);
+  });
+});
+
+/** Markdown files whose links must stand in a fresh clone: README.md and docs/*.md. */
+const DOCS = [
+  "README.md",
+  ...readdirSync(path.join(ROOT, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => `docs/${f}`),
+];
+
+/** GitHub's heading anchor: lower case, punctuation dropped (but "-" and "_"), spaces to "-". */
+function anchorOf(heading: string): string {
+  return heading
+    .replace(/`/g, "")
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+    .replace(/ /g, "-");
+}
+
+function anchorsOf(markdown: string): Set<string> {
+  const withoutCode = markdown.replace(/```[\s\S]*?```/g, "");
+  return new Set([...withoutCode.matchAll(/^#{1,6} (.+)$/gm)].map((m) => anchorOf(m[1].trim())));
+}
+
+/** Inline links and images `[text](target)` outside code blocks and code spans. */
+function linksOf(markdown: string): string[] {
+  const prose = markdown.replace(/```[\s\S]*?```/g, "").replace(/`[^`\n]*`/g, "");
+  return [...prose.matchAll(/!?\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)].map((m) => m[1]);
+}
+
+describe("README.md and docs/*.md links", () => {
+  it("finds the documents and their links", () => {
+    assert.ok(DOCS.includes("docs/runbook.md") && DOCS.includes("docs/cost.md"), DOCS.join(", "));
+    assert.ok(linksOf(README).length >= 5);
+  });
+
+  for (const doc of DOCS) {
+    it(`${doc}: every relative link resolves to a file of the repository (and its anchor to a heading)`, () => {
+      const text = readFileSync(path.join(ROOT, doc), "utf8");
+      const relative = linksOf(text).filter((t) => !/^[a-z][a-z0-9+.-]*:/i.test(t));
+      for (const target of relative) {
+        const [file, anchor] = target.split("#", 2);
+        const resolved = file === "" ? path.join(ROOT, doc) : path.resolve(path.dirname(path.join(ROOT, doc)), file);
+        assert.ok(
+          resolved === ROOT || resolved.startsWith(ROOT + path.sep),
+          `${doc} links ${target}, outside the repository`,
+        );
+        assert.ok(existsSync(resolved), `${doc} links ${target}, which does not exist`);
+        if (anchor && resolved.endsWith(".md") && statSync(resolved).isFile()) {
+          const anchors = anchorsOf(readFileSync(resolved, "utf8"));
+          assert.ok(anchors.has(anchor), `${doc} links ${target}: no heading with anchor #${anchor}`);
+        }
+      }
+    });
+
+    it(`${doc}: no link or path reference points outside the repository`, () => {
+      const text = readFileSync(path.join(ROOT, doc), "utf8");
+      for (const target of linksOf(text)) {
+        assert.ok(!/^file:/i.test(target), `${doc} links a local file: ${target}`);
+        assert.ok(!path.isAbsolute(target), `${doc} links an absolute path: ${target}`);
+      }
+      // Paths in code spans or prose that climb out of the repository, e.g. `../shared/DESIGN.md`.
+      const depth = doc.split("/").length - 1;
+      const climbing = [...text.matchAll(/(?:^|[\s`("'[])((?:\.\.\/)+)[\w.-]/g)].map((m) => m[1].length / 3);
+      for (const levels of climbing) {
+        assert.ok(levels <= depth, `${doc} names a path ${"../".repeat(levels)}… outside the repository`);
+      }
+    });
+  }
 });
