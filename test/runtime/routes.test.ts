@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { createServer, request, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { gzipSync } from "node:zlib";
 import { SpanKind } from "@opentelemetry/api";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { createApp } from "../../app/src/app";
@@ -196,4 +197,44 @@ describe("runtime: API routes (in-process, fake publisher)", function () {
     });
     assert.equal(res.status, 202);
   });
+
+  // The body reader's answers that @koa/bodyparser (co-body) would change (see readBody in app/src/app.ts).
+  const bodyCases: {
+    name: string;
+    body: string | Buffer;
+    headers?: Record<string, string>;
+    error: string;
+    field: string;
+  }[] = [
+    { name: "empty body", body: "", error: "invalid_json", field: "body" },
+    { name: "JSON string", body: '"ada"', error: "validation_failed", field: "body" },
+    { name: "JSON null", body: "null", error: "validation_failed", field: "body" },
+    {
+      name: "__proto__ key",
+      body: JSON.stringify(VALID_REQUEST).replace("{", '{"__proto__":{"x":1},'),
+      error: "validation_failed",
+      field: "__proto__",
+    },
+    {
+      name: "gzip Content-Encoding (not inflated)",
+      body: gzipSync(JSON.stringify(VALID_REQUEST)),
+      headers: { "content-encoding": "gzip" },
+      error: "invalid_json",
+      field: "body",
+    },
+  ];
+  for (const c of bodyCases) {
+    it(`POST /onboard ${c.name} → 400 ${c.error} naming ${c.field}`, async () => {
+      const res = await send("POST", "/onboard", c.body, { "content-type": "application/json", ...c.headers });
+      assert.equal(res.status, 400);
+      const body = JSON.parse(res.text) as { error: string; fields: { field: string }[]; trace_id: string };
+      assert.equal(body.error, c.error);
+      assert.deepEqual(
+        body.fields.map((f) => f.field),
+        [c.field],
+      );
+      assert.match(body.trace_id, /^[0-9a-f]{32}$/);
+      assert.equal(published, 0);
+    });
+  }
 });
