@@ -2,9 +2,11 @@
  * The Koa app, built by a factory so tests can inject an in-memory tracer, a fake or real publisher and a
  * capturing logger. Instrumentation is hand-written: one middleware creates the SERVER span (HTTP semconv), the
  * publisher creates the PRODUCER span. Contexts are passed explicitly (no AsyncLocalStorage on the hot path).
+ * Routes are one @koa/router table; its allowedMethods() gives known paths 405 + Allow for other methods.
  */
 import { randomUUID } from "node:crypto";
-import type { IncomingMessage } from "node:http";
+import { METHODS, type IncomingMessage } from "node:http";
+import Router from "@koa/router";
 import Koa from "koa";
 import {
   ROOT_CONTEXT,
@@ -50,7 +52,6 @@ export interface OnboardState {
 
 const ROUTE_ONBOARD = "/onboard";
 const UNTRACED_PATHS = new Set(["/healthz", "/readyz"]);
-const KNOWN_ROUTES = new Set([ROUTE_ONBOARD, "/healthz", "/readyz"]);
 const INVALID_TRACE_ID = "00000000000000000000000000000000";
 const propagator = new W3CTraceContextPropagator();
 
@@ -71,7 +72,14 @@ function badRequest(error: string, message: string, fields: FieldError[]): HttpE
   return new HttpError(400, { error, message, fields });
 }
 
-/** Reads the raw body up to `limit` bytes; over the limit → 400 naming `body`. */
+/**
+ * Reads the raw body up to `limit` bytes; over the limit → 400 naming `body`.
+ * Hand-written rather than @koa/bodyparser 6 (co-body), which would change answers this API gives (pinned in
+ * test/runtime/routes.test.ts): an empty body parses as {} (validation_failed, not invalid_json); a JSON scalar is
+ * invalid_json in its strict mode, while its non-strict mode passes an empty body on as ""; a `__proto__` key is a
+ * parse error instead of a named unknown field; gzip/deflate bodies are inflated and an unknown Content-Encoding is a
+ * 415; a body over the limit is a 413 and left paused rather than drained.
+ */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit) {
@@ -131,7 +139,7 @@ export function createApp(deps: AppDeps): Koa<OnboardState> {
       return next();
     }
     const method = ctx.method;
-    const route = KNOWN_ROUTES.has(path) ? path : undefined;
+    const route = routeOf(path, method);
     const parent = propagator.extract(ROOT_CONTEXT, ctx.headers, defaultTextMapGetter);
     const span = tracer.startSpan(
       route ? `${method} ${route}` : method,
@@ -177,6 +185,21 @@ export function createApp(deps: AppDeps): Koa<OnboardState> {
       ctx.body = { error: "internal_error", message: "Internal server error" };
       ctx.state.span?.recordException(error as Error);
       ctx.app.emit("error", error, ctx);
+    }
+  };
+
+  /**
+   * What the router left unanswered, as JSON errors: a known path with another method (allowedMethods() set 405 and
+   * Allow) → method_not_allowed; no route → not_found.
+   */
+  const unrouted: Koa.Middleware<OnboardState> = async (ctx, next) => {
+    await next();
+    if (ctx.body !== undefined) return;
+    if (ctx.status === 405) {
+      throw new HttpError(405, { error: "method_not_allowed", message: `Use ${ctx.response.get("allow")}` });
+    }
+    if (ctx.status === 404) {
+      throw new HttpError(404, { error: "not_found", message: `No route for ${ctx.method} ${ctx.path}` });
     }
   };
 
@@ -249,31 +272,33 @@ export function createApp(deps: AppDeps): Koa<OnboardState> {
     }
   };
 
-  const router: Koa.Middleware<OnboardState> = async (ctx) => {
-    switch (ctx.path) {
-      case ROUTE_ONBOARD:
-        if (ctx.method !== "POST") {
-          ctx.set("allow", "POST");
-          throw new HttpError(405, { error: "method_not_allowed", message: "Use POST" });
-        }
-        return onboard(ctx);
-      case "/healthz":
-        ctx.body = { status: "ok" };
-        return;
-      case "/readyz": {
-        const ready = await publisher.ready();
-        ctx.status = ready ? 200 : 503;
-        ctx.body = { status: ready ? "ready" : "not_ready", checks: { sqs: ready ? "ok" : "unavailable" } };
-        return;
-      }
-      default:
-        throw new HttpError(404, { error: "not_found", message: `No route for ${ctx.method} ${ctx.path}` });
+  // Exact paths as before the router: `strict` (no trailing slash) and `sensitive` (case matters), so /onboard/ and
+  // /ONBOARD stay 404. Every HTTP method counts as implemented, so a known path answers any other method with 405 and
+  // an Allow header (never the router's 501); OPTIONS on a known path is 200 with Allow (allowedMethods()).
+  const routes = new Router<OnboardState>({ strict: true, sensitive: true, methods: METHODS });
+  routes.post(ROUTE_ONBOARD, onboard);
+  routes.get("/healthz", (ctx) => {
+    ctx.body = { status: "ok" };
+  });
+  routes.get("/readyz", async (ctx) => {
+    const ready = await publisher.ready();
+    ctx.status = ready ? 200 : 503;
+    ctx.body = { status: ready ? "ready" : "not_ready", checks: { sqs: ready ? "ok" : "unavailable" } };
+  });
+
+  /** The route template (`http.route`) a path matches with any method, e.g. "/onboard"; undefined for no route. */
+  const routeOf = (path: string, method: string): string | undefined => {
+    for (const layer of routes.match(path, method).path) {
+      if (layer.methods.length > 0 && typeof layer.path === "string") return layer.path;
     }
+    return undefined;
   };
 
   app.use(tracing);
   app.use(errors);
-  app.use(router);
+  app.use(unrouted);
+  app.use(routes.allowedMethods());
+  app.use(routes.routes());
   app.on("error", (error: unknown, ctx?: AppContext) => {
     logger.error("http.unhandled_error", { error, path: ctx?.path }, ctx?.state.otelContext);
   });

@@ -156,7 +156,12 @@ describe("runtime: API bundle against fauxqs and a real OTLP receiver", function
     const ready = await fetch(`${api.baseUrl}/readyz`);
     assert.equal(ready.status, 200);
     assert.deepEqual(await ready.json(), { status: "ready", checks: { sqs: "ok" } });
-    assert.equal((await fetch(`${api.baseUrl}/onboard`)).status, 405);
+    const wrongMethod = await fetch(`${api.baseUrl}/onboard`);
+    assert.equal(wrongMethod.status, 405);
+    assert.equal(wrongMethod.headers.get("allow"), "POST");
+    const healthWrongMethod = await fetch(`${api.baseUrl}/healthz`, { method: "POST" });
+    assert.equal(healthWrongMethod.status, 405);
+    assert.equal(healthWrongMethod.headers.get("allow"), "HEAD, GET");
     assert.equal((await fetch(`${api.baseUrl}/nope`)).status, 404);
   });
 });
