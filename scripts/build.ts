@@ -7,8 +7,9 @@
  *   dist/lambda/handler.js SQS consumer; `@aws-sdk/*` is external: the Lambda Node.js base image ships AWS SDK v3,
  *                          and the only AWS client the Lambda uses (Secrets Manager) is required lazily.
  *
- * `mainFields: module,main` lets esbuild take the ES-module builds that OpenTelemetry packages ship, so unused
- * exports (most of semantic-conventions/incubating) are tree-shaken away.
+ * esbuild takes the ES-module builds that OpenTelemetry packages ship (their `exports` maps' `default` condition; for
+ * packages without one, `mainFields: module,main`), so unused exports (most of semantic-conventions/incubating, the
+ * logs/metrics serializers of otlp-transformer) are tree-shaken away.
  */
 import { readFile } from "node:fs/promises";
 import { statSync } from "node:fs";

@@ -7,6 +7,17 @@ import { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@open
 import type { ReadableSpan } from "@opentelemetry/sdk-trace";
 import { startOtlpReceiver, type OtlpReceiver } from "../../local/otlp-receiver";
 
+const SERVER_ATTRIBUTES: Attributes = {
+  "http.response.status_code": 202,
+  ok: true,
+  ratio: 0.5,
+  tags: ["a", "b"],
+  // Zero values: on the wire they are set oneof members, not absent fields, and must come back as given.
+  empty: "",
+  off: false,
+  zero: 0,
+};
+
 /** Builds real SDK spans (one parent/child pair + a link) so the exporter sends real OTLP bytes. */
 function makeSpans(): ReadableSpan[] {
   const memory = new InMemorySpanExporter();
@@ -19,16 +30,7 @@ function makeSpans(): ReadableSpan[] {
   linked.end();
   const parent = tracer.startSpan("POST /onboard", {
     kind: SpanKind.SERVER,
-    attributes: {
-      "http.response.status_code": 202,
-      ok: true,
-      ratio: 0.5,
-      tags: ["a", "b"],
-      // Zero values: on the wire they are set oneof members, not absent fields, and must come back as given.
-      empty: "",
-      off: false,
-      zero: 0,
-    } as Attributes,
+    attributes: SERVER_ATTRIBUTES,
   });
   const child = tracer.startSpan(
     "send onboarding",
@@ -110,15 +112,7 @@ describe("local OTLP/gRPC receiver", () => {
     assert.equal(server.kind, "SERVER");
     assert.equal(server.serviceName, "receiver-test");
     assert.equal(server.resource["deployment.environment.name"], "test");
-    assert.deepEqual(server.attributes, {
-      "http.response.status_code": 202,
-      ok: true,
-      ratio: 0.5,
-      tags: ["a", "b"],
-      empty: "",
-      off: false,
-      zero: 0,
-    });
+    assert.deepEqual(server.attributes, SERVER_ATTRIBUTES);
     assert.deepEqual(server.status, { code: "UNSET" });
     assert.match(server.startTimeUnixNano, /^\d{19}$/);
     assert.ok(BigInt(server.endTimeUnixNano) >= BigInt(server.startTimeUnixNano));

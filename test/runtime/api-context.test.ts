@@ -26,36 +26,32 @@ tracer.startActiveSpan("outer", async (span) => {
 });
 `;
 
+/** Runs {@link CHILD} preloaded with the built dist/app/tracing.js; returns what it printed. */
+async function runPreloaded(env: NodeJS.ProcessEnv): Promise<Record<string, boolean>> {
+  await ensureBundles();
+  const child = spawnSync(process.execPath, ["--require", path.join(DIST, "app", "tracing.js"), "-e", CHILD], {
+    cwd: REPO_ROOT,
+    encoding: "utf8",
+    timeout: 30_000,
+    env: { PATH: process.env.PATH, ...env },
+  });
+  assert.equal(child.status, 0, child.stderr);
+  return JSON.parse(child.stdout.trim().split("\n").pop()!) as Record<string, boolean>;
+}
+
 describe("runtime: API tracing preload and the active context", function () {
   this.timeout(60_000);
 
   it("the active span survives awaits (AsyncLocalStorage context manager registered)", async () => {
-    await ensureBundles();
-    const child = spawnSync(process.execPath, ["--require", path.join(DIST, "app", "tracing.js"), "-e", CHILD], {
-      cwd: REPO_ROOT,
-      encoding: "utf8",
-      timeout: 30_000,
-      env: {
-        PATH: process.env.PATH,
-        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${await closedPort()}`,
-        OTEL_LOG_LEVEL: "none",
-      },
+    const result = await runPreloaded({
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${await closedPort()}`,
+      OTEL_LOG_LEVEL: "none",
     });
-    assert.equal(child.status, 0, child.stderr);
-    const result = JSON.parse(child.stdout.trim().split("\n").pop()!) as Record<string, boolean>;
     assert.deepEqual(result, { recording: true, sameAfterAwait: true, insideRootWith: true });
   });
 
   it("OTEL_SDK_DISABLED=true registers nothing: no recording span, no context manager", async () => {
-    await ensureBundles();
-    const child = spawnSync(process.execPath, ["--require", path.join(DIST, "app", "tracing.js"), "-e", CHILD], {
-      cwd: REPO_ROOT,
-      encoding: "utf8",
-      timeout: 30_000,
-      env: { PATH: process.env.PATH, OTEL_SDK_DISABLED: "true" },
-    });
-    assert.equal(child.status, 0, child.stderr);
-    const result = JSON.parse(child.stdout.trim().split("\n").pop()!) as Record<string, boolean>;
+    const result = await runPreloaded({ OTEL_SDK_DISABLED: "true" });
     assert.equal(result.recording, false);
     assert.equal(result.sameAfterAwait, false);
   });
