@@ -3,13 +3,7 @@
  * wired by a RedrivePolicy, like the stack's TracedQueue. Queues are created and inspected through the SQS API
  * itself (CreateQueue, GetQueueAttributes), like any client would.
  */
-import { existsSync } from "node:fs";
-import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import type { BuildAppOptions } from "fauxqs" with { "resolution-mode": "import" };
-
-type FauxqsStores = NonNullable<BuildAppOptions["stores"]>;
 
 export interface LocalSqsOptions {
   /** 0 = ephemeral. @default 0 */
@@ -35,6 +29,11 @@ export interface LocalSqs {
   readonly endpoint: string;
   readonly port: number;
   readonly region: string;
+  /**
+   * As fauxqs names it: `http://sqs.<region>.localhost:<port>/000000000000/<name>`. Use it with a client that sends
+   * to {@link endpoint} whatever the URL's host ({@link createClient}, or any SQSClient with
+   * `useQueueUrlAsEndpoint: false`).
+   */
   readonly queueUrl: string;
   readonly queueArn: string;
   readonly queueName: string;
@@ -54,23 +53,12 @@ export interface LocalSqs {
 export const LOCAL_AWS_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" } as const;
 
 /**
- * fauxqs names queues `http://sqs.<region>.localhost:<port>/…` by default. The AWS SDK (useQueueUrlAsEndpoint) then
- * sends to that host instead of AWS_ENDPOINT_URL_SQS, and `*.localhost` does not resolve everywhere. A store whose
- * `host` is empty builds the URL from the request's Host header instead: `http://127.0.0.1:<port>/000000000000/<name>`,
- * the same origin as the endpoint. SqsStore is not in fauxqs's package exports, hence the file-URL import.
+ * An SQS client for the local server. fauxqs hands out AWS-shaped queue URLs (`http://sqs.<region>.localhost:<port>/…`)
+ * whose host does not resolve everywhere; `useQueueUrlAsEndpoint: false` keeps every call on `endpoint` (the API's
+ * own client does the same, see app/src/publisher.ts). fauxqs finds the queue by the URL's region and name.
  */
-async function loopbackQueueUrlStores(): Promise<FauxqsStores> {
-  const dir = (require.resolve.paths("fauxqs") ?? [])
-    .map((base) => path.join(base, "fauxqs"))
-    .find((candidate) => existsSync(path.join(candidate, "dist/sqs/sqsStore.js")));
-  if (!dir) throw new Error("fauxqs is not installed (npm ci)");
-  const { SqsStore } = (await import(pathToFileURL(path.join(dir, "dist/sqs/sqsStore.js")).href)) as {
-    SqsStore: new () => { host: string };
-  };
-  const sqsStore = new SqsStore();
-  sqsStore.host = "";
-  // buildApp creates the SNS and S3 stores itself when they are not given.
-  return { sqsStore } as unknown as FauxqsStores;
+export function createLocalSqsClient(endpoint: string, region: string): SQSClient {
+  return new SQSClient({ endpoint, region, credentials: LOCAL_AWS_CREDENTIALS, useQueueUrlAsEndpoint: false });
 }
 
 export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<LocalSqs> {
@@ -84,13 +72,13 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
   // fauxqs is ESM-only (its package exports have only an "import" condition), so load it with a real import().
   // buildApp + our own listen(): startFauxqs() always binds 0.0.0.0, and the local stack stays on loopback.
   const { buildApp } = await import("fauxqs");
-  const app = buildApp({ logger: false, defaultRegion: region, stores: await loopbackQueueUrlStores() });
+  const app = buildApp({ logger: false, defaultRegion: region });
   await app.listen({ port: options.port ?? 0, host });
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : 0;
   const endpoint = `http://${host}:${port}`;
 
-  const client = new SQSClient({ endpoint, region, credentials: LOCAL_AWS_CREDENTIALS });
+  const client = createLocalSqsClient(endpoint, region);
   const attributesOf = async (queueUrl: string) =>
     (await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["All"] }))).Attributes ??
     {};
@@ -142,7 +130,7 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
       };
     },
     createClient() {
-      return new SQSClient({ endpoint, region, credentials: LOCAL_AWS_CREDENTIALS });
+      return createLocalSqsClient(endpoint, region);
     },
     stop() {
       stopped ??= (async () => {

@@ -7,9 +7,11 @@
  *   dist/lambda/handler.js SQS consumer; `@aws-sdk/*` is external: the Lambda Node.js base image ships AWS SDK v3,
  *                          and the only AWS client the Lambda uses (Secrets Manager) is required lazily.
  *
- * `mainFields: module,main` lets esbuild take the ES-module builds that OpenTelemetry packages ship, so unused
- * exports (most of semantic-conventions/incubating) are tree-shaken away.
+ * esbuild takes the ES-module builds that OpenTelemetry packages ship (their `exports` maps' `default` condition; for
+ * packages without one, `mainFields: module,main`), so unused exports (most of semantic-conventions/incubating, the
+ * logs/metrics serializers of otlp-transformer) are tree-shaken away.
  */
+import { readFile } from "node:fs/promises";
 import { statSync } from "node:fs";
 import path from "node:path";
 import { build, type BuildOptions, type Plugin } from "esbuild";
@@ -52,6 +54,28 @@ const stubProtoLoader: Plugin = {
   },
 };
 
+/**
+ * OpenTelemetry 3.x ships ES-module builds made by rolldown, which load `@grpc/grpc-js` lazily through
+ * `createRequire(import.meta.url)` (`__require` from `_virtual/_rolldown/runtime.mjs`; today only
+ * `@opentelemetry/otlp-grpc-exporter-base`). In a CommonJS bundle `import.meta.url` is undefined, so that line throws
+ * at load, and esbuild cannot see through `__require()` to bundle the dependency. This turns those calls back into
+ * plain `require()`, which esbuild bundles like any other.
+ */
+const ROLLDOWN_REQUIRE_IMPORT = /^import \{ __require \} from "(?:\.\.?\/)+_virtual\/_rolldown\/runtime\.mjs";\r?$/m;
+const rolldownRequireToRequire: Plugin = {
+  name: "rolldown-require-to-require",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]@opentelemetry[\\/].*\.mjs$/ }, async (args) => {
+      const source = await readFile(args.path, "utf8");
+      if (!ROLLDOWN_REQUIRE_IMPORT.test(source)) return undefined;
+      return {
+        contents: source.replace(ROLLDOWN_REQUIRE_IMPORT, "").replace(/\b__require\(/g, "require("),
+        loader: "js",
+      };
+    });
+  },
+};
+
 /** esbuild options shared by every bundle (also used by bench/tools/bundle-analysis.ts, so it analyses what ships). */
 export const BUNDLE_OPTIONS: BuildOptions = {
   bundle: true,
@@ -62,7 +86,7 @@ export const BUNDLE_OPTIONS: BuildOptions = {
   legalComments: "none",
   mainFields: ["module", "main"],
   logLevel: "warning",
-  plugins: [stubProtoLoader],
+  plugins: [stubProtoLoader, rolldownRequireToRequire],
 };
 
 export interface BundleTarget {

@@ -3,17 +3,27 @@
  *
  * The SDK's BatchSpanProcessor defaults (5 s schedule delay, 30 s export timeout) suit a long-running daemon
  * that can afford to lose nothing on exit only if it waits 30 s; here an ECS task gets SIGKILL 30 s after
- * SIGTERM and a Lambda is frozen the moment the handler returns. Standard `OTEL_BSP_*` variables still win, and the
- * sampler follows `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG` (SDK default: parentbased_always_on).
+ * SIGTERM and a Lambda is frozen the moment the handler returns.
+ *
+ * OpenTelemetry JS 3.x (`@opentelemetry/sdk-trace`) no longer reads any environment variable: this module reads the
+ * standard ones the project relies on itself — `OTEL_BSP_*` (batch settings), `OTEL_TRACES_SAMPLER` /
+ * `OTEL_TRACES_SAMPLER_ARG` (default parentbased_always_on) and the span limits (`OTEL_ATTRIBUTE_*`,
+ * `OTEL_SPAN_*_LIMIT`), with the meaning the 2.x SDK gave them.
  */
+import { diag } from "@opentelemetry/api";
 import type { Resource } from "@opentelemetry/resources";
 import {
-  BasicTracerProvider,
+  AlwaysOffSampler,
+  AlwaysOnSampler,
   BatchSpanProcessor,
-  type BufferConfig,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+  type Sampler,
   type SpanExporter,
+  type SpanLimits,
   type SpanProcessor,
-} from "@opentelemetry/sdk-trace-base";
+} from "@opentelemetry/sdk-trace";
 import { envMillis } from "./exporter";
 
 export interface BatchSettings {
@@ -54,6 +64,75 @@ export function resolveBatchSettings(defaults: BatchSettings, env: NodeJS.Proces
   };
 }
 
+export const TRACES_SAMPLERS = [
+  "always_on",
+  "always_off",
+  "traceidratio",
+  "parentbased_always_on",
+  "parentbased_always_off",
+  "parentbased_traceidratio",
+] as const;
+export type TracesSamplerName = (typeof TRACES_SAMPLERS)[number];
+
+/** `OTEL_TRACES_SAMPLER_ARG` as a ratio in [0, 1]; unset → 1, anything else → 1 with a diag warning (as the 2.x SDK). */
+function samplerRatio(env: NodeJS.ProcessEnv): number {
+  const raw = env.OTEL_TRACES_SAMPLER_ARG?.trim();
+  if (!raw) return 1;
+  const ratio = Number(raw);
+  if (Number.isFinite(ratio) && ratio >= 0 && ratio <= 1) return ratio;
+  diag.warn(`OTEL_TRACES_SAMPLER_ARG="${raw}" is not a number in [0, 1]; using 1`);
+  return 1;
+}
+
+/**
+ * The sampler named by `OTEL_TRACES_SAMPLER` (+ `OTEL_TRACES_SAMPLER_ARG` for the ratio samplers). Unset or unknown →
+ * parentbased_always_on (unknown values are reported through diag), like the 2.x SDK did on its own.
+ */
+export function resolveSampler(env: NodeJS.ProcessEnv = process.env): Sampler {
+  const raw = env.OTEL_TRACES_SAMPLER?.trim().toLowerCase() || "parentbased_always_on";
+  const name: TracesSamplerName = (TRACES_SAMPLERS as readonly string[]).includes(raw)
+    ? (raw as TracesSamplerName)
+    : "parentbased_always_on";
+  if (name !== raw) {
+    diag.warn(`OTEL_TRACES_SAMPLER="${raw}" is not one of ${TRACES_SAMPLERS.join(", ")}; using ${name}`);
+  }
+  switch (name) {
+    case "always_on":
+      return new AlwaysOnSampler();
+    case "always_off":
+      return new AlwaysOffSampler();
+    case "traceidratio":
+      return new TraceIdRatioBasedSampler(samplerRatio(env));
+    case "parentbased_always_off":
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case "parentbased_traceidratio":
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(samplerRatio(env)) });
+    case "parentbased_always_on":
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+  }
+}
+
+/**
+ * Span limits from `OTEL_SPAN_*` with the general `OTEL_ATTRIBUTE_*` as fallback; only what is set (a non-negative
+ * integer) is returned, the SDK's defaults (128 of each, unlimited value length) apply to the rest.
+ */
+export function resolveSpanLimits(env: NodeJS.ProcessEnv = process.env): SpanLimits {
+  const read = (name: string): number | undefined => {
+    const value = envMillis(env, name);
+    return value !== undefined && Number.isInteger(value) ? value : undefined;
+  };
+  const limits: SpanLimits = {
+    attributeCountLimit: read("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT") ?? read("OTEL_ATTRIBUTE_COUNT_LIMIT"),
+    attributeValueLengthLimit:
+      read("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT") ?? read("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"),
+    eventCountLimit: read("OTEL_SPAN_EVENT_COUNT_LIMIT"),
+    linkCountLimit: read("OTEL_SPAN_LINK_COUNT_LIMIT"),
+    attributePerEventCountLimit: read("OTEL_SPAN_ATTRIBUTE_PER_EVENT_COUNT_LIMIT"),
+    attributePerLinkCountLimit: read("OTEL_SPAN_ATTRIBUTE_PER_LINK_COUNT_LIMIT"),
+  };
+  return Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)) as SpanLimits;
+}
+
 export interface TracerProviderOptions {
   readonly resource: Resource;
   /** Exported through a BatchSpanProcessor. */
@@ -64,34 +143,44 @@ export interface TracerProviderOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-export function createTracerProvider(options: TracerProviderOptions): BasicTracerProvider {
+export function createTracerProvider(options: TracerProviderOptions): TracerProvider {
+  const env = options.env ?? process.env;
   const processors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
   if (options.exporter) {
-    const batch: BufferConfig = resolveBatchSettings(options.batch ?? SERVICE_BATCH_DEFAULTS, options.env);
-    processors.push(new BatchSpanProcessor(options.exporter, batch));
+    processors.push(
+      new BatchSpanProcessor({
+        exporter: options.exporter,
+        ...resolveBatchSettings(options.batch ?? SERVICE_BATCH_DEFAULTS, env),
+      }),
+    );
   }
-  return new BasicTracerProvider({
+  return new TracerProvider({
     resource: options.resource,
     spanProcessors: processors,
-    // forceFlush() callers bound their own wait with flushWithin(); this is only the SDK's outer cap.
-    forceFlushTimeoutMillis: 5000,
+    sampler: resolveSampler(env),
+    spanLimits: resolveSpanLimits(env),
   });
 }
 
 export type FlushOutcome = "flushed" | "timeout" | "error";
 
 /**
- * Resolves within `deadlineMillis` no matter what the exporter does; never rejects. The timer is cleared (and
- * unref'd) so a fast flush leaves no handle behind.
+ * Resolves within `deadlineMillis` no matter what the exporter does; never rejects. The deadline is also handed to
+ * `forceFlush` (the 3.x SDK's per-call timeout, default 30 s), so the SDK's own timer ends with ours. The timer is
+ * cleared (and unref'd) so a fast flush leaves no handle behind.
  */
-export function flushWithin(target: { forceFlush(): Promise<void> }, deadlineMillis: number): Promise<FlushOutcome> {
+export function flushWithin(
+  target: { forceFlush(options?: { timeoutMillis?: number }): Promise<void> },
+  deadlineMillis: number,
+): Promise<FlushOutcome> {
   if (!(deadlineMillis > 0)) return Promise.resolve("timeout");
   return new Promise<FlushOutcome>((resolve) => {
+    // Created before forceFlush's own timer, so at the shared deadline this one fires first: "timeout", not "error".
     const timer = setTimeout(() => resolve("timeout"), deadlineMillis);
     timer.unref?.();
     let flush: Promise<void>;
     try {
-      flush = target.forceFlush();
+      flush = target.forceFlush({ timeoutMillis: deadlineMillis });
     } catch {
       clearTimeout(timer);
       resolve("error");

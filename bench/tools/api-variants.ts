@@ -4,8 +4,9 @@
  *   off            OTEL_SDK_DISABLED=true
  *   on             as shipped
  *   on-no-als      as shipped, but the AsyncLocalStorageContextManager replaced by a pass-through one
- *                  (found with this tool: ALS cost ~85 µs/request; the API stopped registering it in f71a2e2, so
- *                  `on` and `on-no-als` should now match — a regression check)
+ *                  (found with this tool: on Node 20/22 ALS cost ~85 µs/request, so the API dropped it in f71a2e2;
+ *                  on Node 24, with AsyncContextFrame, it registers it again and `on` and `on-no-als` should
+ *                  match — a regression check)
  *   on-bsp         as shipped, with larger export batches (OTEL_BSP_MAX_EXPORT_BATCH_SIZE=2048, OTEL_BSP_SCHEDULE_DELAY=1000)
  *   base-off/base-on  the same bundles from another build (`API_VARIANTS_BASE_DIST=<dir with app/tracing.js,
  *                  app/server.js>`, e.g. a copy of dist/ taken before a change), for A/B of code changes

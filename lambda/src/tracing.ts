@@ -13,7 +13,7 @@
  */
 import { diag, trace, type Tracer } from "@opentelemetry/api";
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
-import type { BasicTracerProvider, ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
+import type { ReadableSpan, SpanExporter, TracerProvider } from "@opentelemetry/sdk-trace";
 import { installDiagLogger } from "../../telemetry/diag";
 import { resolveExportTimeout, resolveExporterSettings, type ExporterSettings } from "../../telemetry/exporter";
 import { createJsonLogger, type Logger } from "../../telemetry/logger";
@@ -137,7 +137,7 @@ export class DeferredSpanExporter implements SpanExporter {
 export interface LambdaTelemetry {
   readonly tracer: Tracer;
   readonly logger: Logger;
-  readonly provider: BasicTracerProvider | undefined;
+  readonly provider: TracerProvider | undefined;
   /** Flushes pending spans, resolving within `deadlineMillis` whatever the collector does. Never rejects. */
   flush(deadlineMillis: number): Promise<FlushOutcome>;
   /** Settles when init is done: the exporter exists (the secret was read) or its setup failed. Never rejects. */

@@ -3,23 +3,34 @@ import { context, SpanKind, SpanStatusCode, trace, type Attributes } from "@open
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-grpc";
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
-import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace";
 import { startOtlpReceiver, type OtlpReceiver } from "../../local/otlp-receiver";
+
+const SERVER_ATTRIBUTES: Attributes = {
+  "http.response.status_code": 202,
+  ok: true,
+  ratio: 0.5,
+  tags: ["a", "b"],
+  // Zero values: on the wire they are set oneof members, not absent fields, and must come back as given.
+  empty: "",
+  off: false,
+  zero: 0,
+};
 
 /** Builds real SDK spans (one parent/child pair + a link) so the exporter sends real OTLP bytes. */
 function makeSpans(): ReadableSpan[] {
   const memory = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({
+  const provider = new TracerProvider({
     resource: resourceFromAttributes({ "service.name": "receiver-test", "deployment.environment.name": "test" }),
-    spanProcessors: [new SimpleSpanProcessor(memory)],
+    spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
   });
   const tracer = provider.getTracer("test");
   const linked = tracer.startSpan("linked");
   linked.end();
   const parent = tracer.startSpan("POST /onboard", {
     kind: SpanKind.SERVER,
-    attributes: { "http.response.status_code": 202, ok: true, ratio: 0.5, tags: ["a", "b"] } as Attributes,
+    attributes: SERVER_ATTRIBUTES,
   });
   const child = tracer.startSpan(
     "send onboarding",
@@ -101,12 +112,7 @@ describe("local OTLP/gRPC receiver", () => {
     assert.equal(server.kind, "SERVER");
     assert.equal(server.serviceName, "receiver-test");
     assert.equal(server.resource["deployment.environment.name"], "test");
-    assert.deepEqual(server.attributes, {
-      "http.response.status_code": 202,
-      ok: true,
-      ratio: 0.5,
-      tags: ["a", "b"],
-    });
+    assert.deepEqual(server.attributes, SERVER_ATTRIBUTES);
     assert.deepEqual(server.status, { code: "UNSET" });
     assert.match(server.startTimeUnixNano, /^\d{19}$/);
     assert.ok(BigInt(server.endTimeUnixNano) >= BigInt(server.startTimeUnixNano));

@@ -33,11 +33,11 @@ describe("runtime: bundles (scripts/build.ts)", function () {
     const lambda = (await ensureBundles()).find((b) => b.name === "lambda/handler")!;
     const transformer = lambda.inputs.filter((f) => f.includes("node_modules/@opentelemetry/otlp-transformer/"));
     assert.ok(
-      transformer.some((f) => f.endsWith("build/esm/trace/protobuf/trace-serializer.js")),
+      transformer.some((f) => f.endsWith("dist/trace/protobuf/trace-serializer.mjs")),
       "ProtobufTraceSerializer (ESM build) is bundled",
     );
     const extra = transformer.filter(
-      (f) => !/build\/esm\/(trace\/protobuf|common\/protobuf|common\/hex-to-binary)/.test(f),
+      (f) => !/dist\/(trace\/protobuf|common\/protobuf|common\/hex-to-binary|platform\/node\/utf8)/.test(f),
     );
     assert.deepEqual(extra, [], "no logs/metrics/JSON serializers or SDK adapters");
     assert.ok(lambda.inputs.some((f) => f.includes("node_modules/@smithy/signature-v4/dist-es/SignatureV4.js")));

@@ -1,7 +1,7 @@
 /** Lambda handler behaviour per record: partial batch failures, context fallbacks, idempotency, bounded flush. */
 import assert from "node:assert/strict";
 import { SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
-import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
 import type { Context as LambdaContext, SQSRecord } from "aws-lambda";
 import { createHandler, extractRecordContext, queueNameFromArn, type HandlerDeps } from "../../lambda/src/handler";
 import { createInMemoryOnboardingStore, processOnboarding } from "../../lambda/src/onboarding";
@@ -18,7 +18,7 @@ function setup(overrides: Partial<HandlerDeps> = {}) {
   const exporter = new InMemorySpanExporter();
   const provider = createTracerProvider({
     resource: createServiceResource({ defaultServiceName: "onboarding-lambda", cloudPlatform: "aws_lambda", env: {} }),
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
   });
   const logs: Record<string, unknown>[] = [];
   const logger = createJsonLogger({ service: "t", write: (l) => logs.push(JSON.parse(l) as Record<string, unknown>) });

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace } from "@opentelemetry/api";
 import { ExportResultCode, TraceState, type ExportResult } from "@opentelemetry/core";
-import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace";
 import { startOtlpReceiver, type OtlpReceiver } from "../../local/otlp-receiver";
 import { Http2OtlpTraceExporter, grpcOrigin } from "../../telemetry/otlp-http2-exporter";
 import { createTracerProvider } from "../../telemetry/provider";
@@ -33,7 +33,7 @@ function makeSpans(): ReadableSpan[] {
   const memory = new InMemorySpanExporter();
   const provider = createTracerProvider({
     resource: createServiceResource({ defaultServiceName: "svc-x", cloudPlatform: "aws_lambda", env: {} }),
-    spanProcessors: [new SimpleSpanProcessor(memory)],
+    spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
   });
   const tracer = provider.getTracer("scope-a", "1.0.0");
   const parent = trace.setSpanContext(ROOT_CONTEXT, {

@@ -8,7 +8,7 @@ import { createServer, request, type IncomingHttpHeaders, type Server } from "no
 import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import { SpanKind } from "@opentelemetry/api";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { createApp } from "../../app/src/app";
 import type { Publisher } from "../../app/src/publisher";
 import { createJsonLogger } from "../../telemetry/logger";
@@ -22,7 +22,7 @@ interface Reply {
 
 describe("runtime: API routes (in-process, fake publisher)", function () {
   const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
   let ready = true;
   let published = 0;
   const publisher: Publisher = {

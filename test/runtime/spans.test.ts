@@ -8,7 +8,7 @@ import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import { ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
 import { SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
-import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace";
 import type { Context as LambdaContext } from "aws-lambda";
 import { createApp } from "../../app/src/app";
 import { createSqsClient, createSqsPublisher, type Publisher } from "../../app/src/publisher";
@@ -23,7 +23,7 @@ function inMemoryTracer(service: string, platform: "aws_ecs" | "aws_lambda") {
   const exporter = new InMemorySpanExporter();
   const provider = createTracerProvider({
     resource: createServiceResource({ defaultServiceName: service, cloudPlatform: platform, env: {} }),
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
   });
   return { exporter, provider, tracer: provider.getTracer(service) as Tracer };
 }

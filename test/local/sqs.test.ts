@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { startLocalSqs, type LocalSqs } from "../../local/sqs";
+
+describe("local SQS (fauxqs through its public API)", function () {
+  this.timeout(20_000);
+  let sqs: LocalSqs | undefined;
+
+  afterEach(async () => {
+    await sqs?.stop();
+    sqs = undefined;
+  });
+
+  it("names queues as fauxqs does and serves them on the loopback endpoint through createClient()", async () => {
+    sqs = await startLocalSqs({ queueName: "orders" });
+    assert.match(sqs.endpoint, /^http:\/\/127\.0\.0\.1:\d+$/);
+    // fauxqs's own AWS-shaped URL (no store swapped in behind its back), the same one GetQueueUrl answers.
+    assert.equal(sqs.queueUrl, `http://sqs.us-east-1.localhost:${sqs.port}/000000000000/orders`);
+    assert.equal(sqs.dlqUrl, `http://sqs.us-east-1.localhost:${sqs.port}/000000000000/orders-dlq`);
+    assert.equal(sqs.queueArn, "arn:aws:sqs:us-east-1:000000000000:orders");
+
+    const client = sqs.createClient();
+    try {
+      assert.equal(client.config.useQueueUrlAsEndpoint, false);
+      assert.equal(
+        (await client.send(new GetQueueUrlCommand({ QueueName: "orders" }))).QueueUrl,
+        sqs.queueUrl,
+        "GetQueueUrl answers the URL startLocalSqs reports",
+      );
+      await client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: "hello" }));
+      assert.deepEqual(await sqs.count("main"), { ready: 1, inflight: 0, delayed: 0 });
+      const received = await client.send(new ReceiveMessageCommand({ QueueUrl: sqs.queueUrl, WaitTimeSeconds: 0 }));
+      assert.deepEqual(
+        received.Messages?.map((m) => m.Body),
+        ["hello"],
+      );
+    } finally {
+      client.destroy();
+    }
+  });
+});
