@@ -1,5 +1,5 @@
 /**
- * A deliberately small JSON logger: one line per event, with `trace_id` / `span_id` of the given (or active)
+ * A deliberately small JSON logger: one line per event, with `trace_id` / `span_id` / `trace_flags` of the given (or active)
  * context, so a log line in CloudWatch/Coralogix leads to its trace. Built for the request hot path: one object,
  * one `JSON.stringify`, one write; no formatting libraries, no async hooks. A failing write never throws.
  */
@@ -31,8 +31,17 @@ function toLevel(value: string | undefined): LogLevel | undefined {
   return v === "debug" || v === "info" || v === "warn" || v === "error" ? v : undefined;
 }
 
-function serialiseError(error: Error): Record<string, unknown> {
-  return { type: error.name, message: error.message };
+/** How many `cause`s deep an error is written (a cycle or a long chain stops there). */
+const MAX_CAUSE_DEPTH = 3;
+
+/** An error as a log field: its type, message and stack, and its `cause` chain (errors keep why they happened). */
+function serialiseError(error: Error, depth = 0): Record<string, unknown> {
+  const out: Record<string, unknown> = { type: error.name, message: error.message, stack: error.stack };
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause !== undefined && depth < MAX_CAUSE_DEPTH) {
+    out.cause = cause instanceof Error ? serialiseError(cause, depth + 1) : cause;
+  }
+  return out;
 }
 
 function replacer(_key: string, value: unknown): unknown {
@@ -63,6 +72,8 @@ export function createJsonLogger(options: JsonLoggerOptions): Logger {
       if (spanContext && spanContext.traceId !== "00000000000000000000000000000000") {
         record.trace_id = spanContext.traceId;
         record.span_id = spanContext.spanId;
+        // OTel "trace context in non-OTLP log formats": the flags as two hex digits ("01" = sampled).
+        record.trace_flags = (spanContext.traceFlags & 0xff).toString(16).padStart(2, "0");
       }
       if (fields) {
         for (const key in fields) {

@@ -113,8 +113,17 @@ export function resolveSampler(env: NodeJS.ProcessEnv = process.env): Sampler {
 }
 
 /**
+ * A string attribute is cut at this many characters unless OTEL_(SPAN_)ATTRIBUTE_VALUE_LENGTH_LIMIT says otherwise.
+ * The SDK's default is unlimited: one client-sized value (a 15 KiB `User-Agent` in `user_agent.original`) then
+ * inflates every span of its request, and enough of them push one export past gRPC's 4 MiB message limit, losing the
+ * whole batch. 4 KiB keeps every value this project records whole (URLs, ids, error messages).
+ */
+export const DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT = 4096;
+
+/**
  * Span limits from `OTEL_SPAN_*` with the general `OTEL_ATTRIBUTE_*` as fallback; only what is set (a non-negative
- * integer) is returned, the SDK's defaults (128 of each, unlimited value length) apply to the rest.
+ * integer) is returned, the SDK's defaults (128 of each) apply to the rest — except the value length, which is
+ * bounded by {@link DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT} when unset.
  */
 export function resolveSpanLimits(env: NodeJS.ProcessEnv = process.env): SpanLimits {
   const read = (name: string): number | undefined => {
@@ -124,7 +133,9 @@ export function resolveSpanLimits(env: NodeJS.ProcessEnv = process.env): SpanLim
   const limits: SpanLimits = {
     attributeCountLimit: read("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT") ?? read("OTEL_ATTRIBUTE_COUNT_LIMIT"),
     attributeValueLengthLimit:
-      read("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT") ?? read("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"),
+      read("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT") ??
+      read("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT") ??
+      DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT,
     eventCountLimit: read("OTEL_SPAN_EVENT_COUNT_LIMIT"),
     linkCountLimit: read("OTEL_SPAN_LINK_COUNT_LIMIT"),
     attributePerEventCountLimit: read("OTEL_SPAN_ATTRIBUTE_PER_EVENT_COUNT_LIMIT"),

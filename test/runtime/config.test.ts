@@ -171,10 +171,36 @@ describe("runtime: telemetry configuration", () => {
     assert.equal(first.event, "thing.happened");
     assert.equal(first.trace_id, "0af7651916cd43dd8448eb211c80319c");
     assert.equal(first.span_id, "b7ad6b7169203331");
+    assert.equal(first.trace_flags, "01");
     assert.equal(first.n, 1);
-    assert.deepEqual(first.error, { type: "TypeError", message: "boom" });
+    const error = first.error as Record<string, unknown>;
+    assert.deepEqual([error.type, error.message], ["TypeError", "boom"]);
+    assert.match(String(error.stack), /^TypeError: boom\n\s+at /);
     const second = JSON.parse(lines[1]) as Record<string, unknown>;
     assert.equal(second.trace_id, undefined);
+  });
+
+  it("JSON logger: an error keeps its stack and its cause chain (bounded), an unsampled context says 00", () => {
+    const lines: string[] = [];
+    const logger = createJsonLogger({ service: "svc", write: (l) => lines.push(l) });
+    const root = new Error("socket hang up");
+    const error = new Error("send failed", { cause: new Error("retry exhausted", { cause: root }) });
+    const ctx = trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: "0af7651916cd43dd8448eb211c80319c",
+      spanId: "b7ad6b7169203331",
+      traceFlags: TraceFlags.NONE,
+    });
+    logger.error("publish.failed", { error }, ctx);
+    const line = JSON.parse(lines[0]!) as { trace_flags: string; error: any };
+    assert.equal(line.trace_flags, "00");
+    assert.equal(line.error.message, "send failed");
+    assert.equal(line.error.cause.message, "retry exhausted");
+    assert.equal(line.error.cause.cause.message, "socket hang up");
+    assert.match(line.error.cause.cause.stack, /socket hang up/);
+    const cyclic = new Error("a");
+    (cyclic as { cause?: unknown }).cause = cyclic;
+    logger.error("cyclic", { error: cyclic });
+    assert.ok(lines[1]!.length < 10_000, "a cause cycle is cut");
   });
 
   it("API config: QUEUE_URL required, PORT validated, every problem reported", () => {

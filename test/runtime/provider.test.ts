@@ -7,7 +7,12 @@ import assert from "node:assert/strict";
 import { diag, DiagLogLevel, ROOT_CONTEXT, TraceFlags, trace, type Link } from "@opentelemetry/api";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
-import { createTracerProvider, flushWithin, resolveSpanLimits } from "../../telemetry/provider";
+import {
+  createTracerProvider,
+  DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+  flushWithin,
+  resolveSpanLimits,
+} from "../../telemetry/provider";
 
 function providerWith(env: NodeJS.ProcessEnv) {
   const memory = new InMemorySpanExporter();
@@ -91,8 +96,17 @@ describe("runtime: tracer provider reads the standard OTEL_* variables itself (S
     assert.match(warnings[1]!, /OTEL_TRACES_SAMPLER_ARG="2" is not a number in \[0, 1\]; using 1/);
   });
 
+  it("span limits: a string value is cut at 4096 characters unless the environment says otherwise", () => {
+    assert.deepEqual(resolveSpanLimits({}), { attributeValueLengthLimit: DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT });
+    assert.equal(DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT, 4096);
+    const { memory, tracer } = providerWith({});
+    const span = tracer.startSpan("big header");
+    span.setAttribute("user_agent.original", "x".repeat(15 * 1024));
+    span.end();
+    assert.equal(String(memory.getFinishedSpans()[0]!.attributes["user_agent.original"]).length, 4096);
+  });
+
   it("span limits: OTEL_SPAN_* win over OTEL_ATTRIBUTE_*; unset or invalid values keep the SDK defaults", () => {
-    assert.deepEqual(resolveSpanLimits({}), {});
     assert.deepEqual(
       resolveSpanLimits({
         OTEL_ATTRIBUTE_COUNT_LIMIT: "5",
