@@ -6,6 +6,7 @@
  *   const run = await runStackProgram({ preview: true });   // Pulumi.dev.yaml
  *   run.resources  // every registered resource: type, name, inputs, state, urn, parent, dependencies
  *   run.outputs    // the stack outputs, resolved (UNKNOWN_OUTPUT where not known in this mode)
+ *   run.invokes    // every data-source token it invoked (getRegion, getServiceQuota, …)
  *   run.location   // pwd, entry and tsconfig the host would use
  *
  * Runs are deterministic, so identical requests share one child (the stack, kms and policy tests reuse them).
@@ -32,6 +33,8 @@ export const UNKNOWN_OUTPUT = pulumi.runtime.unknownValue;
 export interface StackRun {
   readonly resources: readonly RecordedResource[];
   readonly outputs: Readonly<Record<string, unknown>>;
+  /** Every data-source token the program invoked, in call order (with repeats). */
+  readonly invokes: readonly string[];
   readonly location: ProgramLocation;
 }
 
@@ -115,7 +118,12 @@ function runInChild(request: ProgramRequest, typescript: "tsx" | "host", timeout
         : undefined;
       fs.rmSync(path.dirname(request.out), { recursive: true, force: true });
       if (code === 0 && result?.resources && result.outputs) {
-        return resolve({ resources: result.resources, outputs: result.outputs, location: result.location });
+        return resolve({
+          resources: result.resources,
+          outputs: result.outputs,
+          invokes: result.invokes,
+          location: result.location,
+        });
       }
       const why = signal ? `killed after ${timeoutMs} ms` : `exit ${code}`;
       const message = `stack ${mode} of "${request.stack}" failed (${why}): ${result?.error ?? log.slice(-4000)}`;
