@@ -111,6 +111,22 @@ describe("the stack against every policy rule (program under mocks)", function (
   });
 });
 
+describe("the stack with every option (domain, canary, Fargate Spot) against every policy rule", function () {
+  this.timeout(240_000);
+
+  it("passes every rule: the canary's bucket is private and KMS-encrypted, its role uses * only where IAM requires", async () => {
+    const runs = await runStack(undefined, {
+      domainName: "api.acme.io",
+      hostedZoneId: "Z0123456789ABCDEFGHIJ",
+      canary: "true",
+      fargateSpot: "true",
+    });
+    assert.ok(runs.update.some((r) => r.type === "aws:synthetics/canary:Canary"));
+    const failed = evaluate(runs).filter((r) => r.status === "fail");
+    assert.equal(failed.length, 0, `\n${formatReport(failed)}`);
+  });
+});
+
 describe("the stack run catches a program that creates a resource inside .apply()", function () {
   this.timeout(240_000);
 
