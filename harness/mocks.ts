@@ -26,6 +26,12 @@ export interface RecordedResource {
 
 export const recorded: RecordedResource[] = [];
 
+/**
+ * Every data-source token the program invoked (e.g. `aws:index/getRegion:getRegion`), in call order with
+ * repeats; cleared with {@link recorded}. deploy/iam uses it to check the deployer may call each one.
+ */
+export const invokedTokens: string[] = [];
+
 /** All recorded resources of one type token, e.g. `aws:sqs/queue:Queue`. */
 export function resourcesOfType(type: string): RecordedResource[] {
   return recorded.filter((r) => r.type === type);
@@ -154,6 +160,26 @@ function computedState(type: string, name: string, inputs: any): Record<string, 
     case "aws:lb/loadBalancer:LoadBalancer":
       state.dnsName = `${physical}.${MOCK_REGION}.elb.amazonaws.com`;
       state.arnSuffix = `app/${physical}/0123456789abcdef`;
+      // The canonical hosted zone of ALBs in eu-west-1 (Elastic Load Balancing endpoints and quotas).
+      state.zoneId = "Z32O12XQLNTSW2";
+      break;
+    case "aws:acm/certificate:Certificate":
+      state.arn = `arn:aws:acm:${MOCK_REGION}:${MOCK_ACCOUNT}:certificate/${name}-mock`;
+      // What ACM answers for a DNS-validated certificate of one name: one CNAME under that name.
+      state.domainValidationOptions = [
+        {
+          domainName: inputs.domainName,
+          resourceRecordName: `_0123456789abcdef.${inputs.domainName}.`,
+          resourceRecordType: "CNAME",
+          resourceRecordValue: "_fedcba9876543210.mock.acm-validations.aws.",
+        },
+      ];
+      break;
+    case "aws:s3/bucket:Bucket":
+      state.bucket = inputs.bucket ?? physical;
+      break;
+    case "aws:route53/record:Record":
+      state.fqdn = String(inputs.name).replace(/\.$/, "");
       break;
     case "aws:lb/targetGroup:TargetGroup":
       state.arnSuffix = `targetgroup/${physical}/0123456789abcdef`;
@@ -188,6 +214,7 @@ export interface MockOptions {
  */
 export function installMocks(options: MockOptions = {}): void {
   recorded.length = 0;
+  invokedTokens.length = 0;
   const stack = options.stack ?? "test";
   const inputsOnly = (options.preview ?? false) && (options.unknownComputedOutputs ?? false);
   const meta = new Map<string, { parent: string; dependencies: string[] }>();
@@ -211,6 +238,7 @@ export function installMocks(options: MockOptions = {}): void {
         return { id: inputsOnly ? "" : `${args.name}-id`, state };
       },
       call(args: pulumi.runtime.MockCallArgs) {
+        invokedTokens.push(args.token);
         const handler = invokeHandlers[args.token];
         if (!handler) {
           const message = `unmocked invoke ${args.token}: add a handler in harness/mocks.ts`;

@@ -11,7 +11,7 @@
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { locateProgram } from "./language-host";
-import { installMocks, mockServiceQuotas, recorded, setStackConfig, settleAll } from "./mocks";
+import { installMocks, invokedTokens, mockServiceQuotas, recorded, setStackConfig, settleAll } from "./mocks";
 import type { ProgramRequest, ProgramResult } from "./program-protocol";
 import { toJson } from "./serialize";
 
@@ -66,9 +66,10 @@ async function main(): Promise<void> {
     onError(e);
   }
   const resources = toJson(recorded) as ProgramResult["resources"];
+  const invokes = [...invokedTokens];
   const result: ProgramResult = errors.length
-    ? { location, resources, error: errors.join("\n") }
-    : { location, resources, outputs: toJson(outputs) as ProgramResult["outputs"] };
+    ? { location, resources, invokes, error: errors.join("\n") }
+    : { location, resources, invokes, outputs: toJson(outputs) as ProgramResult["outputs"] };
   fs.writeFileSync(request.out, JSON.stringify(result));
   process.exit(errors.length ? 1 : 0);
 }

@@ -20,6 +20,8 @@ export interface ProgramResult {
   readonly location: ProgramLocation;
   /** What was registered — also when the program failed, to show what it got to. */
   readonly resources: RecordedResource[];
+  /** Every data-source token the program invoked (see harness/mocks.ts `invokedTokens`). */
+  readonly invokes: string[];
   readonly outputs?: Record<string, unknown>;
   readonly error?: string;
 }

@@ -6,6 +6,7 @@
  *   const run = await runStackProgram({ preview: true });   // Pulumi.dev.yaml
  *   run.resources  // every registered resource: type, name, inputs, state, urn, parent, dependencies
  *   run.outputs    // the stack outputs, resolved (UNKNOWN_OUTPUT where not known in this mode)
+ *   run.invokes    // every data-source token it invoked (getRegion, getServiceQuota, …)
  *   run.location   // pwd, entry and tsconfig the host would use
  *
  * Runs are deterministic, so identical requests share one child (the stack, kms and policy tests reuse them).
@@ -26,12 +27,20 @@ export const PROJECT = "traced-onboarding";
 /** The fake Coralogix key every stack run uses; tests search all inputs for it. */
 export const TEST_API_KEY = "cxtp_TEST_KEY_must_never_be_plaintext_0123456789";
 
+/**
+ * How long a test that runs the stack may take (mocha `this.timeout`): a child process loads the program and the
+ * providers' SDKs, which takes seconds on a quiet machine and far longer on a loaded 2-core CI runner.
+ */
+export const STACK_RUN_TEST_TIMEOUT_MS = 240_000;
+
 /** What {@link StackRun.outputs} holds for an export that is not known in this mode: Pulumi's unknown sentinel. */
 export const UNKNOWN_OUTPUT = pulumi.runtime.unknownValue;
 
 export interface StackRun {
   readonly resources: readonly RecordedResource[];
   readonly outputs: Readonly<Record<string, unknown>>;
+  /** Every data-source token the program invoked, in call order (with repeats). */
+  readonly invokes: readonly string[];
   readonly location: ProgramLocation;
 }
 
@@ -54,7 +63,7 @@ export interface StackRunOptions {
    * (harness/host-typescript.js). @default "tsx"
    */
   readonly typescript?: "tsx" | "host";
-  /** Kill the child after this long. @default 120 s */
+  /** Kill the child after this long. @default 180 s */
   readonly timeoutMs?: number;
 }
 
@@ -115,7 +124,12 @@ function runInChild(request: ProgramRequest, typescript: "tsx" | "host", timeout
         : undefined;
       fs.rmSync(path.dirname(request.out), { recursive: true, force: true });
       if (code === 0 && result?.resources && result.outputs) {
-        return resolve({ resources: result.resources, outputs: result.outputs, location: result.location });
+        return resolve({
+          resources: result.resources,
+          outputs: result.outputs,
+          invokes: result.invokes,
+          location: result.location,
+        });
       }
       const why = signal ? `killed after ${timeoutMs} ms` : `exit ${code}`;
       const message = `stack ${mode} of "${request.stack}" failed (${why}): ${result?.error ?? log.slice(-4000)}`;
@@ -145,7 +159,7 @@ export function runStackProgram(options: StackRunOptions): Promise<StackRun> {
   let run = runs.get(key);
   if (!run) {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "stack-run-")), "result.json");
-    run = runInChild({ ...request, out }, options.typescript ?? "tsx", options.timeoutMs ?? 120_000);
+    run = runInChild({ ...request, out }, options.typescript ?? "tsx", options.timeoutMs ?? 180_000);
     runs.set(key, run);
     run.catch(() => runs.delete(key));
   }

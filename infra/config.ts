@@ -7,6 +7,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { resolveCoralogixDomain } from "../telemetry/coralogix";
+import {
+  certificateArnProblem,
+  DOMAIN_EXAMPLES,
+  domainNameProblem,
+  hostedZoneIdProblem,
+} from "./components/api-domain";
 import { checkFargateSize } from "./components/fargate-sizes";
 import { checkLogRetention, DEFAULT_LOG_RETENTION_DAYS } from "./components/log-retention";
 import { PROJECT_ROOT } from "./components/project-root";
@@ -28,9 +34,16 @@ export interface StackConfig {
   readonly apiMemory: number;
   readonly apiDesiredCount: number;
   readonly natGateways: "Single" | "OnePerAz";
+  /** The API's public name; with `hostedZoneId` or `certificateArn` it serves HTTPS there. */
+  readonly domainName?: string;
+  readonly hostedZoneId?: string;
   readonly certificateArn?: string;
-  /** Production without `certificateArn` is refused unless this is set (see {@link isProduction}). */
+  /** Production without a domain is refused unless this is set (see {@link isProduction}). */
   readonly allowPlainHttp: boolean;
+  /** Run the API on Fargate Spot (refused in production). */
+  readonly fargateSpot: boolean;
+  /** A CloudWatch Synthetics canary POSTs a synthetic customer every 5 minutes. */
+  readonly canary: boolean;
   readonly collectorImage: string;
   readonly lambdaMemoryMb: number;
   readonly lambdaTimeoutSeconds: number;
@@ -57,9 +70,15 @@ export const CONFIG_DEFAULTS = {
   environment: "",
   /** `""`: the `version` in package.json. */
   serviceVersion: "",
-  /** `""`: HTTP only (refused in production unless allowPlainHttp). */
+  /** `""`: no domain: HTTP only on the load balancer's name (refused in production unless allowPlainHttp). */
+  domainName: "",
+  /** `""`: no Route 53 records (then certificateArn is required with domainName). */
+  hostedZoneId: "",
+  /** `""`: with hostedZoneId, a DNS-validated certificate is issued for domainName. */
   certificateArn: "",
   allowPlainHttp: false,
+  fargateSpot: false,
+  canary: false,
   /** `""`: no email subscription. */
   alarmEmail: "",
   /** `-1`: unreserved. */
@@ -93,8 +112,12 @@ export const CONFIG_KEYS = [
   "apiMemory",
   "apiDesiredCount",
   "natGateways",
+  "domainName",
+  "hostedZoneId",
   "certificateArn",
   "allowPlainHttp",
+  "fargateSpot",
+  "canary",
   "collectorImage",
   "lambdaMemoryMb",
   "lambdaTimeoutSeconds",
@@ -246,23 +269,28 @@ export function parseStackConfig(
   }
   const apiDesiredCount = integer("apiDesiredCount", 1, 100, 2);
   const natGateways = oneOf("natGateways", ["Single", "OnePerAz"] as const, CONFIG_DEFAULTS.natGateways);
-  const certificateArn = raw.certificateArn;
-  if (certificateArn !== undefined && !/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/.+$/.test(certificateArn)) {
-    problems.push(
-      `${key("certificateArn")} must be an ACM certificate ARN (got "${certificateArn}"); e.g. ` +
-        set("certificateArn", "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab"),
-    );
-  }
+  const { domainName, hostedZoneId, certificateArn } = raw;
+  problems.push(...domainProblems(raw, key));
   const allowPlainHttp = oneOf("allowPlainHttp", ["true", "false"] as const, "false") === "true";
   const production = isProduction(environment);
-  if (production && certificateArn === undefined && !allowPlainHttp) {
+  if (production && domainName === undefined && certificateArn === undefined && !allowPlainHttp) {
     problems.push(
-      `${key("certificateArn")} is required in production (environment "${environment}"): without it the load ` +
-        `balancer serves customer data over plain HTTP. Set an ACM certificate of your domain, e.g. ` +
-        set("certificateArn", "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab") +
-        ` (or, to accept plain HTTP knowingly, ${set("allowPlainHttp", "true")})`,
+      `${key("domainName")} and ${key("hostedZoneId")} are required in production (environment "${environment}"): ` +
+        `without a domain the load balancer serves customer data over plain HTTP. Name the API in your Route 53 ` +
+        `zone, e.g. ${set("domainName", DOMAIN_EXAMPLES.domainName)} && ${set("hostedZoneId", DOMAIN_EXAMPLES.hostedZoneId)} ` +
+        `(or bring a certificate: ${set("certificateArn", "<ACM certificate ARN of that name>")}; or, to accept ` +
+        `plain HTTP knowingly, ${set("allowPlainHttp", "true")})`,
     );
   }
+  const fargateSpot = oneOf("fargateSpot", ["true", "false"] as const, "false") === "true";
+  if (production && fargateSpot) {
+    problems.push(
+      `${key("fargateSpot")} is refused in production (environment "${environment}"): Fargate Spot may reclaim ` +
+        `every API task at once with two minutes' warning, and the API has no on-demand task to fall back on; ` +
+        `e.g. ${set("fargateSpot", "false")}`,
+    );
+  }
+  const canary = oneOf("canary", ["true", "false"] as const, "false") === "true";
   const collectorImage = raw.collectorImage ?? CONFIG_DEFAULTS.collectorImage;
 
   const lambdaMemoryMb = integer("lambdaMemoryMb", 128, 10240, 1024);
@@ -334,8 +362,12 @@ export function parseStackConfig(
       apiMemory,
       apiDesiredCount,
       natGateways,
+      domainName,
+      hostedZoneId,
       certificateArn,
       allowPlainHttp,
+      fargateSpot,
+      canary,
       collectorImage,
       lambdaMemoryMb,
       lambdaTimeoutSeconds,
@@ -352,6 +384,43 @@ export function parseStackConfig(
       backupExpirationDays,
     },
   };
+}
+
+/**
+ * The problems of the domain keys: each value's shape, and the combinations that work — `domainName` with
+ * `hostedZoneId` (a certificate is issued and an alias created), with `certificateArn` (that certificate, DNS
+ * yours), or with both (that certificate, alias created). A certificate needs the name it was issued for:
+ * `https://<load balancer DNS name>` matches no ACM certificate.
+ */
+function domainProblems(raw: RawConfig, key: (k: ConfigKey) => string): string[] {
+  const problems: string[] = [];
+  const { domainName, hostedZoneId, certificateArn } = raw;
+  const shape = (k: "domainName" | "hostedZoneId" | "certificateArn", problem: string | undefined) => {
+    if (problem) problems.push(`${key(k)} ${problem}; e.g. ${set(k, DOMAIN_EXAMPLES[k])}`);
+  };
+  if (domainName !== undefined) shape("domainName", domainNameProblem(domainName));
+  if (hostedZoneId !== undefined) shape("hostedZoneId", hostedZoneIdProblem(hostedZoneId));
+  if (certificateArn !== undefined) shape("certificateArn", certificateArnProblem(certificateArn));
+  if (domainName === undefined && certificateArn !== undefined) {
+    problems.push(
+      `${key("certificateArn")} needs ${key("domainName")}: the certificate is for a name, and clients must call ` +
+        `that name (https://<load balancer DNS name> matches no certificate). Set the name the certificate covers, ` +
+        `e.g. ${set("domainName", DOMAIN_EXAMPLES.domainName)} (and ${set("hostedZoneId", DOMAIN_EXAMPLES.hostedZoneId)} ` +
+        `to have the stack create its DNS record)`,
+    );
+  } else if (domainName === undefined && hostedZoneId !== undefined) {
+    problems.push(
+      `${key("hostedZoneId")} needs ${key("domainName")}: the name in that zone to serve the API on; e.g. ` +
+        set("domainName", DOMAIN_EXAMPLES.domainName),
+    );
+  } else if (domainName !== undefined && hostedZoneId === undefined && certificateArn === undefined) {
+    problems.push(
+      `${key("domainName")} needs ${key("hostedZoneId")} (the Route 53 zone of that name: the stack issues a ` +
+        `DNS-validated certificate and creates the alias record) or ${key("certificateArn")} (an existing ` +
+        `certificate for that name); e.g. ${set("hostedZoneId", DOMAIN_EXAMPLES.hostedZoneId)}`,
+    );
+  }
+  return problems;
 }
 
 /** The project's `package.json` version (the default `serviceVersion`), read from the project root. */

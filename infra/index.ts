@@ -19,3 +19,4 @@ export const functionArn = outputs.functionArn;
 export const clusterName = outputs.clusterName;
 export const serviceName = outputs.serviceName;
 export const dashboardUrl = outputs.dashboardUrl;
+export const canaryName = outputs.canaryName;

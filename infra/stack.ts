@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { AlarmTopic } from "./components/alarm-topic";
+import { ApiCanary, canaryNameFor } from "./components/api-canary";
 import { CoralogixMetricStream } from "./components/metric-stream";
 import { PipelineDashboard } from "./components/pipeline-dashboard";
 import { TelemetrySecret } from "./components/telemetry-secret";
@@ -30,6 +31,8 @@ export interface StackOutputs {
   readonly clusterName: pulumi.Output<string>;
   readonly serviceName: pulumi.Output<string>;
   readonly dashboardUrl: pulumi.Output<string>;
+  /** The synthetic check's canary ("" without `canary`). */
+  readonly canaryName: pulumi.Output<string>;
 }
 
 /** Builds every resource of the stack from validated config. */
@@ -74,10 +77,21 @@ export function createStack(config: StackConfig): StackOutputs {
     memory: config.apiMemory,
     desiredCount: config.apiDesiredCount,
     natGateways: config.natGateways,
-    certificateArn: config.certificateArn,
+    domain: config.domainName
+      ? { domainName: config.domainName, hostedZoneId: config.hostedZoneId, certificateArn: config.certificateArn }
+      : undefined,
+    fargateSpot: config.fargateSpot,
     collectorImage: config.collectorImage,
     alarms: { topicArn: alarms.topicArn },
   });
+
+  const canary = config.canary
+    ? new ApiCanary("onboarding-canary", {
+        url: api.url,
+        canaryName: canaryNameFor("onboarding", pulumi.getStack()),
+        alarms: { topicArn: alarms.topicArn },
+      })
+    : undefined;
 
   new CoralogixMetricStream("metrics", {
     coralogixDomain: config.coralogixDomain,
@@ -111,5 +125,6 @@ export function createStack(config: StackConfig): StackOutputs {
     clusterName: api.clusterName,
     serviceName: api.serviceName,
     dashboardUrl: dashboard.dashboardUrl,
+    canaryName: canary?.canaryName ?? pulumi.output(""),
   };
 }

@@ -42,11 +42,12 @@ function asPolicySees(run: StackRun): RecordedStackResource[] {
 /**
  * The stack as a preview and as an update. The preview answers like the engine on a new stack: computed outputs
  * unknown, so an `.apply()` on one never runs and a resource created inside it is missing, as in a real preview.
+ * `config` overrides Pulumi.dev.yaml's, e.g. to switch options on.
  */
-export async function runStack(projectRoot?: string): Promise<Runs> {
+export async function runStack(projectRoot?: string, config?: Record<string, string>): Promise<Runs> {
   const [preview, update] = await Promise.all([
-    runStackProgram({ preview: true, stack: STACK, unknownComputedOutputs: true, projectRoot }),
-    runStackProgram({ preview: false, stack: STACK, projectRoot }),
+    runStackProgram({ preview: true, stack: STACK, unknownComputedOutputs: true, projectRoot, config }),
+    runStackProgram({ preview: false, stack: STACK, projectRoot, config }),
   ]);
   return { preview: asPolicySees(preview), update: asPolicySees(update) };
 }

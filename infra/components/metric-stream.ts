@@ -13,9 +13,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { coralogixFirehoseEndpoint, resolveCoralogixDomain } from "../../telemetry/coralogix";
-import { createServiceRole, denyInsecureTransport, policyDocument } from "./iam";
+import { createServiceRole } from "./iam";
 import { createCustomerManagedKey } from "./kms";
 import { checkLogRetention, DEFAULT_LOG_RETENTION_DAYS } from "./log-retention";
+import { createPrivateBucket } from "./private-bucket";
 import { secretReadStatements, type TelemetrySecret } from "./telemetry-secret";
 import { checkIntegerRange, throwIfInvalid } from "./validation";
 
@@ -199,58 +200,15 @@ export class CoralogixMetricStream extends pulumi.ComponentResource {
 
   /** Private, KMS-encrypted, TLS-only, and emptied by a lifecycle rule. */
   private createBackupBucket(name: string, args: CoralogixMetricStreamArgs): aws.s3.Bucket {
-    const bucket = new aws.s3.Bucket(`${name}-backup`, { forceDestroy: true }, { parent: this });
-    new aws.s3.BucketPublicAccessBlock(
-      `${name}-backup-private`,
+    return createPrivateBucket(
+      `${name}-backup`,
       {
-        bucket: bucket.id,
-        blockPublicAcls: true,
-        blockPublicPolicy: true,
-        ignorePublicAcls: true,
-        restrictPublicBuckets: true,
+        key: this.backupKey,
+        expirationDays: args.backupExpirationDays ?? METRIC_STREAM_DEFAULTS.backupExpirationDays,
+        ruleId: "expire-failed-records",
       },
-      { parent: this },
+      this,
     );
-    new aws.s3.BucketServerSideEncryptionConfiguration(
-      `${name}-backup-encryption`,
-      {
-        bucket: bucket.id,
-        rules: [
-          {
-            applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: this.backupKey.arn },
-            bucketKeyEnabled: true,
-          },
-        ],
-      },
-      { parent: this },
-    );
-    new aws.s3.BucketLifecycleConfiguration(
-      `${name}-backup-lifecycle`,
-      {
-        bucket: bucket.id,
-        rules: [
-          {
-            id: "expire-failed-records",
-            status: "Enabled",
-            filter: { prefix: "" },
-            expiration: { days: args.backupExpirationDays ?? METRIC_STREAM_DEFAULTS.backupExpirationDays },
-            abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
-          },
-        ],
-      },
-      { parent: this },
-    );
-    new aws.s3.BucketPolicy(
-      `${name}-backup-tls-only`,
-      {
-        bucket: bucket.id,
-        policy: policyDocument([denyInsecureTransport(["s3:*"], [bucket.arn, pulumi.interpolate`${bucket.arn}/*`])], {
-          parent: this,
-        }),
-      },
-      { parent: this },
-    );
-    return bucket;
   }
 
   /** Firehose may back up to its bucket with its key, read the secret, and write its error log. */

@@ -13,6 +13,7 @@ import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { resolveCoralogixDomain } from "../../telemetry/coralogix";
 import { createAlarm } from "./alarms";
+import { ApiDomain, type ApiDomainArgs, validateApiDomainArgs } from "./api-domain";
 import { BUNDLE_BUILD_INPUTS, createEcrImage } from "./container-image";
 import { checkFargateSize } from "./fargate-sizes";
 import { PROJECT_ROOT } from "./project-root";
@@ -110,11 +111,19 @@ export interface TracedFargateServiceArgs extends TracedServiceArgs {
    */
   readonly natGateways?: "Single" | "OnePerAz";
   /**
-   * ACM certificate for an HTTPS listener; HTTP then redirects to HTTPS.
-   * @default none: HTTP only
-   * @example "arn:aws:acm:eu-west-1:123456789012:certificate/…"
+   * The API's public name: HTTPS on it (HTTP then redirects to HTTPS) with a certificate issued in the hosted zone
+   * or the given one, an alias record to the load balancer when the zone is given, and `url` `https://<domainName>`.
+   * @default none: HTTP only, on the load balancer's DNS name
+   * @example { domainName: "api.example.com", hostedZoneId: "Z0123456789ABCDEFGHIJ" }
    */
-  readonly certificateArn?: string;
+  readonly domain?: ApiDomainArgs;
+  /**
+   * Run the tasks on Fargate Spot (capacity provider `FARGATE_SPOT`, up to 70 % cheaper, interruptible with a
+   * two-minute warning) instead of on-demand Fargate.
+   * @default false
+   * @example true
+   */
+  readonly fargateSpot?: boolean;
   /**
    * The collector image (must contain `/healthcheck`, as ADOT images do).
    * @default "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3"
@@ -168,6 +177,7 @@ export function validateTracedFargateServiceArgs(args: Omit<TracedFargateService
   if (args.containerPort === 4317 || args.containerPort === 4318 || args.containerPort === 13133) {
     problems.push(`containerPort ${args.containerPort} is used by the collector sidecar; use another, e.g. 8000.`);
   }
+  if (args.domain) problems.push(...validateApiDomainArgs(args.domain).map((p) => `domain.${p}`));
   const configPath = args.collectorConfigPath ?? FARGATE_DEFAULTS.collectorConfigPath;
   if (!fs.existsSync(collectorConfigFile(args))) {
     problems.push(
@@ -216,9 +226,13 @@ export class TracedFargateService extends pulumi.ComponentResource {
   readonly appLogGroup: aws.cloudwatch.LogGroup;
   readonly collectorLogGroup: aws.cloudwatch.LogGroup;
   readonly repository: aws.ecr.Repository;
+  /** The API's name, certificate and alias record (when `domain` is given). */
+  readonly domain?: ApiDomain;
+  /** FARGATE and FARGATE_SPOT on the cluster (when `fargateSpot`). */
+  readonly capacityProviders?: aws.ecs.ClusterCapacityProviders;
   /** The digest-pinned app image URI. */
   readonly imageUri: pulumi.Output<string>;
-  /** `http(s)://<alb dns>` */
+  /** `https://<domainName>` with a domain, else `http://<alb dns>` */
   readonly url: pulumi.Output<string>;
   readonly clusterName: pulumi.Output<string>;
   readonly serviceName: pulumi.Output<string>;
@@ -241,7 +255,7 @@ export class TracedFargateService extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const { albSecurityGroup, taskSecurityGroup } = this.createSecurityGroups(name, port, args.certificateArn);
+    const { albSecurityGroup, taskSecurityGroup } = this.createSecurityGroups(name, port, args.domain !== undefined);
     const albArgs: aws.lb.LoadBalancerArgs = {
       loadBalancerType: "application",
       internal: false,
@@ -270,12 +284,32 @@ export class TracedFargateService extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const listener = this.createListeners(name, args.certificateArn);
+    if (args.domain) {
+      this.domain = new ApiDomain(
+        `${name}-domain`,
+        { ...args.domain, loadBalancer: this.loadBalancer },
+        { parent: this },
+      );
+    }
+    const listener = this.createListeners(name, this.domain?.certificateArn);
     this.cluster = new aws.ecs.Cluster(
       `${name}-cluster`,
       { settings: [{ name: "containerInsights", value: "enabled" }] },
       { parent: this },
     );
+    if (args.fargateSpot) {
+      // FARGATE_SPOT must be associated with the cluster before a service's strategy may name it (ECS API
+      // CapacityProviderStrategyItem: "Only capacity providers that are already associated with a cluster …").
+      this.capacityProviders = new aws.ecs.ClusterCapacityProviders(
+        `${name}-capacity-providers`,
+        {
+          clusterName: this.cluster.name,
+          capacityProviders: ["FARGATE", "FARGATE_SPOT"],
+          defaultCapacityProviderStrategies: [{ capacityProvider: "FARGATE_SPOT", weight: 1 }],
+        },
+        { parent: this },
+      );
+    }
     const built = createEcrImage(name, { ...FARGATE_DEFAULTS.image, ...args.image }, this);
     this.repository = built.repository;
     this.imageUri = built.imageUri;
@@ -300,7 +334,7 @@ export class TracedFargateService extends pulumi.ComponentResource {
     this.deployedTaskDefinition = checkRollout(this.service.taskDefinition, this.taskDefinition.arn);
     this.alarms = args.alarms ? this.createAlarms(name, args.alarms.topicArn) : [];
 
-    this.url = pulumi.interpolate`${args.certificateArn ? "https" : "http"}://${this.loadBalancer.dnsName}`;
+    this.url = this.domain?.url ?? pulumi.interpolate`http://${this.loadBalancer.dnsName}`;
     this.clusterName = this.cluster.name;
     this.serviceName = this.service.name;
     this.loadBalancerArnSuffix = this.loadBalancer.arnSuffix;
@@ -314,7 +348,7 @@ export class TracedFargateService extends pulumi.ComponentResource {
   }
 
   /** The ALB accepts the internet on its listener ports and talks only to the tasks; tasks accept only the ALB. */
-  private createSecurityGroups(name: string, port: number, certificateArn: string | undefined) {
+  private createSecurityGroups(name: string, port: number, https: boolean) {
     const albSecurityGroup = new aws.ec2.SecurityGroup(
       `${name}-alb-sg`,
       { vpcId: this.vpc.vpcId, description: `Public ingress to the ${name} load balancer` },
@@ -325,7 +359,7 @@ export class TracedFargateService extends pulumi.ComponentResource {
       { vpcId: this.vpc.vpcId, description: `The ${name} tasks: ingress from the load balancer only` },
       { parent: this },
     );
-    const listenerPorts = certificateArn ? [80, 443] : [80];
+    const listenerPorts = https ? [80, 443] : [80];
     for (const listenerPort of listenerPorts) {
       new aws.vpc.SecurityGroupIngressRule(
         `${name}-alb-in-${listenerPort}`,
@@ -379,8 +413,11 @@ export class TracedFargateService extends pulumi.ComponentResource {
     return { albSecurityGroup, taskSecurityGroup };
   }
 
-  /** Forwards to the target group: on HTTPS with HTTP redirecting when a certificate is given, else on HTTP. */
-  private createListeners(name: string, certificateArn: string | undefined): aws.lb.Listener {
+  /**
+   * Forwards to the target group: on HTTPS with HTTP redirecting when there is a certificate, else on HTTP. An
+   * issued certificate's ARN comes from its validation, so the HTTPS listener waits for ACM to issue it.
+   */
+  private createListeners(name: string, certificateArn: pulumi.Output<string> | undefined): aws.lb.Listener {
     const forward = [{ type: "forward", targetGroupArn: this.targetGroup.arn }];
     if (!certificateArn) {
       return new aws.lb.Listener(
@@ -547,7 +584,13 @@ export class TracedFargateService extends pulumi.ComponentResource {
       cluster: this.cluster.arn,
       taskDefinition: this.taskDefinition.arn,
       desiredCount: args.desiredCount ?? FARGATE_DEFAULTS.desiredCount,
-      launchType: "FARGATE",
+      // A capacity provider strategy conflicts with launchType, and changing it needs a new deployment (pulumi-aws
+      // ecs.Service `capacityProviderStrategies`: "Updating this argument requires forceNewDeployment = true").
+      // FARGATE_SPOT runs ARM64 Linux tasks on platform version 1.4.0 or later (ECS API reference,
+      // CapacityProviderStrategyItem), which LATEST is; the Developer Guide's older "X86_64 only" note predates it.
+      ...(args.fargateSpot
+        ? { capacityProviderStrategies: [{ capacityProvider: "FARGATE_SPOT", weight: 1 }], forceNewDeployment: true }
+        : { launchType: "FARGATE" }),
       networkConfiguration: {
         subnets: this.vpc.privateSubnetIds,
         securityGroups: [taskSecurityGroup.id],
@@ -568,7 +611,7 @@ export class TracedFargateService extends pulumi.ComponentResource {
       // The target group must be attached to the load balancer before a service can register into it.
       {
         parent: this,
-        dependsOn: [listener, ...rolePolicies],
+        dependsOn: [listener, ...rolePolicies, ...(this.capacityProviders ? [this.capacityProviders] : [])],
         customTimeouts: { create: FARGATE_DEFAULTS.steadyStateTimeout, update: FARGATE_DEFAULTS.steadyStateTimeout },
       },
     );

@@ -135,6 +135,9 @@ export const RESOURCE_STAR_ACTIONS: ReadonlySet<string> = new Set(
     "ec2:AssignPrivateIpAddresses",
     "ec2:UnassignPrivateIpAddresses",
     "sts:GetCallerIdentity",
+    // Lists the caller's buckets (no resource types in the Service Authorization Reference); a CloudWatch Synthetics
+    // canary's role needs it (CloudWatch User Guide, "Required roles and permissions for canaries").
+    "s3:ListAllMyBuckets",
   ].map((a) => a.toLowerCase()),
 );
 

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { locateProgram } from "../../harness/language-host";
-import { PROJECT_ROOT, runStackProgram } from "../../harness/run-program";
+import { PROJECT_ROOT, runStackProgram, STACK_RUN_TEST_TIMEOUT_MS } from "../../harness/run-program";
 
 /** A throwaway project: Pulumi.yaml, package.json and the given files. */
 function project(pulumiYaml: string, files: Record<string, string>): string {
@@ -22,7 +22,8 @@ function project(pulumiYaml: string, files: Record<string, string>): string {
   return root;
 }
 
-describe("where the language host runs a program", () => {
+describe("where the language host runs a program", function () {
+  this.timeout(STACK_RUN_TEST_TIMEOUT_MS);
   it("this project: from the root, entry package.json's main, compiled with the root tsconfig.json", () => {
     assert.deepEqual(locateProgram(PROJECT_ROOT), {
       projectRoot: PROJECT_ROOT,
@@ -73,7 +74,7 @@ describe("where the language host runs a program", () => {
 });
 
 describe("the harness runs a program in that directory", function () {
-  this.timeout(60_000);
+  this.timeout(STACK_RUN_TEST_TIMEOUT_MS);
 
   it("so a path relative to the working directory resolves from main's directory, as under pulumi up", async () => {
     const fixture = path.join(__dirname, "fixtures/cwd-probe");

@@ -37,8 +37,12 @@ describe("stack config", () => {
       apiMemory: 512,
       apiDesiredCount: 2,
       natGateways: "Single",
+      domainName: undefined,
+      hostedZoneId: undefined,
       certificateArn: undefined,
       allowPlainHttp: false,
+      fargateSpot: false,
+      canary: false,
       collectorImage: "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3",
       lambdaMemoryMb: 512,
       lambdaTimeoutSeconds: 30,
@@ -132,26 +136,81 @@ describe("stack config", () => {
     ]);
   });
 
-  describe("production (environment prod or production, or that stack name)", () => {
+  describe("domain: domainName with hostedZoneId and/or certificateArn", () => {
     const CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab";
-    const certificateProblem = (environment: string) =>
-      `traced-onboarding:certificateArn is required in production (environment "${environment}"): without it the ` +
-      "load balancer serves customer data over plain HTTP. Set an ACM certificate of your domain, e.g. " +
-      `pulumi config set certificateArn ${CERT} (or, to accept plain HTTP knowingly, pulumi config set ` +
-      "allowPlainHttp true)";
+    const ZONE = "Z0123456789ABCDEFGHIJ";
+    const problems = (raw: RawConfig) => parseStackConfig({ coralogixDomain: "us2", ...raw }, context).problems;
+
+    it("accepts a name with its zone (certificate issued), with a certificate, or with both", () => {
+      assert.deepEqual(problems({ domainName: "api.acme.io", hostedZoneId: ZONE }), []);
+      assert.deepEqual(problems({ domainName: "api.acme.io", certificateArn: CERT }), []);
+      const both = parseStackConfig(
+        { coralogixDomain: "us2", domainName: "api.acme.io", hostedZoneId: ZONE, certificateArn: CERT },
+        context,
+      );
+      assert.deepEqual(both.problems, []);
+      assert.equal(both.config?.domainName, "api.acme.io");
+      assert.equal(both.config?.hostedZoneId, ZONE);
+      assert.equal(both.config?.certificateArn, CERT);
+    });
+
+    it("refuses a certificate without the name it is for, naming both keys and the fix", () => {
+      assert.deepEqual(problems({ certificateArn: CERT }), [
+        "traced-onboarding:certificateArn needs traced-onboarding:domainName: the certificate is for a name, and " +
+          "clients must call that name (https://<load balancer DNS name> matches no certificate). Set the name the " +
+          "certificate covers, e.g. pulumi config set domainName api.example.com (and pulumi config set " +
+          "hostedZoneId Z0123456789ABCDEFGHIJ to have the stack create its DNS record)",
+      ]);
+    });
+
+    it("refuses a zone without a name, and a name with neither zone nor certificate", () => {
+      assert.deepEqual(problems({ hostedZoneId: ZONE }), [
+        "traced-onboarding:hostedZoneId needs traced-onboarding:domainName: the name in that zone to serve the API " +
+          "on; e.g. pulumi config set domainName api.example.com",
+      ]);
+      assert.deepEqual(problems({ domainName: "api.acme.io" }), [
+        "traced-onboarding:domainName needs traced-onboarding:hostedZoneId (the Route 53 zone of that name: the " +
+          "stack issues a DNS-validated certificate and creates the alias record) or " +
+          "traced-onboarding:certificateArn (an existing certificate for that name); e.g. pulumi config set " +
+          "hostedZoneId Z0123456789ABCDEFGHIJ",
+      ]);
+    });
+
+    it("validates each value's shape with an example", () => {
+      assert.deepEqual(problems({ domainName: "https://api.acme.io", hostedZoneId: "zone", certificateArn: "c" }), [
+        "traced-onboarding:domainName must be a fully qualified domain name in lower case without a trailing dot " +
+          'or wildcard, e.g. "api.example.com" (got "https://api.acme.io"); e.g. pulumi config set domainName ' +
+          "api.example.com",
+        'traced-onboarding:hostedZoneId must be a Route 53 hosted zone id such as "Z0123456789ABCDEFGHIJ" (aws ' +
+          "route53 list-hosted-zones-by-name --dns-name example.com; without the /hostedzone/ prefix) (got " +
+          '"zone"); e.g. pulumi config set hostedZoneId Z0123456789ABCDEFGHIJ',
+        `traced-onboarding:certificateArn must be an ACM certificate ARN such as "${CERT}" (got "c"); e.g. ` +
+          `pulumi config set certificateArn ${CERT}`,
+      ]);
+    });
+  });
+
+  describe("production (environment prod or production, or that stack name)", () => {
+    const ZONE = "Z0123456789ABCDEFGHIJ";
+    const domainProblem = (environment: string) =>
+      `traced-onboarding:domainName and traced-onboarding:hostedZoneId are required in production (environment ` +
+      `"${environment}"): without a domain the load balancer serves customer data over plain HTTP. Name the API in ` +
+      "your Route 53 zone, e.g. pulumi config set domainName api.example.com && pulumi config set hostedZoneId " +
+      "Z0123456789ABCDEFGHIJ (or bring a certificate: pulumi config set certificateArn <ACM certificate ARN of " +
+      "that name>; or, to accept plain HTTP knowingly, pulumi config set allowPlainHttp true)";
     const emailProblem = (environment: string, got = "") =>
       `traced-onboarding:alarmEmail is required in production (environment "${environment}"): every alarm goes ` +
       `to it, so it must be a mailbox someone on call reads${got}; e.g. pulumi config set alarmEmail ` +
       "<your on-call address>";
 
-    it("requires certificateArn and alarmEmail, with the commands that set them", () => {
+    it("requires a domain and alarmEmail, with the commands that set them", () => {
       assert.deepEqual(parseStackConfig({ coralogixDomain: "us2", environment: "production" }, context).problems, [
-        certificateProblem("production"),
+        domainProblem("production"),
         emailProblem("production"),
       ]);
       // The stack name counts when environment is not set, in any case.
       assert.deepEqual(parseStackConfig({ coralogixDomain: "us2" }, { ...context, stack: "Prod" }).problems, [
-        certificateProblem("Prod"),
+        domainProblem("Prod"),
         emailProblem("Prod"),
       ]);
     });
@@ -160,7 +219,8 @@ describe("stack config", () => {
       const raw = {
         coralogixDomain: "us2",
         environment: "prod",
-        certificateArn: CERT,
+        domainName: "api.acme.io",
+        hostedZoneId: ZONE,
         alarmEmail: "oncall@example.com",
       };
       assert.deepEqual(parseStackConfig(raw, context).problems, [
@@ -168,15 +228,38 @@ describe("stack config", () => {
       ]);
     });
 
-    it("accepts a certificate and an on-call address, or plain HTTP only with allowPlainHttp", () => {
+    it("accepts a domain and an on-call address, or plain HTTP only with allowPlainHttp", () => {
       const email = "oncall@acme.io";
       const prod = { coralogixDomain: "us2", environment: "production", alarmEmail: email };
-      assert.deepEqual(parseStackConfig({ ...prod, certificateArn: CERT }, context).problems, []);
+      assert.deepEqual(
+        parseStackConfig({ ...prod, domainName: "api.acme.io", hostedZoneId: ZONE }, context).problems,
+        [],
+      );
       const plain = parseStackConfig({ ...prod, allowPlainHttp: "true" }, context);
       assert.deepEqual(plain.problems, []);
       assert.equal(plain.config?.allowPlainHttp, true);
       // Other environments keep HTTP and no email as they were.
       assert.deepEqual(parseStackConfig({ coralogixDomain: "us2", environment: "staging" }, context).problems, []);
+    });
+
+    it("refuses Fargate Spot in production, and allows it elsewhere", () => {
+      const prod = { coralogixDomain: "us2", environment: "production", alarmEmail: "oncall@acme.io" };
+      assert.deepEqual(
+        parseStackConfig({ ...prod, domainName: "api.acme.io", hostedZoneId: ZONE, fargateSpot: "true" }, context)
+          .problems,
+        [
+          'traced-onboarding:fargateSpot is refused in production (environment "production"): Fargate Spot may ' +
+            "reclaim every API task at once with two minutes' warning, and the API has no on-demand task to fall " +
+            "back on; e.g. pulumi config set fargateSpot false",
+        ],
+      );
+      const dev = parseStackConfig({ coralogixDomain: "us2", fargateSpot: "true", canary: "true" }, context);
+      assert.deepEqual(dev.problems, []);
+      assert.equal(dev.config?.fargateSpot, true);
+      assert.equal(dev.config?.canary, true);
+      assert.deepEqual(parseStackConfig({ coralogixDomain: "us2", fargateSpot: "yes" }, context).problems, [
+        'traced-onboarding:fargateSpot must be one of true, false (got "yes"); e.g. pulumi config set fargateSpot true',
+      ]);
     });
   });
 
@@ -264,17 +347,19 @@ describe("Pulumi.prod.yaml", () => {
     assert.equal(prod.lambdaReservedConcurrency, undefined);
   });
 
-  it("ships no placeholder certificate or alarm address: the operator must set both before pulumi up", () => {
+  it("ships no placeholder domain or alarm address: the operator must set both before pulumi up", () => {
     const raw = rawFrom("prod");
     assert.equal(raw.alarmEmail, undefined);
+    assert.equal(raw.domainName, undefined);
     assert.equal(raw.certificateArn, undefined);
     const problems = parseStackConfig(raw, context).problems;
     assert.deepEqual(
-      problems.map((p) => p.split(" is required")[0]),
-      ["traced-onboarding:certificateArn", "traced-onboarding:alarmEmail"],
+      problems.map((p) => p.split(" are required")[0].split(" is required")[0]),
+      ["traced-onboarding:domainName and traced-onboarding:hostedZoneId", "traced-onboarding:alarmEmail"],
     );
     const comments = fs.readFileSync("Pulumi.prod.yaml", "utf8");
-    assert.match(comments, /pulumi config set certificateArn/);
+    assert.match(comments, /pulumi config set domainName/);
+    assert.match(comments, /pulumi config set hostedZoneId/);
     assert.match(comments, /pulumi config set alarmEmail/);
     assert.match(comments, /pulumi config set lambdaReservedConcurrency/);
   });

@@ -19,7 +19,7 @@ import { LAMBDA_DEFAULTS } from "../../infra/components/traced-container-lambda"
 import { FARGATE_DEFAULTS } from "../../infra/components/traced-fargate-service";
 import { contextSources, stagesOf } from "../runtime/dockerfile";
 import { containersOf } from "../../policy/rules/containers";
-import { runStackProgram } from "../../harness/run-program";
+import { runStackProgram, STACK_RUN_TEST_TIMEOUT_MS } from "../../harness/run-program";
 
 const IMAGES: [string, ImageBuildArgs, string][] = [
   ["lambda", LAMBDA_DEFAULTS.image, "lambda"],
@@ -37,10 +37,11 @@ function tempDir(): string {
 }
 
 describe("container images: build inputs and tags", function () {
-  this.timeout(60_000);
+  this.timeout(STACK_RUN_TEST_TIMEOUT_MS);
 
   for (const [name, build] of IMAGES) {
-    describe(`${name} (${build.dockerfile})`, () => {
+    describe(`${name} (${build.dockerfile})`, function () {
+      this.timeout(STACK_RUN_TEST_TIMEOUT_MS);
       it("declares every context path its Dockerfile COPYs as an input (they cannot drift apart)", () => {
         const sources = contextSources(build.dockerfile);
         assert.ok(sources.length > 0);

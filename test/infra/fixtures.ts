@@ -10,7 +10,8 @@ export const TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:alarms";
 
 /** What the operator sets on the prod stack before its first `pulumi up` (see the comments in Pulumi.prod.yaml). */
 export const PROD_OPERATOR_CONFIG = {
-  certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab",
+  domainName: "api.acme.io",
+  hostedZoneId: "Z0123456789ABCDEFGHIJ",
   alarmEmail: "oncall@acme.io",
 } as const;
 

@@ -6,7 +6,7 @@ import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { createCustomerManagedKey, KEY_ADMIN_ACTIONS } from "../../infra/components/kms";
 import { installMocks, MOCK_ACCOUNT, resourceNamed, settleAll } from "../../harness/mocks";
-import { runStackProgram } from "../../harness/run-program";
+import { runStackProgram, STACK_RUN_TEST_TIMEOUT_MS } from "../../harness/run-program";
 
 const ROOT = `arn:aws:iam::${MOCK_ACCOUNT}:root`;
 
@@ -17,7 +17,8 @@ function keyPolicy(resources: readonly { type: string; name: string; inputs: Rec
   return JSON.parse(key.inputs.policy) as { Statement: Record<string, any>[] };
 }
 
-describe("createCustomerManagedKey", () => {
+describe("createCustomerManagedKey", function () {
+  this.timeout(STACK_RUN_TEST_TIMEOUT_MS);
   it("writes exactly the admin, via-service and service-principal statements, with rotation on", async () => {
     installMocks();
     const parent = new pulumi.ComponentResource("test:index:Parent", "parent");
@@ -83,7 +84,8 @@ describe("createCustomerManagedKey", () => {
   });
 });
 
-describe("the stack's keys", () => {
+describe("the stack's keys", function () {
+  this.timeout(STACK_RUN_TEST_TIMEOUT_MS);
   it("let exactly the services that use each key do so", async () => {
     const { resources } = await runStackProgram({ preview: false });
     const usage = (name: string) => {

@@ -8,10 +8,11 @@ import { plaintextOccurrences, secretOccurrences, type RecordedResource } from "
 import {
   PROJECT_ROOT,
   runStackProgram,
+  STACK_RUN_TEST_TIMEOUT_MS,
+  type StackRun,
   StackRunError,
   TEST_API_KEY,
   UNKNOWN_OUTPUT,
-  type StackRun,
 } from "../../harness/run-program";
 import { PROD_OPERATOR_CONFIG } from "./fixtures";
 
@@ -39,7 +40,8 @@ const COMPONENT_TYPES = [
 ];
 
 for (const preview of [true, false]) {
-  describe(`stack program under mocks (${preview ? "preview" : "update"})`, () => {
+  describe(`stack program under mocks (${preview ? "preview" : "update"})`, function () {
+    this.timeout(STACK_RUN_TEST_TIMEOUT_MS);
     let run: StackRun;
     const ofType = (type: string): RecordedResource[] => run.resources.filter((r) => r.type === type);
 
@@ -50,6 +52,7 @@ for (const preview of [true, false]) {
     it("exports the API URL, queue/DLQ/key/secret/function identifiers, ECS cluster and service, dashboard URL", () => {
       assert.deepEqual(Object.keys(run.outputs).sort(), [
         "apiUrl",
+        "canaryName",
         "clusterName",
         "dashboardUrl",
         "dlqUrl",
@@ -65,6 +68,7 @@ for (const preview of [true, false]) {
       assert.match(String(run.outputs.queueUrl), /^https:\/\/sqs\..+\/onboarding-mock$/);
       assert.match(String(run.outputs.dlqUrl), /^https:\/\/sqs\..+\/onboarding-dlq-mock$/);
       assert.equal(run.outputs.functionName, "onboarding-consumer-mock");
+      assert.equal(run.outputs.canaryName, "", "no canary unless canary: true");
       assert.match(String(run.outputs.dashboardUrl), /#dashboards\/dashboard\/onboarding-dev-[0-9a-f]{8}$/);
       // Each output is the ARN/name of the resource it names.
       const state = (type: string, name: string) =>
@@ -194,7 +198,7 @@ for (const preview of [true, false]) {
 }
 
 describe("stack program compiled the way the Pulumi Node language host compiles it", function () {
-  this.timeout(120_000);
+  this.timeout(STACK_RUN_TEST_TIMEOUT_MS);
 
   it("type-checks and loads under the host's ts-node with the project's typescript and tsconfig.json", async () => {
     const run = await runStackProgram({ preview: true, typescript: "host" });
@@ -203,7 +207,8 @@ describe("stack program compiled the way the Pulumi Node language host compiles 
   });
 });
 
-describe("stack program, preview vs update", () => {
+describe("stack program, preview vs update", function () {
+  this.timeout(STACK_RUN_TEST_TIMEOUT_MS);
   it("registers the same resources when every computed output is unknown (nothing is created inside .apply)", async () => {
     const key = (r: RecordedResource) => `${r.type} ${r.name}`;
     const preview = await runStackProgram({ preview: true, unknownComputedOutputs: true });
@@ -215,11 +220,12 @@ describe("stack program, preview vs update", () => {
   });
 });
 
-describe("stack program with Pulumi.prod.yaml", () => {
+describe("stack program with Pulumi.prod.yaml", function () {
+  this.timeout(STACK_RUN_TEST_TIMEOUT_MS);
   const prod = (config: Record<string, string> = {}, serviceQuotas?: Record<string, number>) =>
     runStackProgram({ preview: true, stack: "prod", config: { ...PROD_OPERATOR_CONFIG, ...config }, serviceQuotas });
 
-  it("runs more tasks, serves HTTPS, alerts the operator's on-call address and keeps logs longer", async () => {
+  it("runs more tasks, serves HTTPS on its domain, alerts the operator's on-call address and keeps logs longer", async () => {
     const run = await prod();
     const one = (type: string) => run.resources.filter((r) => r.type === type)[0];
     assert.equal(one("aws:lambda/function:Function").inputs.reservedConcurrentExecutions, undefined);
@@ -229,8 +235,9 @@ describe("stack program with Pulumi.prod.yaml", () => {
     assert.equal(one("aws:cloudwatch/logGroup:LogGroup").inputs.retentionInDays, 365);
     assert.equal(one("aws:sns/topicSubscription:TopicSubscription").inputs.endpoint, PROD_OPERATOR_CONFIG.alarmEmail);
     const https = run.resources.find((r) => r.type === "aws:lb/listener:Listener" && r.inputs.protocol === "HTTPS");
-    assert.equal(https?.inputs.certificateArn, PROD_OPERATOR_CONFIG.certificateArn);
-    assert.match(String(run.outputs.apiUrl), /^https:\/\//);
+    const validation = one("aws:acm/certificateValidation:CertificateValidation");
+    assert.equal(https?.inputs.certificateArn, validation.state.certificateArn);
+    assert.equal(run.outputs.apiUrl, `https://${PROD_OPERATOR_CONFIG.domainName}`);
     assert.deepEqual(plaintextOccurrences(TEST_API_KEY, run.resources), []);
   });
 
@@ -258,7 +265,8 @@ describe("stack program with Pulumi.prod.yaml", () => {
   });
 });
 
-describe("stack program with metricStreamFormat json", () => {
+describe("stack program with metricStreamFormat json", function () {
+  this.timeout(STACK_RUN_TEST_TIMEOUT_MS);
   it("fails before creating anything: Coralogix no longer ingests json (CloudWatch_Metrics_JSON was removed)", async () => {
     const failed = await runStackProgram({ preview: false, config: { metricStreamFormat: "json" } }).then(
       () => assert.fail("the program must fail"),
@@ -273,5 +281,93 @@ describe("stack program with metricStreamFormat json", () => {
       failed.message,
     );
     assert.deepEqual(failed.resources, [], "nothing is created");
+  });
+});
+
+describe("stack program with a domain (domainName + hostedZoneId)", function () {
+  this.timeout(STACK_RUN_TEST_TIMEOUT_MS);
+  const ZONE = "Z0123456789ABCDEFGHIJ";
+  let run: StackRun;
+  const named = (type: string, name: string) => run.resources.find((r) => r.type === type && r.name === name)!;
+
+  before(async () => {
+    run = await runStackProgram({ preview: false, config: { domainName: "api.acme.io", hostedZoneId: ZONE } });
+  });
+
+  it("exports https://<domainName> as apiUrl", () => {
+    assert.equal(run.outputs.apiUrl, "https://api.acme.io");
+  });
+
+  it("issues a DNS-validated certificate in the zone and aliases the name to the load balancer", () => {
+    assert.deepEqual(named("aws:acm/certificate:Certificate", "onboarding-api-domain-certificate").inputs, {
+      domainName: "api.acme.io",
+      validationMethod: "DNS",
+    });
+    const validationRecord = named("aws:route53/record:Record", "onboarding-api-domain-validation");
+    assert.equal(validationRecord.inputs.zoneId, ZONE);
+    assert.equal(validationRecord.inputs.type, "CNAME");
+    const alias = named("aws:route53/record:Record", "onboarding-api-domain-alias").inputs;
+    assert.deepEqual([alias.zoneId, alias.name, alias.type], [ZONE, "api.acme.io", "A"]);
+    assert.equal(alias.aliases[0].name, named("aws:lb/loadBalancer:LoadBalancer", "onboarding-api-alb").state.dnsName);
+  });
+
+  it("creates the HTTPS listener after the certificate validation, and redirects HTTP to it", () => {
+    const validation = named("aws:acm/certificateValidation:CertificateValidation", "onboarding-api-domain-validation");
+    const https = named("aws:lb/listener:Listener", "onboarding-api-https");
+    assert.ok(https.dependencies.includes(validation.urn));
+    assert.equal(https.inputs.certificateArn, validation.state.certificateArn);
+    assert.equal(named("aws:lb/listener:Listener", "onboarding-api-http").inputs.defaultActions[0].type, "redirect");
+  });
+
+  it("fails before creating anything when certificateArn comes without domainName, naming both keys", async () => {
+    const failed = await runStackProgram({
+      preview: true,
+      config: { certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab" },
+    }).then(
+      () => assert.fail("the program must fail"),
+      (error: unknown) => error as StackRunError,
+    );
+    assert.match(
+      failed.message,
+      /traced-onboarding:certificateArn needs traced-onboarding:domainName: .* e\.g\. pulumi config set domainName api\.example\.com/,
+    );
+    assert.deepEqual(failed.resources, []);
+  });
+});
+
+describe("stack program with every option (domain, canary, Fargate Spot)", function () {
+  this.timeout(STACK_RUN_TEST_TIMEOUT_MS);
+  const config = {
+    domainName: "api.acme.io",
+    hostedZoneId: "Z0123456789ABCDEFGHIJ",
+    canary: "true",
+    fargateSpot: "true",
+  };
+
+  it("registers the same resources in a preview with unknown outputs as in an update", async () => {
+    const key = (r: RecordedResource) => `${r.type} ${r.name}`;
+    const preview = await runStackProgram({ preview: true, unknownComputedOutputs: true, config });
+    const update = await runStackProgram({ preview: false, config });
+    assert.deepEqual(preview.resources.map(key).sort(), update.resources.map(key).sort());
+  });
+
+  it("runs the canary against apiUrl, alarms on its success to the alarm topic, and exports its name", async () => {
+    const run = await runStackProgram({ preview: false, config });
+    const [canary] = run.resources.filter((r) => r.type === "aws:synthetics/canary:Canary");
+    assert.equal(canary.inputs.name, "onboarding-dev");
+    assert.deepEqual(canary.inputs.runConfig.environmentVariables, { API_URL: "https://api.acme.io" });
+    assert.deepEqual(canary.inputs.schedule, { expression: "rate(5 minutes)" });
+    assert.equal(run.outputs.canaryName, "onboarding-dev");
+    const [topic] = run.resources.filter((r) => r.type === "aws:sns/topic:Topic");
+    const alarm = run.resources.find((r) => r.name === "onboarding-canary-success")!;
+    assert.deepEqual(alarm.inputs.alarmActions, [topic.state.arn]);
+    assert.deepEqual(alarm.inputs.dimensions, { CanaryName: "onboarding-dev" });
+  });
+
+  it("runs the API on FARGATE_SPOT", async () => {
+    const run = await runStackProgram({ preview: false, config });
+    const service = run.resources.find((r) => r.type === "aws:ecs/service:Service")!;
+    assert.deepEqual(service.inputs.capacityProviderStrategies, [{ capacityProvider: "FARGATE_SPOT", weight: 1 }]);
+    assert.equal(service.inputs.launchType, undefined);
   });
 });

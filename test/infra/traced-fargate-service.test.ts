@@ -12,7 +12,14 @@ import {
 } from "../../infra/components/traced-fargate-service";
 import { SECRET_ARN, SECRET_READ_GRANTS, serviceIdentityArgs, TOPIC_ARN, tracedServiceArgs } from "./fixtures";
 import { PROJECT_ROOT } from "../../infra/components/project-root";
-import { grantsOf, inlinePolicyOfRole, resourceNamed, resourcesOfType, settleAll } from "../../harness/mocks";
+import {
+  grantsOf,
+  inlinePolicyOfRole,
+  promiseOf,
+  resourceNamed,
+  resourcesOfType,
+  settleAll,
+} from "../../harness/mocks";
 
 const REPO_URL = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api-repo-mock";
 const baseArgs = serviceIdentityArgs("us2");
@@ -328,16 +335,87 @@ describe("TracedFargateService", () => {
     }
   });
 
-  it("serves HTTPS and redirects HTTP when given a certificate", async () => {
+  it("serves HTTPS on its domain, redirects HTTP there, and opens 443 only then", async () => {
     const args = tracedServiceArgs("us2");
     const certificateArn = "arn:aws:acm:eu-west-1:123456789012:certificate/abc";
-    const api = new TracedFargateService("tls", { ...args, certificateArn });
+    const api = new TracedFargateService("tls", { ...args, domain: { domainName: "api.acme.io", certificateArn } });
     await settleAll();
     const https = resourceNamed("aws:lb/listener:Listener", "tls-https").inputs;
     assert.equal(https.certificateArn, certificateArn);
     assert.equal(https.protocol, "HTTPS");
     const http = resourceNamed("aws:lb/listener:Listener", "tls-http").inputs;
     assert.deepEqual(http.defaultActions[0].redirect, { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" });
-    assert.match(await new Promise<string>((resolve) => api.url.apply(resolve)), /^https:\/\//);
+    // The URL is the certificate's name, never the load balancer's (no certificate can match *.elb.amazonaws.com).
+    assert.equal(await promiseOf(api.url), "https://api.acme.io");
+    const ports = resourcesOfType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+      .filter((r) => r.name.startsWith("tls-alb-in-"))
+      .map((r) => r.inputs.fromPort);
+    assert.deepEqual(ports, [80, 443]);
+  });
+
+  it("serves plain HTTP on the load balancer's name without a domain", async () => {
+    const api = new TracedFargateService("plain", tracedServiceArgs("us2"));
+    await settleAll();
+    assert.match(await promiseOf(api.url), /^http:\/\/plain-alb-mock\.eu-west-1\.elb\.amazonaws\.com$/);
+    assert.deepEqual(
+      resourcesOfType("aws:lb/listener:Listener").map((l) => [l.name, l.inputs.protocol]),
+      [["plain-http", "HTTP"]],
+    );
+  });
+
+  it("rejects an invalid domain with the component's other problems", () => {
+    const args = tracedServiceArgs("us2");
+    assert.throws(() => new TracedFargateService("bad", { ...args, domain: { domainName: "API.example.com." } }), {
+      message:
+        'Invalid TracedFargateService "bad":\n' +
+        "  - domain.domainName must be a fully qualified domain name in lower case without a trailing dot or " +
+        'wildcard, e.g. "api.example.com" (got "API.example.com.").\n' +
+        '  - domain.domainName "API.example.com." needs hostedZoneId (a DNS-validated certificate is issued in ' +
+        "that zone) or certificateArn (an existing certificate for that name), e.g. hostedZoneId: " +
+        '"Z0123456789ABCDEFGHIJ".',
+    });
+  });
+});
+
+describe("TracedFargateService on Fargate Spot", () => {
+  before(async () => {
+    new TracedFargateService("spot", { ...tracedServiceArgs("us2"), fargateSpot: true });
+    await settleAll();
+  });
+
+  it("associates FARGATE and FARGATE_SPOT with the cluster, Spot by default", () => {
+    const providers = resourceNamed(
+      "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders",
+      "spot-capacity-providers",
+    );
+    assert.deepEqual(providers.inputs, {
+      clusterName: "spot-cluster-mock",
+      capacityProviders: ["FARGATE", "FARGATE_SPOT"],
+      defaultCapacityProviderStrategies: [{ capacityProvider: "FARGATE_SPOT", weight: 1 }],
+    });
+  });
+
+  it("runs the service on FARGATE_SPOT (no launch type), after the providers are associated, redeploying on change", () => {
+    const service = resourceNamed("aws:ecs/service:Service", "spot-service");
+    assert.deepEqual(service.inputs.capacityProviderStrategies, [{ capacityProvider: "FARGATE_SPOT", weight: 1 }]);
+    assert.equal(service.inputs.launchType, undefined);
+    assert.equal(service.inputs.forceNewDeployment, true);
+    const providers = resourceNamed(
+      "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders",
+      "spot-capacity-providers",
+    );
+    assert.ok(service.dependencies.includes(providers.urn), "the service waits for the capacity providers");
+    // Still ARM64: FARGATE_SPOT runs ARM64 Linux tasks on platform version 1.4.0+ (ECS API reference).
+    const task = resourceNamed("aws:ecs/taskDefinition:TaskDefinition", "spot-task");
+    assert.equal(task.inputs.runtimePlatform.cpuArchitecture, "ARM64");
+  });
+
+  it("keeps the on-demand launch type and no capacity providers by default", async () => {
+    new TracedFargateService("ondemand", tracedServiceArgs("us2"));
+    await settleAll();
+    const service = resourceNamed("aws:ecs/service:Service", "ondemand-service");
+    assert.equal(service.inputs.launchType, "FARGATE");
+    assert.equal(service.inputs.capacityProviderStrategies, undefined);
+    assert.deepEqual(resourcesOfType("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders"), []);
   });
 });

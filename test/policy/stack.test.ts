@@ -2,6 +2,7 @@
  * The whole stack program (Pulumi.yaml `main`) run under the shared mocks with Pulumi.dev.yaml config, as a preview
  * and as an update, judged by every rule. The report is printed; the test fails with it when any rule fails.
  */
+import { STACK_RUN_TEST_TIMEOUT_MS } from "../../harness/run-program";
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { evaluate, evaluateRule, formatReport, type RuleResult } from "../../policy/evaluate";
@@ -13,7 +14,7 @@ import { runStack, STACK, TEST_CORALOGIX_KEY } from "../../policy/stack-run";
 import type { Runs } from "../../policy/evaluate";
 
 describe("the stack against every policy rule (program under mocks)", function () {
-  this.timeout(240_000);
+  this.timeout(STACK_RUN_TEST_TIMEOUT_MS);
   let runs: Runs;
   let results: RuleResult[];
 
@@ -111,8 +112,24 @@ describe("the stack against every policy rule (program under mocks)", function (
   });
 });
 
+describe("the stack with every option (domain, canary, Fargate Spot) against every policy rule", function () {
+  this.timeout(STACK_RUN_TEST_TIMEOUT_MS);
+
+  it("passes every rule: the canary's bucket is private and KMS-encrypted, its role uses * only where IAM requires", async () => {
+    const runs = await runStack(undefined, {
+      domainName: "api.acme.io",
+      hostedZoneId: "Z0123456789ABCDEFGHIJ",
+      canary: "true",
+      fargateSpot: "true",
+    });
+    assert.ok(runs.update.some((r) => r.type === "aws:synthetics/canary:Canary"));
+    const failed = evaluate(runs).filter((r) => r.status === "fail");
+    assert.equal(failed.length, 0, `\n${formatReport(failed)}`);
+  });
+});
+
 describe("the stack run catches a program that creates a resource inside .apply()", function () {
-  this.timeout(240_000);
+  this.timeout(STACK_RUN_TEST_TIMEOUT_MS);
 
   it("reports the hidden resource by URN: absent from the preview, present in the update", async () => {
     const bad = await runStack(path.join(__dirname, "programs", "resource-in-apply"));
