@@ -12,13 +12,11 @@ import {
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
-  defaultTextMapGetter,
   trace,
   type Context,
   type Span,
   type Tracer,
 } from "@opentelemetry/api";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
@@ -29,9 +27,11 @@ import {
   ATTR_URL_SCHEME,
   ATTR_USER_AGENT_ORIGINAL,
 } from "@opentelemetry/semantic-conventions";
+import { ATTR_HTTP_REQUEST_BODY_SIZE } from "@opentelemetry/semantic-conventions/incubating";
 import type { Logger } from "../../telemetry/logger";
+import { DEFAULT_INCOMING_TRACE_CONTEXT, serverSpanParent, type IncomingTraceContext } from "./incoming-context";
 import { MAX_BODY_BYTES, buildOnboardingMessage, validateOnboardRequest, type FieldError } from "./onboard";
-import type { Publisher } from "./publisher";
+import { PublishError, type Publisher } from "./publisher";
 
 export interface AppDeps {
   readonly publisher: Publisher;
@@ -39,6 +39,8 @@ export interface AppDeps {
   readonly logger: Logger;
   /** Request body limit in bytes (default {@link MAX_BODY_BYTES} = 16 KiB). */
   readonly maxBodyBytes?: number;
+  /** Trust in a client's `traceparent` (default `new-trace-with-link`; see app/src/incoming-context.ts). */
+  readonly incomingTraceContext?: IncomingTraceContext;
   /** Clock and id source, injectable for tests. */
   readonly now?: () => Date;
   readonly newRequestId?: () => string;
@@ -48,12 +50,18 @@ export interface AppDeps {
 export interface OnboardState {
   otelContext: Context;
   span?: Span;
+  /** Set for every traced request, and for any error answer; echoed as `x-request-id` and in error bodies. */
+  requestId?: string;
+  /** How the client ended the request, when no answer could be given (see {@link ClientGone}). */
+  clientGone?: ClientGone;
 }
+
+/** Span attribute marking a request the client abandoned (no status code was sent; not a server error). */
+export const ATTR_CLIENT_ABORTED = "onboarding.client_aborted";
 
 const ROUTE_ONBOARD = "/onboard";
 const UNTRACED_PATHS = new Set(["/healthz", "/readyz"]);
 const INVALID_TRACE_ID = "00000000000000000000000000000000";
-const propagator = new W3CTraceContextPropagator();
 
 class HttpError extends Error {
   constructor(
@@ -61,6 +69,22 @@ class HttpError extends Error {
     readonly body: Record<string, unknown>,
   ) {
     super(String(body.message ?? body.error));
+  }
+}
+
+/**
+ * The client went away, broke HTTP framing or was too slow while its body was being read: `aborted` (it closed or
+ * reset the connection mid-body: no answer), `malformed` (Node's parser refused the bytes, answered a bare 400 and
+ * closed) or `timed_out` (the body outlived the server's requestTimeout: Node answered 408 and closed).
+ */
+const CLIENT_GONE_STATUS = { aborted: undefined, malformed: 400, timed_out: 408 } as const;
+class ClientGone extends Error {
+  constructor(
+    readonly kind: keyof typeof CLIENT_GONE_STATUS,
+    readonly code: string,
+    readonly bytesReceived: number,
+  ) {
+    super(`client ${kind} the request (${code})`);
   }
 }
 
@@ -72,20 +96,39 @@ function badRequest(error: string, message: string, fields: FieldError[]): HttpE
   return new HttpError(400, { error, message, fields });
 }
 
+/** Errors that mean the peer closed or reset the connection (Node's `aborted`, resets, writes after close). */
+const CLIENT_GONE_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "ERR_STREAM_PREMATURE_CLOSE"]);
+const REQUEST_TIMEOUT = "ERR_HTTP_REQUEST_TIMEOUT";
+
 /**
- * Reads the raw body up to `limit` bytes; over the limit → 400 naming `body`.
+ * A request stream error → {@link ClientGone}; other errors pass through unchanged. Node reports every early end of
+ * the body to the request as ECONNRESET `aborted`; the socket's own error says why: none, a reset, or
+ * HPE_INVALID_EOF_STATE (the peer closed mid-body) is an abort; another HPE_* code is broken framing, which Node has
+ * already answered with a bare 400 before closing; ERR_HTTP_REQUEST_TIMEOUT is a body slower than requestTimeout (408).
+ */
+function classifyBodyError(req: IncomingMessage, error: Error, bytesReceived: number): Error {
+  const code = (error as NodeJS.ErrnoException).code ?? "";
+  if (!CLIENT_GONE_CODES.has(code)) return error;
+  const cause = (req.socket as { errored?: NodeJS.ErrnoException | null } | null)?.errored?.code ?? code;
+  if (cause === REQUEST_TIMEOUT) return new ClientGone("timed_out", cause, bytesReceived);
+  if (cause.startsWith("HPE_") && cause !== "HPE_INVALID_EOF_STATE")
+    return new ClientGone("malformed", cause, bytesReceived);
+  return new ClientGone("aborted", cause, bytesReceived);
+}
+
+/**
+ * Reads the raw body up to `limit` bytes; over the limit → 413 `body_too_large` naming `body`, and the rest is NOT
+ * read: the request is paused and the error middleware answers with `Connection: close`, so Node closes the socket
+ * after the answer. A client that disconnects, breaks the framing or times out mid-body rejects with {@link ClientGone}.
  * Hand-written rather than @koa/bodyparser 6 (co-body), which would change answers this API gives (pinned in
- * test/runtime/routes.test.ts): an empty body parses as {} (validation_failed, not invalid_json); a JSON scalar is
+ * test/runtime/routes.test.ts): an empty body parses as {} (validation_failed, not empty_body); a JSON scalar is
  * invalid_json in its strict mode, while its non-strict mode passes an empty body on as ""; a `__proto__` key is a
- * parse error instead of a named unknown field; gzip/deflate bodies are inflated and an unknown Content-Encoding is a
- * 415; a body over the limit is a 413 and left paused rather than drained.
+ * parse error instead of a named unknown field; gzip/deflate bodies are inflated (here: 415, not decoded).
  */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > limit) {
-    req.resume();
-    return Promise.reject(tooLarge(limit));
-  }
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge(limit));
+  if (req.destroyed) return Promise.reject(new ClientGone("aborted", "ECONNRESET", 0));
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -97,7 +140,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       req.off("end", onEnd);
       req.off("error", onError);
       if (err) {
-        req.resume(); // drain and discard the rest
+        req.pause(); // read no more: the connection is closed after the answer
+        req.on("error", ignore); // a late reset must not become an unhandled 'error'
         reject(err);
       } else resolve(body as Buffer);
     };
@@ -107,24 +151,72 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       else chunks.push(chunk);
     };
     const onEnd = (): void => finish(undefined, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
-    const onError = (err: Error): void => finish(err);
+    const onError = (err: Error): void => finish(classifyBodyError(req, err, size));
     req.on("data", onData);
     req.on("end", onEnd);
     req.on("error", onError);
   });
 }
 
+const ignore = (): void => undefined;
+
 function tooLarge(limit: number): HttpError {
-  return badRequest("body_too_large", `Request body exceeds ${limit} bytes`, [
-    { field: "body", message: `must be at most ${limit} bytes` },
-  ]);
+  return new HttpError(413, {
+    error: "body_too_large",
+    message: `Request body exceeds ${limit} bytes`,
+    fields: [{ field: "body", message: `must be at most ${limit} bytes` }],
+  });
 }
+
+function unsupportedMedia(error: string, field: string, message: string): HttpError {
+  return new HttpError(415, { error, message, fields: [{ field, message }] });
+}
+
+/** `application/json` with no charset or UTF-8; anything else is refused before the body is read. */
+function checkContentHeaders(req: IncomingMessage): void {
+  const header = req.headers["content-type"] ?? "";
+  const semicolon = header.indexOf(";");
+  const type = (semicolon < 0 ? header : header.slice(0, semicolon)).trim().toLowerCase();
+  if (type !== "application/json") {
+    throw badRequest("unsupported_content_type", "Content-Type must be application/json", [
+      { field: "content-type", message: "must be application/json" },
+    ]);
+  }
+  const encoding = req.headers["content-encoding"]?.trim().toLowerCase();
+  if (encoding && encoding !== "identity") {
+    throw unsupportedMedia(
+      "unsupported_content_encoding",
+      "content-encoding",
+      `${encoding} is not supported: send the body uncompressed (no Content-Encoding, or identity)`,
+    );
+  }
+  if (semicolon >= 0) {
+    const charset = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(header)?.[1].toLowerCase();
+    if (charset !== undefined && charset !== "utf-8" && charset !== "utf8") {
+      throw unsupportedMedia(
+        "unsupported_charset",
+        "content-type",
+        `charset ${charset || "(empty)"} is not supported: send UTF-8 (charset=utf-8, or no charset)`,
+      );
+    }
+  }
+}
+
+/** True when the request announces no body at all (no Content-Length or Transfer-Encoding, or a length of 0). */
+function hasNoBody(req: IncomingMessage): boolean {
+  const length = req.headers["content-length"];
+  return length === undefined ? req.headers["transfer-encoding"] === undefined : Number(length) === 0;
+}
+
+const emptyBody = (): HttpError =>
+  badRequest("empty_body", "Request body is empty: send the JSON object", [{ field: "body", message: "required" }]);
 
 type AppContext = Koa.ParameterizedContext<OnboardState>;
 
 export function createApp(deps: AppDeps): Koa<OnboardState> {
   const { publisher, tracer, logger } = deps;
   const maxBodyBytes = deps.maxBodyBytes ?? MAX_BODY_BYTES;
+  const incomingTraceContext = deps.incomingTraceContext ?? DEFAULT_INCOMING_TRACE_CONTEXT;
   const now = deps.now ?? (() => new Date());
   const newRequestId = deps.newRequestId ?? randomUUID;
 
@@ -140,7 +232,7 @@ export function createApp(deps: AppDeps): Koa<OnboardState> {
     }
     const method = ctx.method;
     const route = routeOf(path, method);
-    const parent = propagator.extract(ROOT_CONTEXT, ctx.headers, defaultTextMapGetter);
+    const { parent, links } = serverSpanParent(ctx.headers, incomingTraceContext);
     const span = tracer.startSpan(
       route ? `${method} ${route}` : method,
       {
@@ -153,38 +245,71 @@ export function createApp(deps: AppDeps): Koa<OnboardState> {
           [ATTR_NETWORK_PEER_ADDRESS]: ctx.req.socket?.remoteAddress,
           ...(route ? { [ATTR_HTTP_ROUTE]: route } : {}),
         },
+        links,
       },
       parent,
     );
     ctx.state.span = span;
     ctx.state.otelContext = trace.setSpan(parent, span);
+    const requestId = newRequestId();
+    ctx.state.requestId = requestId;
+    ctx.set("x-request-id", requestId);
     try {
       await next();
     } finally {
-      const status = ctx.status;
-      span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
-      if (status >= 500) {
-        span.setAttribute(ATTR_ERROR_TYPE, String(status));
-        span.setStatus({ code: SpanStatusCode.ERROR });
+      const gone = ctx.state.clientGone;
+      if (gone?.kind === "aborted") {
+        // No status code was sent. HTTP semconv (Status): 4xx on a SERVER span leaves the status unset, and a request
+        // the caller cancelled "SHOULD NOT be treated as an error" (status unset, no error.type); so: unset, marked.
+        span.setAttribute(ATTR_CLIENT_ABORTED, true);
+        span.setAttribute(ATTR_HTTP_REQUEST_BODY_SIZE, gone.bytesReceived);
+      } else {
+        const status = gone ? CLIENT_GONE_STATUS[gone.kind] : ctx.status; // Node itself answered 400/408 and closed
+        span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+        if (gone) span.setAttribute(ATTR_ERROR_TYPE, gone.code);
+        if (status >= 500) {
+          span.setAttribute(ATTR_ERROR_TYPE, String(status));
+          span.setStatus({ code: SpanStatusCode.ERROR });
+        }
       }
       span.end();
     }
   };
 
-  /** The one error middleware: HttpError → its JSON; anything else → 500 JSON, logged and re-emitted. */
+  /**
+   * The one error middleware: HttpError → its JSON with `request_id` and `trace_id`; a client gone mid-body → no
+   * answer, one info line; anything else → 500 JSON, logged and re-emitted. Whatever the answer, a request whose body
+   * was not read to its end gets `Connection: close`, so Node closes the socket after the answer instead of
+   * draining an unbounded body on a keep-alive connection.
+   */
   const errors: Koa.Middleware<OnboardState> = async (ctx, next) => {
     try {
       await next();
     } catch (error) {
-      if (error instanceof HttpError) {
-        ctx.status = error.status;
-        ctx.body = error.body;
+      if (error instanceof ClientGone) {
+        ctx.state.clientGone = error;
+        logger.info(
+          `http.${error.kind === "aborted" ? "client_aborted" : error.kind === "malformed" ? "malformed_request" : "request_timeout"}`,
+          { request_id: ctx.state.requestId, path: ctx.path, code: error.code, bytes_received: error.bytesReceived },
+          ctx.state.otelContext,
+        );
         return;
       }
-      ctx.status = 500;
-      ctx.body = { error: "internal_error", message: "Internal server error" };
-      ctx.state.span?.recordException(error as Error);
-      ctx.app.emit("error", error, ctx);
+      const requestId = (ctx.state.requestId ??= newRequestId());
+      const ids = ctx.state.span
+        ? { request_id: requestId, trace_id: traceIdOf(ctx.state.otelContext) }
+        : { request_id: requestId };
+      if (error instanceof HttpError) {
+        ctx.status = error.status;
+        ctx.body = { ...error.body, ...ids };
+      } else {
+        ctx.status = 500;
+        ctx.body = { error: "internal_error", message: "Internal server error", ...ids };
+        ctx.state.span?.recordException(error as Error);
+        ctx.app.emit("error", error, ctx);
+      }
+    } finally {
+      if (!ctx.req.complete) ctx.set("Connection", "close");
     }
   };
 
@@ -204,17 +329,13 @@ export function createApp(deps: AppDeps): Koa<OnboardState> {
   };
 
   const onboard = async (ctx: AppContext): Promise<void> => {
-    const requestId = newRequestId();
+    const requestId = ctx.state.requestId as string; // /onboard is traced: the tracing middleware set it
     const otelContext = ctx.state.otelContext;
-    ctx.set("x-request-id", requestId);
-    let accepted = false;
     try {
-      if (!ctx.request.is("application/json")) {
-        throw badRequest("unsupported_content_type", "Content-Type must be application/json", [
-          { field: "content-type", message: "must be application/json" },
-        ]);
-      }
+      checkContentHeaders(ctx.req);
+      if (hasNoBody(ctx.req)) throw emptyBody();
       const raw = await readBody(ctx.req, maxBodyBytes);
+      if (raw.length === 0) throw emptyBody();
       let json: unknown;
       try {
         json = JSON.parse(raw.toString("utf8"));
@@ -231,6 +352,18 @@ export function createApp(deps: AppDeps): Koa<OnboardState> {
       try {
         ({ messageId } = await publisher.publish(message, otelContext));
       } catch (error) {
+        if (error instanceof PublishError && error.rejectedContent) {
+          // SQS refused the content itself: permanent and caused by the request, so a 400 (a retry cannot help).
+          // Validation should have caught it first: warn, so the gap gets fixed.
+          logger.warn(
+            "onboard.message_refused",
+            { request_id: requestId, customer_id: message.customer_id, error_type: error.errorType, error },
+            otelContext,
+          );
+          throw badRequest("validation_failed", "The queue refused the request's characters", [
+            { field: "body", message: `contains characters SQS does not accept (${error.errorType})` },
+          ]);
+        }
         logger.error(
           "onboard.queue_unavailable",
           { request_id: requestId, customer_id: message.customer_id, error },
@@ -239,11 +372,8 @@ export function createApp(deps: AppDeps): Koa<OnboardState> {
         throw new HttpError(503, {
           error: "queue_unavailable",
           message: "The onboarding queue is unavailable; retry later",
-          request_id: requestId,
-          trace_id: traceIdOf(otelContext),
         });
       }
-      accepted = true;
       ctx.status = 202;
       ctx.body = { request_id: requestId, customer_id: message.customer_id, trace_id: traceIdOf(otelContext) };
       logger.info(
@@ -252,21 +382,12 @@ export function createApp(deps: AppDeps): Koa<OnboardState> {
         otelContext,
       );
     } catch (error) {
-      if (!accepted && error instanceof HttpError && error.status === 400) {
-        // The trace id lets a client (or support) find the rejected request's SERVER span.
-        const body: Record<string, unknown> = {
-          ...error.body,
-          request_id: requestId,
-          trace_id: traceIdOf(otelContext),
-        };
-        ctx.status = 400;
-        ctx.body = body;
+      if (error instanceof HttpError && error.status < 500) {
         logger.info(
           "onboard.rejected",
-          { request_id: requestId, reason: body.error, fields: body.fields },
+          { request_id: requestId, reason: error.body.error, fields: error.body.fields },
           otelContext,
         );
-        return;
       }
       throw error;
     }
@@ -300,6 +421,13 @@ export function createApp(deps: AppDeps): Koa<OnboardState> {
   app.use(routes.allowedMethods());
   app.use(routes.routes());
   app.on("error", (error: unknown, ctx?: AppContext) => {
+    // A client that went away (or was cut off) is not a server error: logged once (info) by the error middleware when
+    // it happened mid-body; Koa re-reports the socket's error when the answer cannot be written: not worth a line.
+    // (Koa reports the socket's error: a reset, or Node's parser refusing the bytes, e.g. HPE_INVALID_EOF_STATE.)
+    const code = (error as NodeJS.ErrnoException)?.code ?? "";
+    if (ctx?.state.clientGone || CLIENT_GONE_CODES.has(code) || code.startsWith("HPE_") || code === REQUEST_TIMEOUT) {
+      return;
+    }
     logger.error("http.unhandled_error", { error, path: ctx?.path }, ctx?.state.otelContext);
   });
   return app;

@@ -1,10 +1,33 @@
 /** API configuration: read once at startup, validated, fail fast (no insecure fallbacks). */
+import { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from "./http-server";
+import {
+  DEFAULT_INCOMING_TRACE_CONTEXT,
+  INCOMING_TRACE_CONTEXT_MODES,
+  type IncomingTraceContext,
+} from "./incoming-context";
+
 export interface ServerConfig {
   readonly queueUrl: string;
   readonly port: number;
   readonly host: string;
   readonly serviceName: string;
   readonly serviceVersion: string;
+  /** Node http server timeouts (`HTTP_REQUEST_TIMEOUT_MS`, `HTTP_HEADERS_TIMEOUT_MS`, `HTTP_KEEP_ALIVE_TIMEOUT_MS`). */
+  readonly http: HttpTimeouts;
+  /** What an incoming `traceparent` is trusted with (`INCOMING_TRACE_CONTEXT`). */
+  readonly incomingTraceContext: IncomingTraceContext;
+}
+
+/** A positive integer number of milliseconds from `env[name]`, or `fallback` when unset/blank. */
+function millis(env: NodeJS.ProcessEnv, name: string, fallback: number, problems: string[]): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    problems.push(`${name} must be a positive integer number of milliseconds, got "${raw}"`);
+    return fallback;
+  }
+  return value;
 }
 
 /** Validates the environment; collects every problem before throwing. */
@@ -21,6 +44,34 @@ export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     problems.push(`PORT must be an integer between 0 and 65535, got "${rawPort}"`);
   }
+  const requestTimeoutMillis = millis(
+    env,
+    "HTTP_REQUEST_TIMEOUT_MS",
+    DEFAULT_HTTP_TIMEOUTS.requestTimeoutMillis,
+    problems,
+  );
+  // Headers must be complete before the whole request is: the default shrinks with a smaller request timeout.
+  const headersTimeoutMillis = millis(
+    env,
+    "HTTP_HEADERS_TIMEOUT_MS",
+    Math.min(DEFAULT_HTTP_TIMEOUTS.headersTimeoutMillis, requestTimeoutMillis),
+    problems,
+  );
+  if (headersTimeoutMillis > requestTimeoutMillis) {
+    problems.push(
+      `HTTP_HEADERS_TIMEOUT_MS (${headersTimeoutMillis}) must not exceed HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMillis})`,
+    );
+  }
+  const keepAliveTimeoutMillis = millis(
+    env,
+    "HTTP_KEEP_ALIVE_TIMEOUT_MS",
+    DEFAULT_HTTP_TIMEOUTS.keepAliveTimeoutMillis,
+    problems,
+  );
+  const rawMode = env.INCOMING_TRACE_CONTEXT?.trim() || DEFAULT_INCOMING_TRACE_CONTEXT;
+  if (!(INCOMING_TRACE_CONTEXT_MODES as readonly string[]).includes(rawMode)) {
+    problems.push(`INCOMING_TRACE_CONTEXT must be one of ${INCOMING_TRACE_CONTEXT_MODES.join(", ")}, got "${rawMode}"`);
+  }
   if (problems.length > 0) throw new Error(`Invalid configuration: ${problems.join("; ")}`);
   return {
     queueUrl,
@@ -28,5 +79,7 @@ export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
     host: env.HOST?.trim() || "0.0.0.0",
     serviceName: env.OTEL_SERVICE_NAME?.trim() || "onboarding-api",
     serviceVersion: env.SERVICE_VERSION?.trim() || "0.0.0-dev",
+    http: { requestTimeoutMillis, headersTimeoutMillis, keepAliveTimeoutMillis },
+    incomingTraceContext: rawMode as IncomingTraceContext,
   };
 }

@@ -53,14 +53,24 @@ export interface Publisher {
   close(): void;
 }
 
+/**
+ * SendMessage errors caused by the message's content, not by the queue or the API's setup: retrying cannot help, so
+ * the API answers 400, not 503. SQS's JSON protocol names it `InvalidMessageContents`; query-compatible servers
+ * (fauxqs, older endpoints) `AWS.SimpleQueueService.InvalidMessageContents`.
+ */
+const CONTENT_REJECTIONS = new Set(["InvalidMessageContents"]);
+
 export class PublishError extends Error {
   override readonly name = "PublishError";
+  /** True when SQS refused the message itself (see {@link CONTENT_REJECTIONS}): a permanent, client-caused error. */
+  readonly rejectedContent: boolean;
   constructor(
     message: string,
     readonly errorType: string,
     options?: { cause?: unknown },
   ) {
     super(message, options);
+    this.rejectedContent = CONTENT_REJECTIONS.has(errorType.slice(errorType.lastIndexOf(".") + 1));
   }
 }
 

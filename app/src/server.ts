@@ -2,12 +2,12 @@
  * API entrypoint: read config once (fail fast), build the app, listen. SIGTERM/SIGINT: stop accepting, let
  * in-flight requests finish (bounded), flush spans (bounded), exit 0 — well inside ECS's 30 s before SIGKILL.
  */
-import { createServer } from "node:http";
 import { trace } from "@opentelemetry/api";
 import { createJsonLogger } from "../../telemetry/logger";
 import { flushWithin } from "../../telemetry/provider";
 import { createApp } from "./app";
 import { readServerConfig, type ServerConfig } from "./config";
+import { createHttpServer } from "./http-server";
 import { createSqsPublisher } from "./publisher";
 
 /** In-flight requests get this long after SIGTERM; then remaining connections are closed. */
@@ -26,12 +26,9 @@ function main(): void {
   }
   const tracer = trace.getTracer(config.serviceName, config.serviceVersion);
   const publisher = createSqsPublisher({ queueUrl: config.queueUrl, tracer });
-  const app = createApp({ publisher, tracer, logger });
-  const server = createServer(app.callback());
-  // Behind an ALB (60 s idle timeout) the server must keep idle connections longer than the balancer does.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = 30_000;
+  const app = createApp({ publisher, tracer, logger, incomingTraceContext: config.incomingTraceContext });
+  // Timeouts from HTTP_*_TIMEOUT_MS (app/src/http-server.ts): headers ≤ request, keep-alive above the ALB idle timeout.
+  const server = createHttpServer(app.callback(), config.http);
 
   server.on("error", (error) => {
     logger.error("server.listen_failed", { error });
@@ -40,7 +37,12 @@ function main(): void {
   server.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === "object" && address ? address.port : config.port;
-    logger.info("server.listening", { host: config.host, port, queue_url: config.queueUrl });
+    logger.info("server.listening", {
+      host: config.host,
+      port,
+      queue_url: config.queueUrl,
+      incoming_trace_context: config.incomingTraceContext,
+    });
   });
 
   let stopping = false;

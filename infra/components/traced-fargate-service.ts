@@ -21,6 +21,8 @@ import { createServiceRole, sameAccountTrust, writeLogsStatement } from "./iam";
 import { API_KEY_FIELD, secretReadStatements } from "./telemetry-secret";
 import type { TracedQueue } from "./traced-queue";
 import {
+  ALB_DEFAULT_IDLE_TIMEOUT_SECONDS,
+  apiEdgeEnvironment,
   logRetentionDays,
   serviceIdentityEnvironment,
   type TracedServiceArgs,
@@ -214,6 +216,8 @@ export class TracedFargateService extends pulumi.ComponentResource {
   readonly vpc: awsx.ec2.Vpc;
   readonly cluster: aws.ecs.Cluster;
   readonly loadBalancer: aws.lb.LoadBalancer;
+  /** The ALB idle timeout after `transform.loadBalancer`: the app's keep-alive timeout is set 5 s above it. */
+  private readonly albIdleTimeoutSeconds: pulumi.Input<number | undefined>;
   readonly targetGroup: aws.lb.TargetGroup;
   readonly taskDefinition: aws.ecs.TaskDefinition;
   readonly service: aws.ecs.Service;
@@ -262,10 +266,11 @@ export class TracedFargateService extends pulumi.ComponentResource {
       subnets: this.vpc.publicSubnetIds,
       securityGroups: [albSecurityGroup.id],
       dropInvalidHeaderFields: true,
+      idleTimeout: ALB_DEFAULT_IDLE_TIMEOUT_SECONDS, // the app's keep-alive follows it (apiEdgeEnvironment)
     };
-    this.loadBalancer = new aws.lb.LoadBalancer(`${name}-alb`, args.transform?.loadBalancer?.(albArgs) ?? albArgs, {
-      parent: this,
-    });
+    const lbArgs = args.transform?.loadBalancer?.(albArgs) ?? albArgs;
+    this.albIdleTimeoutSeconds = lbArgs.idleTimeout;
+    this.loadBalancer = new aws.lb.LoadBalancer(`${name}-alb`, lbArgs, { parent: this });
     this.targetGroup = new aws.lb.TargetGroup(
       `${name}-tg`,
       {
@@ -534,6 +539,7 @@ export class TracedFargateService extends pulumi.ComponentResource {
         HOST: "0.0.0.0",
         AWS_REGION: region,
         OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4317",
+        ...apiEdgeEnvironment(this.albIdleTimeoutSeconds),
         ...serviceIdentityEnvironment(args, serviceName),
       }),
       // Node may write temp files; the root filesystem stays read-only.

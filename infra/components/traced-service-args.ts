@@ -101,3 +101,23 @@ export function serviceIdentityEnvironment(
     CX_SUBSYSTEM_NAME: serviceName,
   };
 }
+
+/** The ALB idle timeout AWS uses when none is set, in seconds. */
+export const ALB_DEFAULT_IDLE_TIMEOUT_SECONDS = 60;
+
+/**
+ * The public API's edge settings (read by app/src/config.ts): a client's `traceparent` starts a new trace that links
+ * it (a public edge must not let callers switch tracing off or choose trace ids), and the server keeps idle
+ * connections 5 s longer than the load balancer in front of it (`albIdleTimeoutSeconds`, AWS default 60), so the ALB
+ * always closes first and never reuses a connection the task is closing.
+ */
+export function apiEdgeEnvironment(
+  albIdleTimeoutSeconds: pulumi.Input<number | undefined>,
+): Record<string, pulumi.Input<string>> {
+  return {
+    INCOMING_TRACE_CONTEXT: "new-trace-with-link",
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: pulumi
+      .output(albIdleTimeoutSeconds)
+      .apply((seconds) => String(((seconds ?? ALB_DEFAULT_IDLE_TIMEOUT_SECONDS) + 5) * 1000)),
+  };
+}

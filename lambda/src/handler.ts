@@ -67,8 +67,27 @@ export function queueNameFromArn(arn: string | undefined): string {
   return parts.length >= 6 && parts[5] ? parts[5] : arn;
 }
 
+/**
+ * The id Lambda can report for a record in `batchItemFailures`: its `messageId` when that is a non-empty string.
+ * Lambda fails the WHOLE batch when an `itemIdentifier` is empty, null or not in the batch, so a record without one is
+ * never reported (see the handler).
+ */
+export function messageIdOf(record: unknown): string | undefined {
+  if (record === null || typeof record !== "object") return undefined;
+  const id = (record as { messageId?: unknown }).messageId;
+  return typeof id === "string" && id.length > 0 ? id : undefined;
+}
+
 /** The record's producer context: W3C message attributes, else `AWSTraceHeader`, else ROOT (new trace). */
 export function extractRecordContext(record: SQSRecord): Context {
+  try {
+    return extractOrThrow(record);
+  } catch {
+    return ROOT_CONTEXT; // a malformed record (null, odd attribute shapes) has no usable context
+  }
+}
+
+function extractOrThrow(record: SQSRecord): Context {
   const fromAttributes = w3c.extract(ROOT_CONTEXT, record.messageAttributes, lambdaMessageAttributeGetter);
   if (trace.getSpanContext(fromAttributes)) return fromAttributes;
   const header = record.attributes?.AWSTraceHeader;
@@ -155,9 +174,39 @@ export function createHandler(deps: HandlerDeps): SqsHandler {
     }
   };
 
+  /**
+   * Never throws: a thrown error or an unusable `itemIdentifier` would make Lambda retry the whole batch. A record
+   * with a messageId that cannot be processed fails alone (batchItemFailures); a record without one cannot be named
+   * to Lambda, so it is logged in full (the log is then its only copy) and skipped.
+   */
   return async (event, context) => {
-    const records = Array.isArray(event?.Records) ? event.Records : [];
+    const all: unknown[] = Array.isArray(event?.Records) ? event.Records : [];
+    const records: SQSRecord[] = [];
+    for (let index = 0; index < all.length; index++) {
+      if (messageIdOf(all[index]) !== undefined) records.push(all[index] as SQSRecord);
+      else logger.error("onboarding.record_unidentifiable", { index, record: all[index] });
+    }
     const failures: SQSBatchItemFailure[] = [];
+    const settled = new Set<string>();
+    try {
+      await processBatch(records, all.length, context, failures, settled);
+    } catch (error) {
+      // Unexpected (the per-record path catches its own errors): whatever did not finish is retried, alone.
+      logger.error("onboarding.batch_failed", { error, aws_request_id: context?.awsRequestId });
+      for (const record of records) {
+        if (!settled.has(record.messageId)) failures.push({ itemIdentifier: record.messageId });
+      }
+    }
+    return { batchItemFailures: failures };
+  };
+
+  async function processBatch(
+    records: SQSRecord[],
+    received: number,
+    context: LambdaContext,
+    failures: SQSBatchItemFailure[],
+    settled: Set<string>,
+  ): Promise<void> {
     const queueName = queueNameFromArn(records[0]?.eventSourceARN);
     const parents = records.map(extractRecordContext);
     const links: Link[] = [];
@@ -174,7 +223,7 @@ export function createHandler(deps: HandlerDeps): SqsHandler {
           [ATTR_MESSAGING_OPERATION_TYPE]: MESSAGING_OPERATION_TYPE_VALUE_RECEIVE,
           [ATTR_MESSAGING_OPERATION_NAME]: "receive",
           [ATTR_MESSAGING_DESTINATION_NAME]: queueName,
-          [ATTR_MESSAGING_BATCH_MESSAGE_COUNT]: records.length,
+          [ATTR_MESSAGING_BATCH_MESSAGE_COUNT]: received,
           [ATTR_FAAS_TRIGGER]: FAAS_TRIGGER_VALUE_PUBSUB,
           [ATTR_FAAS_COLDSTART]: coldStart,
           ...(context?.awsRequestId ? { [ATTR_FAAS_INVOCATION_ID]: context.awsRequestId } : {}),
@@ -186,18 +235,23 @@ export function createHandler(deps: HandlerDeps): SqsHandler {
     );
     coldStart = false;
     const batchLink: Link = { context: batchSpan.spanContext() };
+    const skipped = received - records.length;
     try {
       for (let i = 0; i < records.length; i++) {
         const record = records[i];
         const ok = await processRecord(record, queueNameFromArn(record.eventSourceARN), parents[i], batchLink);
         if (!ok) failures.push({ itemIdentifier: record.messageId });
+        settled.add(record.messageId);
       }
-      if (failures.length > 0) {
-        batchSpan.setStatus({ code: SpanStatusCode.ERROR, message: `${failures.length} record(s) failed` });
+      if (failures.length > 0 || skipped > 0) {
+        batchSpan.setStatus({
+          code: SpanStatusCode.ERROR,
+          message: `${failures.length} record(s) failed, ${skipped} unidentifiable record(s) skipped`,
+        });
       }
       logger.info(
         "onboarding.batch_done",
-        { records: records.length, failed: failures.length, aws_request_id: context?.awsRequestId },
+        { records: received, failed: failures.length, skipped, aws_request_id: context?.awsRequestId },
         trace.setSpan(ROOT_CONTEXT, batchSpan),
       );
     } finally {
@@ -212,8 +266,7 @@ export function createHandler(deps: HandlerDeps): SqsHandler {
         // flush must never fail the invocation
       }
     }
-    return { batchItemFailures: failures };
-  };
+  }
 }
 
 const telemetry = initLambdaTelemetry();

@@ -164,6 +164,8 @@ describe("TracedFargateService", () => {
       HOST: "0.0.0.0",
       AWS_REGION: "eu-west-1",
       OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4317",
+      INCOMING_TRACE_CONTEXT: "new-trace-with-link",
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: "65000",
       OTEL_SERVICE_NAME: "onboarding-api",
       SERVICE_VERSION: "1.2.3",
       DEPLOYMENT_ENVIRONMENT: "dev",
@@ -309,6 +311,7 @@ describe("TracedFargateService", () => {
   it("puts a public ALB that drops invalid headers in front, health-checking /healthz", () => {
     const alb = resourceNamed("aws:lb/loadBalancer:LoadBalancer", "api-alb").inputs;
     assert.equal(alb.internal, false);
+    assert.equal(alb.idleTimeout, 60); // the app keeps idle connections 5 s longer (HTTP_KEEP_ALIVE_TIMEOUT_MS)
     assert.equal(alb.dropInvalidHeaderFields, true);
     assert.deepEqual(alb.subnets, ["subnet-public-a", "subnet-public-b"]);
     const tg = resourceNamed("aws:lb/targetGroup:TargetGroup", "api-tg").inputs;
@@ -417,5 +420,23 @@ describe("TracedFargateService on Fargate Spot", () => {
     assert.equal(service.inputs.launchType, "FARGATE");
     assert.equal(service.inputs.capacityProviderStrategies, undefined);
     assert.deepEqual(resourcesOfType("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders"), []);
+  });
+});
+
+describe("TracedFargateService keep-alive follows the ALB idle timeout", () => {
+  it("a transform raising the ALB idle timeout to 120 s gives the app HTTP_KEEP_ALIVE_TIMEOUT_MS 125000", async () => {
+    new TracedFargateService("edge", {
+      ...tracedServiceArgs("us2"),
+      transform: { loadBalancer: (args) => ({ ...args, idleTimeout: 120 }) },
+    });
+    await settleAll();
+    assert.equal(resourceNamed("aws:lb/loadBalancer:LoadBalancer", "edge-alb").inputs.idleTimeout, 120);
+    const containers = JSON.parse(
+      resourceNamed("aws:ecs/taskDefinition:TaskDefinition", "edge-task").inputs.containerDefinitions,
+    );
+    const app = containers.find((c: { name: string }) => c.name === "app");
+    const env = Object.fromEntries(app.environment.map((e: { name: string; value: string }) => [e.name, e.value]));
+    assert.equal(env.HTTP_KEEP_ALIVE_TIMEOUT_MS, "125000");
+    assert.equal(env.INCOMING_TRACE_CONTEXT, "new-trace-with-link");
   });
 });

@@ -3,6 +3,7 @@
  * SQS and the local gRPC OTLP receiver for spans.
  */
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { connect } from "node:net";
 import { startOtlpReceiver, type OtlpReceiver } from "../../local/otlp-receiver";
 import {
@@ -46,6 +47,8 @@ describe("runtime: API bundle against fauxqs and a real OTLP receiver", function
       OTEL_BSP_SCHEDULE_DELAY: "50",
       CX_APPLICATION_NAME: "customer-onboarding",
       DEPLOYMENT_ENVIRONMENT: "test",
+      // The 202 test follows the caller's trace id end to end (the public default would start a new trace).
+      INCOMING_TRACE_CONTEXT: "honour",
     });
   });
 
@@ -55,7 +58,14 @@ describe("runtime: API bundle against fauxqs and a real OTLP receiver", function
     await sqs?.stop();
   });
 
-  const cases: { name: string; body: string; headers?: Record<string, string>; error: string; fields: string[] }[] = [
+  const cases: {
+    name: string;
+    body: string;
+    headers?: Record<string, string>;
+    status?: number;
+    error: string;
+    fields: string[];
+  }[] = [
     { name: "bad JSON", body: "{not json", error: "invalid_json", fields: ["body"] },
     {
       name: "wrong content type",
@@ -86,15 +96,16 @@ describe("runtime: API bundle against fauxqs and a real OTLP receiver", function
     {
       name: "body over 16 KiB",
       body: JSON.stringify({ ...VALID_REQUEST, name: "x".repeat(17 * 1024) }),
+      status: 413,
       error: "body_too_large",
       fields: ["body"],
     },
   ];
 
   for (const c of cases) {
-    it(`400 for ${c.name}, naming ${c.fields.join(", ")}; nothing sent to SQS`, async () => {
+    it(`${c.status ?? 400} for ${c.name}, naming ${c.fields.join(", ")}; nothing sent to SQS`, async () => {
       const res = await post(api.baseUrl, c.body, c.headers);
-      assert.equal(res.status, 400);
+      assert.equal(res.status, c.status ?? 400);
       assert.equal(res.body.error, c.error);
       assert.deepEqual(
         (res.body.fields as { field: string }[]).map((f) => f.field),
@@ -221,6 +232,78 @@ describe("runtime: API bundle when SQS is down or hung", function () {
       }
     });
   }
+});
+
+describe("runtime: API bundle HTTP timeouts (HTTP_*_TIMEOUT_MS)", function () {
+  this.timeout(30_000);
+
+  /** Sends the head at once, then the declared 50-byte body one byte a second; resolves when the server closes. */
+  async function slowBody(baseUrl: string, head: (host: string) => string) {
+    const { hostname, port } = new URL(baseUrl);
+    const socket = connect({ host: hostname, port: Number(port) });
+    await once(socket, "connect");
+    let received = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => (received += chunk));
+    socket.on("error", () => undefined);
+    const started = Date.now();
+    socket.write(head(hostname));
+    const drip = setInterval(() => socket.writable && socket.write("x"), 1000);
+    const closedAfter = await Promise.race([
+      once(socket, "close").then(() => Date.now() - started),
+      new Promise<number>((r) => setTimeout(() => r(-1), 6000)),
+    ]);
+    clearInterval(drip);
+    socket.destroy();
+    return { closedAfter, received };
+  }
+
+  it("a body arriving a byte a second is cut off at HTTP_REQUEST_TIMEOUT_MS (408, connection closed), no error log", async () => {
+    const api = await startApi({
+      QUEUE_URL: "http://127.0.0.1/000000000000/onboarding",
+      AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${await closedPort()}`,
+      OTEL_SDK_DISABLED: "true",
+      HTTP_REQUEST_TIMEOUT_MS: "1000",
+    });
+    try {
+      const { closedAfter, received } = await slowBody(
+        api.baseUrl,
+        (host) =>
+          `POST /onboard HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{`,
+      );
+      assert.notEqual(closedAfter, -1, "the slow body was still being read after 6 s");
+      // requestTimeout 1 s, checked every 250 ms (a quarter of the shortest timeout): allow scheduling slack.
+      assert.ok(closedAfter >= 900 && closedAfter < 2500, `closed after ${closedAfter} ms`);
+      assert.match(received, /^HTTP\/1\.1 408 /);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(
+        api.lines.filter((l) => l.level === "error"),
+        [],
+      );
+    } finally {
+      assert.equal(await api.stop(), 0);
+    }
+  });
+
+  it("headers arriving slowly are cut off at HTTP_HEADERS_TIMEOUT_MS, before the request timeout", async () => {
+    const api = await startApi({
+      QUEUE_URL: "http://127.0.0.1/000000000000/onboarding",
+      AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${await closedPort()}`,
+      OTEL_SDK_DISABLED: "true",
+      HTTP_REQUEST_TIMEOUT_MS: "5000",
+      HTTP_HEADERS_TIMEOUT_MS: "1000",
+    });
+    try {
+      const { closedAfter, received } = await slowBody(
+        api.baseUrl,
+        (host) => `POST /onboard HTTP/1.1\r\nHost: ${host}\r\nX-`,
+      );
+      assert.ok(closedAfter >= 900 && closedAfter < 2500, `closed after ${closedAfter} ms`);
+      assert.match(received, /^HTTP\/1\.1 408 /);
+    } finally {
+      assert.equal(await api.stop(), 0);
+    }
+  });
 });
 
 type Probe = { outcome: "answered"; status: number } | { outcome: "refused" | "no response"; detail: string };

@@ -214,6 +214,46 @@ describe("runtime: telemetry configuration", () => {
       host: "0.0.0.0",
       serviceName: "onboarding-api",
       serviceVersion: "0.0.0-dev",
+      http: { requestTimeoutMillis: 30_000, headersTimeoutMillis: 10_000, keepAliveTimeoutMillis: 65_000 },
+      incomingTraceContext: "new-trace-with-link",
     });
+  });
+
+  it("API config: HTTP timeouts and INCOMING_TRACE_CONTEXT from the environment, validated together", () => {
+    const base = { QUEUE_URL: "http://q/1/onboarding" };
+    // Default keep-alive outlives the ALB's default 60 s idle timeout; headers never outlive the request.
+    const defaults = readServerConfig(base).http;
+    assert.ok(defaults.keepAliveTimeoutMillis > 60_000);
+    assert.ok(defaults.headersTimeoutMillis <= defaults.requestTimeoutMillis);
+    assert.deepEqual(
+      readServerConfig({
+        ...base,
+        HTTP_REQUEST_TIMEOUT_MS: "1000",
+        HTTP_KEEP_ALIVE_TIMEOUT_MS: "125000",
+        INCOMING_TRACE_CONTEXT: "honour",
+      }),
+      {
+        ...readServerConfig(base),
+        http: { requestTimeoutMillis: 1000, headersTimeoutMillis: 1000, keepAliveTimeoutMillis: 125_000 },
+        incomingTraceContext: "honour",
+      },
+    );
+    assert.throws(
+      () =>
+        readServerConfig({
+          ...base,
+          HTTP_REQUEST_TIMEOUT_MS: "5000",
+          HTTP_HEADERS_TIMEOUT_MS: "6000",
+          HTTP_KEEP_ALIVE_TIMEOUT_MS: "soon",
+          INCOMING_TRACE_CONTEXT: "trust-me",
+        }),
+      new RegExp(
+        [
+          "HTTP_HEADERS_TIMEOUT_MS \\(6000\\) must not exceed HTTP_REQUEST_TIMEOUT_MS \\(5000\\)",
+          'HTTP_KEEP_ALIVE_TIMEOUT_MS must be a positive integer number of milliseconds, got "soon"',
+          'INCOMING_TRACE_CONTEXT must be one of new-trace-with-link, honour-always-sample, honour, got "trust-me"',
+        ].join("; "),
+      ),
+    );
   });
 });

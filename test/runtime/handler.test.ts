@@ -191,4 +191,89 @@ describe("runtime: Lambda handler", () => {
     assert.equal(queueNameFromArn("arn:aws:sqs:eu-west-1:123456789012:onboarding-prod"), "onboarding-prod");
     assert.equal(queueNameFromArn(undefined), "unknown");
   });
+
+  describe("malformed events (ReportBatchItemFailures: an empty, null or unknown itemIdentifier fails the whole batch)", () => {
+    const asEvent = (records: unknown[]) => ({ Records: records }) as unknown as { Records: SQSRecord[] };
+
+    it("Records: [null] → no throw, no failure reported, the record logged as unidentifiable", async () => {
+      const { handler, logs } = setup();
+      const result = await handler(asEvent([null]), ctx());
+      assert.deepEqual(result, { batchItemFailures: [] });
+      const line = logs.find((l) => l.event === "onboarding.record_unidentifiable");
+      assert.deepEqual([line?.level, line?.index, line?.record], ["error", 0, null]);
+    });
+
+    it("a record without messageId (or an empty / non-string one) is logged in full and skipped; the others are processed or fail alone", async () => {
+      const { handler, logs, store } = setup();
+      const { messageId: _omit, ...noId } = makeRecord({ messageId: "x", body: validMessageBody("req-no-id") });
+      void _omit;
+      const result = await handler(
+        asEvent([
+          makeRecord({ messageId: "ok-1", body: validMessageBody("req-1") }),
+          noId,
+          { ...noId, messageId: null },
+          { ...noId, messageId: "" },
+          { ...noId, messageId: 42 },
+          "not a record",
+          makeRecord({ messageId: "bad-json", body: "{oops" }),
+          makeRecord({ messageId: "ok-2", body: validMessageBody("req-2") }),
+        ]),
+        ctx(),
+      );
+      assert.deepEqual(result, { batchItemFailures: [{ itemIdentifier: "bad-json" }] });
+      for (const failure of result.batchItemFailures) assert.ok(failure.itemIdentifier, "never an empty identifier");
+      assert.equal(store.size(), 2);
+      const skipped = logs.filter((l) => l.event === "onboarding.record_unidentifiable");
+      assert.deepEqual(
+        skipped.map((l) => l.index),
+        [1, 2, 3, 4, 5],
+      );
+      assert.equal(
+        (skipped[0].record as { body: string }).body,
+        noId.body,
+        "the skipped record's body is kept in the log",
+      );
+      const done = logs.find((l) => l.event === "onboarding.batch_done");
+      assert.deepEqual([done?.records, done?.failed, done?.skipped], [8, 1, 5]);
+    });
+
+    it("records with a messageId but a broken shape fail alone, reported by that id", async () => {
+      const { handler, store } = setup();
+      const base = makeRecord({ messageId: "base", body: validMessageBody("req-base") });
+      const result = await handler(
+        asEvent([
+          { messageId: "no-body" },
+          { ...base, messageId: "null-attributes", messageAttributes: null, attributes: null, body: 7 },
+          { ...base, messageId: "object-body", body: { customer_id: "c" } },
+          { ...base, messageId: "valid-but-no-attributes", messageAttributes: null, attributes: undefined },
+        ]),
+        ctx(),
+      );
+      assert.deepEqual(result.batchItemFailures, [
+        { itemIdentifier: "no-body" },
+        { itemIdentifier: "null-attributes" },
+        { itemIdentifier: "object-body" },
+      ]);
+      assert.equal(store.size(), 1);
+    });
+
+    it("an unexpected failure outside a record's processing → no throw; every unfinished record is reported failed", async () => {
+      const { handler, logs } = setup({
+        flush: () => {
+          throw new Error("flush exploded synchronously");
+        },
+        tracer: {
+          startSpan: () => {
+            throw new Error("tracer exploded");
+          },
+        } as unknown as Tracer,
+      });
+      const result = await handler(
+        asEvent([makeRecord({ messageId: "a", body: validMessageBody("req-a") }), null]),
+        ctx(),
+      );
+      assert.deepEqual(result, { batchItemFailures: [{ itemIdentifier: "a" }] });
+      assert.ok(logs.some((l) => l.event === "onboarding.batch_failed" && l.level === "error"));
+    });
+  });
 });

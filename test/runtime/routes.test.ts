@@ -14,6 +14,8 @@ import type { Publisher } from "../../app/src/publisher";
 import { createJsonLogger } from "../../telemetry/logger";
 import { VALID_REQUEST } from "./helpers";
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 interface Reply {
   status: number;
   headers: IncomingHttpHeaders;
@@ -107,9 +109,15 @@ describe("runtime: API routes (in-process, fake publisher)", function () {
       const res = await send(method, "/onboard");
       assert.equal(res.status, 405);
       assert.equal(res.headers.allow, "POST");
-      assert.deepEqual(JSON.parse(res.text), { error: "method_not_allowed", message: "Use POST" });
-      assert.equal(published, 0);
       const spans = serverSpans();
+      assert.deepEqual(JSON.parse(res.text), {
+        error: "method_not_allowed",
+        message: "Use POST",
+        request_id: res.headers["x-request-id"],
+        trace_id: spans[0].spanContext().traceId,
+      });
+      assert.match(String(res.headers["x-request-id"]), UUID);
+      assert.equal(published, 0);
       assert.equal(spans.length, 1);
       assert.equal(spans[0].name, `${method} /onboard`);
       assert.equal(spans[0].attributes["http.route"], "/onboard");
@@ -126,11 +134,13 @@ describe("runtime: API routes (in-process, fake publisher)", function () {
 
   for (const path of ["/healthz", "/readyz"]) {
     for (const method of ["POST", "PUT", "DELETE"]) {
-      it(`${method} ${path} → 405 method_not_allowed, Allow: HEAD, GET; not traced`, async () => {
+      it(`${method} ${path} → 405 method_not_allowed with a request_id (no trace_id), Allow: HEAD, GET; not traced`, async () => {
         const res = await send(method, path, "{}", { "content-type": "application/json" });
         assert.equal(res.status, 405);
         assert.equal(res.headers.allow, "HEAD, GET");
-        assert.deepEqual(JSON.parse(res.text), { error: "method_not_allowed", message: "Use HEAD, GET" });
+        const body = JSON.parse(res.text) as Record<string, unknown>;
+        assert.match(String(body.request_id), UUID);
+        assert.deepEqual(body, { error: "method_not_allowed", message: "Use HEAD, GET", request_id: body.request_id });
         assert.equal(exporter.getFinishedSpans().length, 0);
       });
     }
@@ -176,13 +186,18 @@ describe("runtime: API routes (in-process, fake publisher)", function () {
     ["GET", "/healthz/"],
     ["GET", "/"],
   ]) {
-    it(`${method} ${path} → 404 not_found (unchanged body), no Allow; span named \`${method}\` without http.route`, async () => {
+    it(`${method} ${path} → 404 not_found with request_id and trace_id, no Allow; span named \`${method}\` without http.route`, async () => {
       const res = await send(method, path, "{}", { "content-type": "application/json" });
       assert.equal(res.status, 404);
       assert.equal(res.headers.allow, undefined);
-      assert.deepEqual(JSON.parse(res.text), { error: "not_found", message: `No route for ${method} ${path}` });
-      assert.equal(published, 0);
       const spans = serverSpans();
+      assert.deepEqual(JSON.parse(res.text), {
+        error: "not_found",
+        message: `No route for ${method} ${path}`,
+        request_id: res.headers["x-request-id"],
+        trace_id: spans[0].spanContext().traceId,
+      });
+      assert.equal(published, 0);
       assert.equal(spans.length, 1);
       assert.equal(spans[0].name, method);
       assert.equal(spans[0].attributes["http.route"], undefined);
@@ -203,10 +218,12 @@ describe("runtime: API routes (in-process, fake publisher)", function () {
     name: string;
     body: string | Buffer;
     headers?: Record<string, string>;
+    status?: number;
     error: string;
     field: string;
   }[] = [
-    { name: "empty body", body: "", error: "invalid_json", field: "body" },
+    { name: "empty body", body: "", error: "empty_body", field: "body" },
+    { name: "whitespace body", body: " \n", error: "invalid_json", field: "body" },
     { name: "JSON string", body: '"ada"', error: "validation_failed", field: "body" },
     { name: "JSON null", body: "null", error: "validation_failed", field: "body" },
     {
@@ -219,14 +236,15 @@ describe("runtime: API routes (in-process, fake publisher)", function () {
       name: "gzip Content-Encoding (not inflated)",
       body: gzipSync(JSON.stringify(VALID_REQUEST)),
       headers: { "content-encoding": "gzip" },
-      error: "invalid_json",
-      field: "body",
+      status: 415,
+      error: "unsupported_content_encoding",
+      field: "content-encoding",
     },
   ];
   for (const c of bodyCases) {
-    it(`POST /onboard ${c.name} → 400 ${c.error} naming ${c.field}`, async () => {
+    it(`POST /onboard ${c.name} → ${c.status ?? 400} ${c.error} naming ${c.field}`, async () => {
       const res = await send("POST", "/onboard", c.body, { "content-type": "application/json", ...c.headers });
-      assert.equal(res.status, 400);
+      assert.equal(res.status, c.status ?? 400);
       const body = JSON.parse(res.text) as { error: string; fields: { field: string }[]; trace_id: string };
       assert.equal(body.error, c.error);
       assert.deepEqual(

@@ -53,7 +53,8 @@ describe("runtime: span shape (in-memory exporter, real fauxqs)", function () {
     queue = sqs.createQueue("onboarding-spans");
     client = createSqsClient({ region: REGION, credentials: TEST_CREDENTIALS, endpoint: sqs.address });
     publisher = createSqsPublisher({ queueUrl: queue.queueUrl, tracer: api.tracer, client });
-    const app = createApp({ publisher, tracer: api.tracer, logger: silent });
+    // This suite checks parentage through a caller's traceparent: trust it (the public default starts a new trace).
+    const app = createApp({ publisher, tracer: api.tracer, logger: silent, incomingTraceContext: "honour" });
     server = createServer(app.callback());
     server.listen(0, "127.0.0.1");
     await once(server, "listening");
