@@ -9,7 +9,7 @@ import { createServer, type Server } from "node:http";
 import { connect, type AddressInfo, type Socket } from "node:net";
 import { InvalidMessageContents, QueueDoesNotExist, type SQSClient } from "@aws-sdk/client-sqs";
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode } from "@opentelemetry/api";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { ATTR_CLIENT_ABORTED, createApp, type AppDeps } from "../../app/src/app";
 import { MAX_BODY_BYTES, validateOnboardRequest, type OnboardingMessage } from "../../app/src/onboard";
 import { PublishError, createSqsClient, createSqsPublisher, type Publisher } from "../../app/src/publisher";
@@ -28,7 +28,7 @@ interface Harness {
 
 async function startHarness(overrides: Partial<AppDeps> = {}): Promise<Harness> {
   const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
   const published: OnboardingMessage[] = [];
   const logs: Record<string, unknown>[] = [];
   const publisher: Publisher = {
@@ -216,7 +216,7 @@ describe("runtime: API edge — SQS refusing a message is the request's fault (4
   it("POST with U+FFFF in name against a real SQS server → 400 naming name (was a 503 after SQS refused it)", async () => {
     const queue = sqs.createQueue("edge-fffe");
     const exporter = new InMemorySpanExporter();
-    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
     const h = await startHarness({
       publisher: createSqsPublisher({ queueUrl: queue.queueUrl, tracer: provider.getTracer("p"), client }),
     });
@@ -241,7 +241,7 @@ describe("runtime: API edge — SQS refusing a message is the request's fault (4
 
   it("the publisher marks SQS's InvalidMessageContents (real server) as refused content", async () => {
     const queue = sqs.createQueue("edge-publisher");
-    const provider = new BasicTracerProvider();
+    const provider = new TracerProvider();
     const publisher = createSqsPublisher({ queueUrl: queue.queueUrl, tracer: provider.getTracer("p"), client });
     const message = {
       customer_id: "c",
@@ -265,7 +265,7 @@ describe("runtime: API edge — SQS refusing a message is the request's fault (4
     const stub = { send: async () => Promise.reject(error), destroy: () => undefined } as unknown as SQSClient;
     return createSqsPublisher({
       queueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/onboarding",
-      tracer: new BasicTracerProvider().getTracer("p"),
+      tracer: new TracerProvider().getTracer("p"),
       client: stub,
     });
   }
