@@ -65,8 +65,6 @@ export function otlpJsonToRequest(json: unknown): PbExportTraceServiceRequest {
       }
     }
   }
-  const problem = OTLP_TRACE_PROTOS.ExportTraceServiceRequest.verify(copy as Record<string, unknown>);
-  if (problem) throw new Error(problem);
   return OTLP_TRACE_PROTOS.ExportTraceServiceRequest.fromObject(copy as Record<string, unknown>);
 }
 

@@ -118,7 +118,6 @@ export interface PbMessageType<T> {
   encode(message: T): { finish(): Uint8Array };
   /** protobufjs: plain object (ProtoJSON-like, int64 as string/number, enums as names or numbers) → message. */
   fromObject(object: Record<string, unknown>): T;
-  verify(object: Record<string, unknown>): string | null;
 }
 
 /** Where the vendored opentelemetry-proto tree lives (its root holds `opentelemetry/proto/...`). */
