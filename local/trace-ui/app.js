@@ -247,7 +247,7 @@ function renderWaterfall(data) {
           span.spanId +
           '"><div class="label" style="padding-left:' +
           (8 + depth * 16) +
-          'px">⏳ queue wait ' +
+          'px">queue wait ' +
           ms(wait) +
           ' <span class="muted">(' +
           esc(parent.name) +
@@ -259,9 +259,11 @@ function renderWaterfall(data) {
           pct(from) +
           "%;width:" +
           Math.max(pct(from + wait) - pct(from), 0.2) +
-          '%"></span><span class="bar-text" style="left:calc(' +
-          pct(from + wait) +
-          '% + 4px)">queue wait ' +
+          '%"></span><span class="bar-text" style="' +
+          (pct(from + wait) > 70
+            ? "right:calc(" + (100 - pct(from)) + "% + 4px)"
+            : "left:calc(" + pct(from + wait) + "% + 4px)") +
+          '">queue wait ' +
           ms(wait) +
           "</span></div></div>",
       );
@@ -515,6 +517,7 @@ async function route() {
     if (!current || current.traceId !== id) current = undefined;
     $("#find-id").value = id;
     document.title = "trace " + id + " — local traces";
+    if (!$("#service").options.length) void loadServices("").then(() => loadOperations("", ""));
     await renderTrace(id, false);
     return;
   }

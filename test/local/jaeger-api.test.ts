@@ -14,7 +14,11 @@ const REQUEST = "0af7651916cd43dd8448eb211c80319c";
 const BATCH = "1".repeat(32);
 const REJECTED = "2".repeat(32);
 
-function span(extra: Partial<ReceivedSpan> & Pick<ReceivedSpan, "traceId" | "spanId" | "name" | "kind">, startMs: number, durMs: number): ReceivedSpan {
+function span(
+  extra: Partial<ReceivedSpan> & Pick<ReceivedSpan, "traceId" | "spanId" | "name" | "kind">,
+  startMs: number,
+  durMs: number,
+): ReceivedSpan {
   return {
     serviceName: "onboarding-api",
     resource: { "service.name": extra.serviceName ?? "onboarding-api", "deployment.environment.name": "local" },
@@ -126,7 +130,11 @@ describe("Jaeger query API on the trace view", () => {
   });
   const get = async (path: string) => {
     const response = await fetch(`${view.url}${path}`);
-    return { status: response.status, type: response.headers.get("content-type"), body: (await response.json()) as any };
+    return {
+      status: response.status,
+      type: response.headers.get("content-type"),
+      body: (await response.json()) as any,
+    };
   };
 
   it("GET /api/traces/{id}: Jaeger's envelope, trace, spans, references, tags, logs and processes", async () => {
@@ -209,15 +217,27 @@ describe("Jaeger query API on the trace view", () => {
     assert.equal(p.processID, "p1");
     assert.equal(c.processID, "p2");
     assert.deepEqual(trace.processes, {
-      p1: { serviceName: "onboarding-api", tags: [{ key: "deployment.environment.name", type: "string", value: "local" }] },
-      p2: { serviceName: "onboarding-lambda", tags: [{ key: "faas.name", type: "string", value: "onboarding-lambda" }] },
+      p1: {
+        serviceName: "onboarding-api",
+        tags: [{ key: "deployment.environment.name", type: "string", value: "local" }],
+      },
+      p2: {
+        serviceName: "onboarding-lambda",
+        tags: [{ key: "faas.name", type: "string", value: "onboarding-lambda" }],
+      },
     });
   });
 
   it("GET /api/traces/{id} of an unknown trace: 404 trace not found in Jaeger's error envelope", async () => {
     const { status, body } = await get(`/api/traces/${"9".repeat(32)}`);
     assert.equal(status, 404);
-    assert.deepEqual(body, { data: null, total: 0, limit: 0, offset: 0, errors: [{ code: 404, msg: "trace not found" }] });
+    assert.deepEqual(body, {
+      data: null,
+      total: 0,
+      limit: 0,
+      offset: 0,
+      errors: [{ code: 404, msg: "trace not found" }],
+    });
     assert.equal((await get("/api/traces/not-hex")).status, 400);
   });
 

@@ -201,7 +201,10 @@ describe("local OTLP interop", () => {
   it("parses forward endpoints and refuses other schemes", () => {
     assert.deepEqual(parseForwardEndpoint("http://collector:4317"), { target: "collector:4317", secure: false });
     assert.deepEqual(parseForwardEndpoint("localhost:14317"), { target: "localhost:14317", secure: false });
-    assert.deepEqual(parseForwardEndpoint("https://otel.example.com"), { target: "otel.example.com:443", secure: true });
+    assert.deepEqual(parseForwardEndpoint("https://otel.example.com"), {
+      target: "otel.example.com:443",
+      secure: true,
+    });
     assert.throws(() => parseForwardEndpoint("ftp://x:1"), /http:\/\/ or https:\/\//);
   });
 

@@ -52,15 +52,28 @@ describe("trace UI support", () => {
 
   it("prints the trace's deep link next to it in the terminal tree", () => {
     const traceId = "0af7651916cd43dd8448eb211c80319c";
-    const trace = { traceId, spans: [serverSpan(traceId, "a".repeat(16))], state: "complete" as const, reports: 1, firstSeenMs: 0, lastSpanMs: 0 };
+    const trace = {
+      traceId,
+      spans: [serverSpan(traceId, "a".repeat(16))],
+      state: "complete" as const,
+      reports: 1,
+      firstSeenMs: 0,
+      lastSpanMs: 0,
+    };
     const header = formatTrace(trace, { color: false, viewUrl: "http://127.0.0.1:16686" }).split("\n")[0]!;
-    assert.match(header, new RegExp(`^trace ${traceId} {2}1 span, 2\\.0 ms, complete {2}http://127\\.0\\.0\\.1:16686/trace/${traceId}$`));
+    assert.match(
+      header,
+      new RegExp(`^trace ${traceId} {2}1 span, 2\\.0 ms, complete {2}http://127\\.0\\.0\\.1:16686/trace/${traceId}$`),
+    );
     assert.doesNotMatch(formatTrace(trace, { color: false }), /http:/);
   });
 
   it("never suggests another service's port (4318 is OTLP/HTTP) when a port is busy", () => {
     const message = new PortInUseError(4317, "OTLP_PORT", "OTLP receiver").message;
-    assert.equal(message, "Port 4317 (OTLP receiver) is already in use — set OTLP_PORT to another port, e.g. OTLP_PORT=4319.");
+    assert.equal(
+      message,
+      "Port 4317 (OTLP receiver) is already in use — set OTLP_PORT to another port, e.g. OTLP_PORT=4319.",
+    );
     assert.match(new PortInUseError(8000, "PORT", "onboarding API").message, /PORT=8001\.$/);
     assert.equal(suggestPort(4316, Object.values(DEFAULT_PORTS)), 4319);
     assert.equal(suggestPort(9000, [9001, 9002]), 9003);
@@ -86,7 +99,10 @@ describe("trace UI support", () => {
         const message = received.Messages?.[0];
         assert.equal(message?.MessageId, messageId);
         assert.equal(message?.Body, POISON_BODY);
-        assert.match(message?.MessageAttributes?.traceparent?.StringValue ?? "", new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+        assert.match(
+          message?.MessageAttributes?.traceparent?.StringValue ?? "",
+          new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`),
+        );
       } finally {
         client.destroy();
       }
@@ -100,8 +116,21 @@ describe("trace UI support", () => {
       try {
         await watcher.check(); // baseline
         const traceId = "7".repeat(32);
-        store.add([{ ...serverSpan(traceId, "a".repeat(16)), name: "process onboarding", kind: "CONSUMER", attributes: { "messaging.message.id": "msg-1" } }]);
-        const failure = { awsRequestId: "r", records: 1, failedMessageIds: ["msg-1"], succeeded: 0, failed: 1 } as never;
+        store.add([
+          {
+            ...serverSpan(traceId, "a".repeat(16)),
+            name: "process onboarding",
+            kind: "CONSUMER",
+            attributes: { "messaging.message.id": "msg-1" },
+          },
+        ]);
+        const failure = {
+          awsRequestId: "r",
+          records: 1,
+          failedMessageIds: ["msg-1"],
+          succeeded: 0,
+          failed: 1,
+        } as never;
         watcher.invocation(failure);
         watcher.invocation(failure);
         await client.send(new SendMessageCommand({ QueueUrl: sqs.dlqUrl, MessageBody: "moved" }));
