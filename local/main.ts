@@ -196,7 +196,7 @@ async function main(): Promise<void> {
     [
       `ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
       row("API", `${stack.apiUrl}  POST /onboard, GET /healthz`, "PORT"),
-      row("trace UI", `${stack.traceView?.url ?? "-"}  search, /trace/<id>, Jaeger API /api/…`, "TRACE_VIEW_PORT"),
+      row("trace UI", `${stack.traceView?.url ?? "-"}  search, /trace/<id>, Jaeger /api/…`, "TRACE_VIEW_PORT"),
       row("OTLP/gRPC", `${stack.otlpEndpoint}${token ? "  (Bearer token required)" : ""}`, "OTLP_PORT"),
       row("OTLP/HTTP", `${stack.otlpHttp?.endpoint ?? "-"}  POST /v1/traces (protobuf, JSON)`, "OTLP_HTTP_PORT"),
       ...(stack.forwarder
