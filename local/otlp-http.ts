@@ -8,7 +8,7 @@
  * content type.
  */
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenHttp } from "./http-listen";
 import { gunzipSync } from "node:zlib";
 import { OTLP_TRACE_PROTOS, type OtlpReceiver, type PbExportTraceServiceRequest } from "./otlp-receiver";
 
@@ -140,25 +140,6 @@ export async function startOtlpHttpReceiver(options: OtlpHttpOptions): Promise<O
       },
     );
   });
-  server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  let closed: Promise<void> | undefined;
-  return {
-    port,
-    endpoint: `http://${host}:${port}`,
-    close() {
-      closed ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return closed;
-    },
-  };
+  const listening = await listenHttp(server, options.port ?? 0, host);
+  return { port: listening.port, endpoint: listening.url, close: listening.close };
 }

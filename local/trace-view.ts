@@ -16,7 +16,7 @@
  */
 import { readFileSync } from "node:fs";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenHttp } from "./http-listen";
 import path from "node:path";
 import { handleJaegerApi } from "./jaeger-api";
 import { toOtlpJson } from "./otlp-json";
@@ -156,25 +156,6 @@ export async function startTraceView(options: TraceViewOptions): Promise<TraceVi
     if (jaeger) return json(jaeger.status, jaeger.body);
     return json(404, { error: `no route for ${pathname}` });
   });
-  server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 16686, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  let closed: Promise<void> | undefined;
-  return {
-    port,
-    url: `http://${host}:${port}`,
-    close() {
-      closed ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return closed;
-    },
-  };
+  const listening = await listenHttp(server, options.port ?? 16686, host);
+  return { port: listening.port, url: listening.url, close: listening.close };
 }
