@@ -36,14 +36,64 @@ export interface BenchResults {
   errors: Partial<Record<Section | "build", string>>;
 }
 
-function parseArgs(argv: string[]): { mode: Mode; only: Section[]; out?: string; md: boolean } {
+export const USAGE = `usage: npm run bench -- [options]
+
+Measures tracing overhead (api), Lambda cold init (cold), flush latency (flush) and local pipeline completeness
+(pipeline). A full run of every section writes bench/results.json and bench/results.md, the committed results;
+any other run writes bench/results.local.json (or --out) and leaves the committed files alone.
+
+options:
+  --smoke               every section tiny (also BENCH_SMOKE=1)
+  --only <a,b>          run only these sections: ${SECTIONS.join(", ")}
+  --out <file>          write the results JSON here
+  --no-md               do not rewrite bench/results.md
+  --render [file]       only re-render bench/results.md from bench/results.json (or file); measures nothing
+  -h, --help            this text
+`;
+
+export class BenchUsageError extends Error {}
+
+export function parseArgs(argv: string[]): {
+  mode: Mode;
+  only: Section[];
+  out?: string;
+  md: boolean;
+  partial: boolean;
+} {
+  const known = new Set(["--smoke", "--no-md", "--only", "--out"]);
+  let onlyArg: string | undefined;
+  let out: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] =
+      arg.startsWith("--") && arg.includes("=")
+        ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+        : [arg, undefined];
+    if (!known.has(flag)) throw new BenchUsageError(`unknown argument "${arg}"`);
+    if (flag === "--only" || flag === "--out") {
+      const value = inline ?? argv[++i];
+      if (!value || value.startsWith("--")) throw new BenchUsageError(`${flag} needs a value`);
+      if (flag === "--only") onlyArg = value;
+      else out = value;
+    }
+  }
   const smoke = argv.includes("--smoke") || process.env.BENCH_SMOKE === "1";
-  const onlyArg = argv.find((_a, i) => argv[i - 1] === "--only") ?? argv.find((a) => a.startsWith("--only="))?.slice(7);
-  const only = onlyArg
-    ? (onlyArg.split(",").filter((s) => (SECTIONS as readonly string[]).includes(s)) as Section[])
-    : [...SECTIONS];
-  const out = argv.find((_a, i) => argv[i - 1] === "--out") ?? argv.find((a) => a.startsWith("--out="))?.slice(6);
-  return { mode: smoke ? "smoke" : "full", only, out, md: !argv.includes("--no-md") };
+  let only: Section[] = [...SECTIONS];
+  if (onlyArg !== undefined) {
+    const names = onlyArg
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const unknown = names.filter((s) => !(SECTIONS as readonly string[]).includes(s));
+    if (unknown.length > 0 || names.length === 0) {
+      throw new BenchUsageError(
+        `unknown section(s) "${unknown.join(",") || onlyArg}" — sections: ${SECTIONS.join(", ")}`,
+      );
+    }
+    only = names as Section[];
+  }
+  const partial = only.length < SECTIONS.length;
+  return { mode: smoke ? "smoke" : "full", only, ...(out ? { out } : {}), md: !argv.includes("--no-md"), partial };
 }
 
 function gitCommit(): string {
@@ -108,11 +158,13 @@ export async function runBench(argv: string[]): Promise<BenchResults> {
 
   results.durationSeconds = Math.round((Date.now() - started) / 1000);
   results.machine.loadAvgAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
-  const out = args.out ?? path.join(REPO_ROOT, "bench", args.mode === "full" ? "results.json" : "results.local.json");
+  // Only a full run of every section may replace the committed results.
+  const committed = args.mode === "full" && !args.partial;
+  const out = args.out ?? path.join(REPO_ROOT, "bench", committed ? "results.json" : "results.local.json");
   writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
   const markdown = await prettierMarkdown(renderMarkdown(results), path.join(REPO_ROOT, "bench", "results.md"));
   console.log(`\n${markdown}\n`);
-  if (args.mode === "full" && !args.out && args.md) {
+  if (committed && !args.out && args.md) {
     writeFileSync(path.join(REPO_ROOT, "bench", "results.md"), markdown + "\n");
   }
   log(`wrote ${path.relative(REPO_ROOT, out)} (${results.durationSeconds} s)`);
@@ -140,7 +192,9 @@ async function render(file: string): Promise<void> {
   console.log(markdown);
 }
 
-if (require.main === module && process.argv.includes("--render")) {
+if (require.main === module && (process.argv.includes("--help") || process.argv.includes("-h"))) {
+  console.log(USAGE);
+} else if (require.main === module && process.argv.includes("--render")) {
   const i = process.argv.indexOf("--render");
   const file = process.argv[i + 1] && !process.argv[i + 1].startsWith("--") ? process.argv[i + 1] : undefined;
   render(path.resolve(file ?? path.join(REPO_ROOT, "bench", "results.json"))).catch((error: unknown) => {
@@ -148,6 +202,13 @@ if (require.main === module && process.argv.includes("--render")) {
     process.exit(1);
   });
 } else if (require.main === module) {
+  try {
+    parseArgs(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof BenchUsageError)) throw error;
+    console.error(`npm run bench: ${error.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
   runBench(process.argv.slice(2)).then(
     (results) => {
       // Every helper process is stopped by now; exit explicitly so a lingering gRPC/agent handle cannot hang npm.

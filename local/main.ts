@@ -3,12 +3,23 @@
  * mapping) → OTLP receiver — then a few sample onboarding requests, each trace printed as a tree. Stays up and prints
  * every new trace; Ctrl-C stops everything cleanly.
  *
- * Environment: PORT (API, 8000), TRACE_VIEW_PORT (16686), OTLP_PORT (4317), SQS_PORT (4566),
+ * Environment: PORT (API, 8000), TRACE_VIEW_PORT (16686), OTLP_PORT (4317), OTLP_HTTP_PORT (4318), SQS_PORT (4566),
  * OTLP_BEARER_TOKEN (receiver requires `authorization: Bearer <token>`; the children get OTEL_EXPORTER_OTLP_HEADERS),
- * SAMPLE_REQUESTS (3), VERBOSE=1 (all child log lines, not only warnings/errors).
+ * OTLP_FORWARD_ENDPOINT (copy every span to this OTLP/gRPC endpoint) with OTLP_FORWARD_HEADERS (`key=value,…`),
+ * TRACE_STORE_MAX_SPANS (10000), SAMPLE_REQUESTS (3), VERBOSE=1 (all child log lines, not only warnings/errors).
  */
+import { watchDlq, type DlqWatcher } from "./dlq-watch";
+import { parseForwardEndpoint } from "./otlp-forward";
 import { formatTrace } from "./trace-printer";
-import { LOCAL_DEFAULTS, PORT_VARIABLES, PortInUseError, startLocalStack, type LocalStack } from "./stack";
+import { DEFAULT_MAX_SPANS } from "./trace-store";
+import {
+  DEFAULT_PORTS,
+  LOCAL_DEFAULTS,
+  PORT_VARIABLES,
+  PortInUseError,
+  startLocalStack,
+  type LocalStack,
+} from "./stack";
 
 function portFromEnv(variable: string, fallback: number): number {
   const raw = process.env[variable]?.trim();
@@ -21,6 +32,30 @@ function portFromEnv(variable: string, fallback: number): number {
 }
 
 class UsageError extends Error {}
+
+/** An integer variable within [min, max]; anything else is a usage error (not silently the default). */
+function integerFromEnv(variable: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[variable]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    throw new UsageError(`${variable} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+/** `key=value,key2=value2` (values URL-encoded, as in OTEL_EXPORTER_OTLP_HEADERS). */
+function headersFromEnv(variable: string): Record<string, string> | undefined {
+  const raw = process.env[variable]?.trim();
+  if (!raw) return undefined;
+  const headers: Record<string, string> = {};
+  for (const pair of raw.split(",")) {
+    const at = pair.indexOf("=");
+    if (at < 1) throw new UsageError(`${variable} must be key=value pairs separated by commas, got "${raw}"`);
+    headers[pair.slice(0, at).trim().toLowerCase()] = decodeURIComponent(pair.slice(at + 1).trim());
+  }
+  return headers;
+}
 
 /** A repeat of the stop signal within this window is the same Ctrl-C relayed by npm/tsx, not a second one. */
 const SIGNAL_ECHO_MS = 1500;
@@ -52,24 +87,48 @@ function logLine(source: "api" | "lambda", line: string): void {
 }
 
 async function main(): Promise<void> {
-  const apiPort = portFromEnv(PORT_VARIABLES.api, 8000);
-  const traceViewPort = portFromEnv(PORT_VARIABLES.traceView, 16686);
-  const otlpPort = portFromEnv(PORT_VARIABLES.otlp, 4317);
-  const sqsPort = portFromEnv(PORT_VARIABLES.sqs, 4566);
+  const apiPort = portFromEnv(PORT_VARIABLES.api, DEFAULT_PORTS.api);
+  const traceViewPort = portFromEnv(PORT_VARIABLES.traceView, DEFAULT_PORTS.traceView);
+  const otlpPort = portFromEnv(PORT_VARIABLES.otlp, DEFAULT_PORTS.otlp);
+  const otlpHttpPort = portFromEnv(PORT_VARIABLES.otlpHttp, DEFAULT_PORTS.otlpHttp);
+  const sqsPort = portFromEnv(PORT_VARIABLES.sqs, DEFAULT_PORTS.sqs);
   const token = process.env.OTLP_BEARER_TOKEN?.trim() || undefined;
-  const samples = Math.min(Math.max(Number(process.env.SAMPLE_REQUESTS ?? 3) || 0, 0), SAMPLE_CUSTOMERS.length);
+  const samples = integerFromEnv("SAMPLE_REQUESTS", 3, 0, SAMPLE_CUSTOMERS.length);
+  const maxSpans = integerFromEnv("TRACE_STORE_MAX_SPANS", DEFAULT_MAX_SPANS, 1, 10_000_000);
+  const forwardEndpoint = process.env.OTLP_FORWARD_ENDPOINT?.trim() || undefined;
+  if (forwardEndpoint) {
+    try {
+      parseForwardEndpoint(forwardEndpoint);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
+  const forwardHeaders = headersFromEnv("OTLP_FORWARD_HEADERS");
 
-  console.log(bold("traced-onboarding local stack — starting (building bundles if needed)…"));
+  console.log(
+    bold(
+      "traced-onboarding local stack — building the API and Lambda bundles (esbuild → dist/app, dist/lambda), then " +
+        "starting API, SQS, Lambda, OTLP receiver and trace view…",
+    ),
+  );
   const started = Date.now();
+  // Filled in once the stack is up (the watcher needs it); invocations before that cannot have failed 5 times.
+  const dlq: { watcher?: DlqWatcher } = {};
   const stack: LocalStack = await startLocalStack({
     apiPort,
     traceViewPort,
     otlpPort,
+    otlpHttpPort,
     sqsPort,
     build: "always",
+    traceStore: { maxSpans },
     ...(token ? { otlpBearerToken: token } : {}),
+    ...(forwardEndpoint ? { forwardEndpoint } : {}),
+    ...(forwardHeaders ? { forwardHeaders } : {}),
+    onForwardError: (message) => console.log(dim(`otlp   | ${message}`)),
     onLog: (source, line) => logLine(source, line),
     onInvocation: (summary) => {
+      dlq.watcher?.invocation(summary);
       if (summary.failed > 0) {
         console.log(
           dim(
@@ -92,6 +151,7 @@ async function main(): Promise<void> {
     }
     stoppingSince = Date.now();
     console.log(`\n${signal}: stopping (children flush their spans, ports close)…`);
+    dlq.watcher?.stop();
     stack.stop().then(
       () => {
         console.log("stopped.");
@@ -108,7 +168,26 @@ async function main(): Promise<void> {
 
   stack.traces.onTrace((trace) => {
     if (trace.state === "batch") return; // shown as links under the record traces
-    console.log(`\n${formatTrace(trace, { color, store: stack.traces })}`);
+    console.log(
+      `\n${formatTrace(trace, { color, store: stack.traces, ...(stack.traceView ? { viewUrl: stack.traceView.url } : {}) })}`,
+    );
+  });
+  dlq.watcher = watchDlq({
+    sqs: stack.sqs,
+    maxReceiveCount: stack.sqs.maxReceiveCount,
+    store: stack.traces,
+    onMove: (move) => {
+      const which = move.messages
+        .map(
+          (m) => `${m.messageId}${m.traceId && stack.traceView ? ` (${stack.traceView.url}/trace/${m.traceId})` : ""}`,
+        )
+        .join(", ");
+      console.log(
+        `dlq    | ${move.moved} message(s) moved to ${stack.sqs.dlqName} after ${stack.sqs.maxReceiveCount} failed ` +
+          `receives${which ? `: ${which}` : ""}; ${move.waiting} waiting there — read them with ` +
+          `aws --endpoint-url ${stack.sqsEndpoint} sqs receive-message --queue-url ${stack.dlqUrl}`,
+      );
+    },
   });
 
   const row = (label: string, value: string, variable = "") =>
@@ -117,8 +196,12 @@ async function main(): Promise<void> {
     [
       `ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
       row("API", `${stack.apiUrl}  POST /onboard, GET /healthz`, "PORT"),
-      row("trace view", `${stack.traceView?.url ?? "-"}  /api/traces, /api/traces/<id>`, "TRACE_VIEW_PORT"),
+      row("trace UI", `${stack.traceView?.url ?? "-"}  search, /trace/<id>, Jaeger /api/…`, "TRACE_VIEW_PORT"),
       row("OTLP/gRPC", `${stack.otlpEndpoint}${token ? "  (Bearer token required)" : ""}`, "OTLP_PORT"),
+      row("OTLP/HTTP", `${stack.otlpHttp?.endpoint ?? "-"}  POST /v1/traces (protobuf, JSON)`, "OTLP_HTTP_PORT"),
+      ...(stack.forwarder
+        ? [row("forwarding", `every span → ${stack.forwarder.endpoint}`, "OTLP_FORWARD_ENDPOINT")]
+        : []),
       row("SQS (fauxqs)", `${stack.sqsEndpoint}  queue ${stack.sqs.queueName}, DLQ ${stack.sqs.dlqName}`, "SQS_PORT"),
       row(
         "Lambda",
@@ -150,6 +233,7 @@ async function main(): Promise<void> {
     bold("\nwaiting for requests — try:\n") +
       `  curl -s -X POST ${stack.apiUrl}/onboard -H 'content-type: application/json' \\\n` +
       `    -d '{"customer_id":"TEST-004","email":"you@example.com","company_size":"small","name":"You"}'\n` +
+      `  a poison message (to the DLQ in ~35 s): npm run poison\n` +
       `  open ${stack.traceView?.url ?? ""}  ·  Ctrl-C to stop`,
   );
 }

@@ -15,6 +15,14 @@ import * as protobuf from "protobufjs";
 export type SpanKindName = "INTERNAL" | "SERVER" | "CLIENT" | "PRODUCER" | "CONSUMER";
 export type StatusCodeName = "UNSET" | "OK" | "ERROR";
 
+/** An OTLP span event (`Span.events`), e.g. a recorded exception. */
+export interface ReceivedSpanEvent {
+  name: string;
+  /** Decimal string (nanoseconds since the epoch). */
+  timeUnixNano: string;
+  attributes: Record<string, unknown>;
+}
+
 export interface ReceivedSpan {
   /** Lowercase hex. */
   traceId: string;
@@ -30,6 +38,10 @@ export interface ReceivedSpan {
   /** Decimal strings (nanoseconds since the epoch). */
   startTimeUnixNano: string;
   endTimeUnixNano: string;
+  /** Span events (recorded exceptions, logs), in the order sent. Always set by the decoder. */
+  events?: ReceivedSpanEvent[];
+  /** The instrumentation scope that produced the span. */
+  scope?: { name: string; version?: string };
 }
 
 export interface OtlpReceiver {
@@ -41,6 +53,15 @@ export interface OtlpReceiver {
   /** One entry per accepted Export call. */
   readonly requests: { metadata: Record<string, string>; spanCount: number }[];
   onSpans(listener: (spans: ReceivedSpan[]) => void): void;
+  /** Called with every accepted export request as decoded (gRPC or {@link OtlpReceiver.ingest}), e.g. to forward it. */
+  onExport(listener: (request: PbExportTraceServiceRequest, metadata: Record<string, string>) => void): void;
+  /**
+   * Accepts an already decoded export request from another transport (OTLP/HTTP, local/otlp-http.ts) exactly as a
+   * gRPC Export: spans kept, requests counted, listeners called. Authentication is the caller's job.
+   */
+  ingest(request: PbExportTraceServiceRequest, metadata?: Record<string, string>): ReceivedSpan[];
+  /** Whether `authorization` satisfies the receiver's required bearer token (always true when none is required). */
+  authorize(authorization: string | undefined): boolean;
   close(): Promise<void>;
 }
 
@@ -84,16 +105,19 @@ interface PbSpan {
   attributes?: PbKeyValue[] | null;
   links?: { traceId?: Uint8Array | null; spanId?: Uint8Array | null; attributes?: PbKeyValue[] | null }[] | null;
   status?: { code?: number | null; message?: string | null } | null;
+  events?: { timeUnixNano?: number | LongLike | null; name?: string | null; attributes?: PbKeyValue[] | null }[] | null;
 }
-interface PbExportTraceServiceRequest {
+export interface PbExportTraceServiceRequest {
   resourceSpans?: {
     resource?: { attributes?: PbKeyValue[] | null } | null;
-    scopeSpans?: { spans?: PbSpan[] | null }[] | null;
+    scopeSpans?: { scope?: { name?: string | null; version?: string | null } | null; spans?: PbSpan[] | null }[] | null;
   }[];
 }
-interface PbMessageType<T> {
+export interface PbMessageType<T> {
   decode(reader: Uint8Array): T;
   encode(message: T): { finish(): Uint8Array };
+  /** protobufjs: plain object (ProtoJSON-like, int64 as string/number, enums as names or numbers) → message. */
+  fromObject(object: Record<string, unknown>): T;
 }
 
 /** Where the vendored opentelemetry-proto tree lives (its root holds `opentelemetry/proto/...`). */
@@ -125,6 +149,9 @@ export function loadOtlpTraceProtos(): {
 }
 
 const proto = loadOtlpTraceProtos();
+
+/** The parsed OTLP trace service messages this module uses (shared with the OTLP/HTTP listener and forwarder). */
+export const OTLP_TRACE_PROTOS = proto;
 
 const KIND_NAMES: Record<number, SpanKindName> = {
   1: "INTERNAL",
@@ -211,6 +238,8 @@ export function toReceivedSpans(request: PbExportTraceServiceRequest): ReceivedS
     const resource = keyValuesToRecord(resourceSpans.resource?.attributes);
     const serviceName = typeof resource["service.name"] === "string" ? resource["service.name"] : "unknown_service";
     for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
+      const scopeName = scopeSpans.scope?.name ?? "";
+      const scopeVersion = scopeSpans.scope?.version ?? "";
       for (const span of scopeSpans.spans ?? []) {
         const parentSpanId = hex(span.parentSpanId);
         const statusMessage = span.status?.message;
@@ -234,6 +263,12 @@ export function toReceivedSpans(request: PbExportTraceServiceRequest): ReceivedS
           },
           startTimeUnixNano: longToString(span.startTimeUnixNano),
           endTimeUnixNano: longToString(span.endTimeUnixNano),
+          events: (span.events ?? []).map((event) => ({
+            name: event.name ?? "",
+            timeUnixNano: longToString(event.timeUnixNano),
+            attributes: keyValuesToRecord(event.attributes),
+          })),
+          ...(scopeName ? { scope: { name: scopeName, ...(scopeVersion ? { version: scopeVersion } : {}) } } : {}),
         });
       }
     }
@@ -249,7 +284,7 @@ function metadataToRecord(metadata: grpc.Metadata): Record<string, string> {
   return record;
 }
 
-const traceServiceDefinition: grpc.ServiceDefinition = {
+export const traceServiceDefinition: grpc.ServiceDefinition = {
   Export: {
     path: TRACE_EXPORT_PATH,
     requestStream: false,
@@ -268,6 +303,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
   const spans: ReceivedSpan[] = [];
   const requests: { metadata: Record<string, string>; spanCount: number }[] = [];
   const listeners: ((spans: ReceivedSpan[]) => void)[] = [];
+  const exportListeners: ((request: PbExportTraceServiceRequest, metadata: Record<string, string>) => void)[] = [];
   const expectedAuthorization =
     options.requiredBearerToken !== undefined ? `Bearer ${options.requiredBearerToken}` : undefined;
 
@@ -286,15 +322,26 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
       spans.push(...received);
       requests.push({ metadata, spanCount: received.length });
       callback(null, {});
-      for (const listener of listeners) {
-        try {
-          listener(received);
-        } catch {
-          // A listener's bug must not break the export path.
-        }
-      }
+      notify(call.request, metadata, received);
     },
   });
+
+  function notify(request: PbExportTraceServiceRequest, metadata: Record<string, string>, received: ReceivedSpan[]) {
+    for (const listener of exportListeners) {
+      try {
+        listener(request, metadata);
+      } catch {
+        // A listener's bug must not break the export path.
+      }
+    }
+    for (const listener of listeners) {
+      try {
+        listener(received);
+      } catch {
+        // A listener's bug must not break the export path.
+      }
+    }
+  }
 
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${host}:${options.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
@@ -310,6 +357,19 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     requests,
     onSpans(listener) {
       listeners.push(listener);
+    },
+    onExport(listener) {
+      exportListeners.push(listener);
+    },
+    ingest(request, metadata = {}) {
+      const received = toReceivedSpans(request);
+      spans.push(...received);
+      requests.push({ metadata, spanCount: received.length });
+      notify(request, metadata, received);
+      return received;
+    },
+    authorize(authorization) {
+      return expectedAuthorization === undefined || authorization === expectedAuthorization;
     },
     close() {
       closed ??= new Promise<void>((resolve) => {

@@ -31,6 +31,8 @@ import { freePort, freePorts } from "./ports";
 
 export { freePort, freePorts };
 import { startLambdaHost, type LambdaHost } from "./lambda-host";
+import { forwardReceiver, type OtlpForwarder } from "./otlp-forward";
+import { startOtlpHttpReceiver, type OtlpHttpReceiver } from "./otlp-http";
 import { startOtlpReceiver, type OtlpReceiver } from "./otlp-receiver";
 import { LOCAL_AWS_CREDENTIALS, startLocalSqs, type LocalSqs } from "./sqs";
 import { TraceStore, type TraceStoreOptions } from "./trace-store";
@@ -69,16 +71,31 @@ export const PORT_VARIABLES = {
   api: "PORT",
   traceView: "TRACE_VIEW_PORT",
   otlp: "OTLP_PORT",
+  otlpHttp: "OTLP_HTTP_PORT",
   sqs: "SQS_PORT",
 } as const;
+
+/** `npm start`'s default ports; a busy-port message never suggests one of them for another service. */
+export const DEFAULT_PORTS = { api: 8000, traceView: 16686, otlp: 4317, otlpHttp: 4318, sqs: 4566 } as const;
+
+/** The next port after `port` that is none of `avoid` (the stack's other ports). */
+export function suggestPort(port: number, avoid: readonly number[]): number {
+  let next = port + 1;
+  while (avoid.includes(next) || next > 65535) next = next > 65535 ? 1024 : next + 1;
+  return next;
+}
 
 export class PortInUseError extends Error {
   constructor(
     readonly port: number,
     readonly variable: string,
     readonly what: string,
+    /** Ports the suggestion must not be (the stack's other ports, OTLP's 4317/4318…). */
+    avoid: readonly number[] = Object.values(DEFAULT_PORTS),
   ) {
-    super(`Port ${port} (${what}) is already in use — set ${variable} to another port, e.g. ${variable}=${port + 1}.`);
+    super(
+      `Port ${port} (${what}) is already in use — set ${variable} to another port, e.g. ${variable}=${suggestPort(port, avoid)}.`,
+    );
     this.name = "PortInUseError";
   }
 }
@@ -90,6 +107,15 @@ export interface LocalStackOptions {
   readonly traceViewPort?: number | false;
   /** OTLP receiver port; 0 = ephemeral. @default 0 */
   readonly otlpPort?: number;
+  /** OTLP/HTTP receiver port (`POST /v1/traces`, protobuf or JSON); 0 = ephemeral, false = none. @default 0 */
+  readonly otlpHttpPort?: number | false;
+  /**
+   * Copy every received export to this OTLP/gRPC endpoint (a collector, a Jaeger): `http://host:4317` or
+   * `https://…`. Failures are reported through `onForwardError`, never to the children.
+   */
+  readonly forwardEndpoint?: string;
+  readonly forwardHeaders?: Record<string, string>;
+  readonly onForwardError?: (message: string) => void;
   /** fauxqs port; 0 = ephemeral. @default 0 */
   readonly sqsPort?: number;
   /**
@@ -133,6 +159,10 @@ export interface LocalStack {
   readonly receiver: OtlpReceiver | undefined;
   /** The endpoint the children export to. */
   readonly otlpEndpoint: string;
+  /** OTLP/HTTP beside the gRPC receiver (undefined with `receiver: false` or `otlpHttpPort: false`). */
+  readonly otlpHttp: OtlpHttpReceiver | undefined;
+  /** Set when `forwardEndpoint` is. */
+  readonly forwarder: OtlpForwarder | undefined;
   readonly traces: TraceStore;
   readonly traceView: TraceView | undefined;
   readonly sqs: LocalSqs;
@@ -174,6 +204,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       [options.apiPort ?? 0, PORT_VARIABLES.api, "onboarding API"],
       [options.traceViewPort === false ? 0 : (options.traceViewPort ?? 0), PORT_VARIABLES.traceView, "trace view"],
       [options.otlpPort ?? 0, PORT_VARIABLES.otlp, "OTLP receiver"],
+      [options.otlpHttpPort === false ? 0 : (options.otlpHttpPort ?? 0), PORT_VARIABLES.otlpHttp, "OTLP/HTTP receiver"],
       [options.sqsPort ?? 0, PORT_VARIABLES.sqs, "SQS server"],
     ]);
     await ensureBundles(root, options.build ?? "if-missing");
@@ -193,6 +224,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       cleanups.push(() => receiver?.close());
       receiver.onSpans((spans) => traces.add(spans));
       otlpEndpoint = receiver.endpoint;
+    }
+
+    let otlpHttp: OtlpHttpReceiver | undefined;
+    if (receiver && options.otlpHttpPort !== false) {
+      otlpHttp = await startOtlpHttpReceiver({ receiver, port: options.otlpHttpPort ?? 0 });
+      cleanups.push(() => otlpHttp?.close());
+    }
+    let forwarder: OtlpForwarder | undefined;
+    if (receiver && options.forwardEndpoint) {
+      forwarder = forwardReceiver(receiver, {
+        endpoint: options.forwardEndpoint,
+        ...(options.forwardHeaders ? { headers: options.forwardHeaders } : {}),
+        ...(options.onForwardError ? { onError: options.onForwardError } : {}),
+      });
+      // Closed after the children flushed (cleanups run in reverse), so their last spans are forwarded too.
+      cleanups.push(() => forwarder?.close());
     }
 
     const traceView =
@@ -311,6 +358,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       apiPid: api.pid,
       receiver,
       otlpEndpoint,
+      otlpHttp,
+      forwarder,
       traces,
       traceView,
       sqs,
@@ -489,6 +538,8 @@ async function assertPortsFree(ports: [number, string, string][]): Promise<void>
       server.once("error", () => resolve(false));
       server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
     });
-    if (!free) throw new PortInUseError(port, variable, what);
+    if (!free) {
+      throw new PortInUseError(port, variable, what, [...Object.values(DEFAULT_PORTS), ...ports.map(([p]) => p)]);
+    }
   }
 }

@@ -21,6 +21,8 @@ export interface PrintOptions {
   readonly color?: boolean;
   /** Resolves span ids of other traces (for link annotations). */
   readonly store?: TraceStore;
+  /** The trace view's base URL: the header then ends with the trace's deep link, `<viewUrl>/trace/<id>`. */
+  readonly viewUrl?: string;
 }
 
 function colorizer(enabled: boolean) {
@@ -58,8 +60,9 @@ export function formatTrace(trace: StoredTrace, options: PrintOptions = {}): str
         ? c.yellow(`partial — ${describeMissing(trace.spans)}`)
         : summary.state;
   const again = trace.reports > 1 ? c.yellow(` (updated ×${trace.reports}: late spans)`) : "";
+  const link = options.viewUrl ? `  ${c.cyan(`${options.viewUrl}/trace/${trace.traceId}`)}` : "";
   const lines = [
-    `${c.bold(`trace ${trace.traceId}`)}  ${summary.spanCount} span${summary.spanCount === 1 ? "" : "s"}, ${summary.durationMs.toFixed(1)} ms, ${stateLabel}${again}`,
+    `${c.bold(`trace ${trace.traceId}`)}  ${summary.spanCount} span${summary.spanCount === 1 ? "" : "s"}, ${summary.durationMs.toFixed(1)} ms, ${stateLabel}${again}${link}`,
   ];
 
   // Columns: service, kind, duration, then the tree of span names with their key attributes.

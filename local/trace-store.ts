@@ -45,7 +45,15 @@ export interface TraceStoreOptions {
   readonly settleMs?: number;
   /** Traces kept (oldest dropped first). @default 2000 */
   readonly maxTraces?: number;
+  /**
+   * Spans kept across all traces: when a new span goes over it, the oldest traces are dropped whole until it fits
+   * (the trace being added to is kept). `npm start` sets it from TRACE_STORE_MAX_SPANS. @default 10000
+   */
+  readonly maxSpans?: number;
 }
+
+/** Default span retention (about a thousand onboarding requests with their batch spans). */
+export const DEFAULT_MAX_SPANS = 10_000;
 
 export type TraceListener = (trace: StoredTrace) => void;
 
@@ -55,12 +63,15 @@ export class TraceStore {
   private readonly quietMs: number;
   private readonly settleMs: number;
   private readonly maxTraces: number;
+  private readonly maxSpans: number;
+  private spanTotal = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(options: TraceStoreOptions = {}) {
     this.quietMs = options.quietMs ?? 250;
     this.settleMs = options.settleMs ?? 5000;
     this.maxTraces = options.maxTraces ?? 2000;
+    this.maxSpans = options.maxSpans ?? DEFAULT_MAX_SPANS;
     this.timer = setInterval(() => this.sweep(), Math.max(25, Math.min(this.quietMs, 100)));
     this.timer.unref();
   }
@@ -75,13 +86,29 @@ export class TraceStore {
         this.traces.set(span.traceId, trace);
         if (this.traces.size > this.maxTraces) {
           const oldest = this.traces.keys().next().value;
-          if (oldest !== undefined) this.traces.delete(oldest);
+          if (oldest !== undefined) this.drop(oldest);
         }
       }
       trace.spans.push(span);
+      this.spanTotal += 1;
+      while (this.spanTotal > this.maxSpans) {
+        const oldest = this.traces.keys().next().value;
+        if (oldest === undefined || oldest === trace.traceId) break;
+        this.drop(oldest);
+      }
       trace.lastSpanMs = now;
       if (trace.state !== "open") trace.state = "open";
     }
+  }
+
+  /** Spans currently kept, over all traces. */
+  get spanCount(): number {
+    return this.spanTotal;
+  }
+
+  private drop(traceId: string): void {
+    this.spanTotal -= this.traces.get(traceId)?.spans.length ?? 0;
+    this.traces.delete(traceId);
   }
 
   /** Called with each trace when it is reported complete/partial/batch (again after late spans). */

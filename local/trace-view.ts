@@ -1,13 +1,27 @@
 /**
- * A tiny trace viewer on loopback (default port 16686, Jaeger's UI port):
- * - `GET /api/traces?limit=N` — recent traces, newest first (summaries);
- * - `GET /api/traces/<traceId>` — the trace's spans as JSON (service, name, kind, ids, parent, links, attributes,
- *   status, start/end);
- * - `GET /` — a self-contained HTML page drawing each trace as a waterfall.
+ * The trace view on loopback (default port 16686, Jaeger's UI port): a trace UI for debugging plus Jaeger's query
+ * API, all from the local trace store.
+ *
+ * - `GET /`, `/search?…`, `/trace/<traceId>` — the UI (local/trace-ui/): search by trace id, service, operation,
+ *   tags, errors only, min/max duration and time range; a waterfall with a time axis, offsets, the queue wait
+ *   between `send` and `process`, a span detail panel (attributes, resource, status, events, links) and links to
+ *   linked traces both ways.
+ * - Jaeger's query API (local/jaeger-api.ts): `/api/services`, `/api/services/<service>/operations`,
+ *   `/api/operations`, `/api/traces?…`, `/api/traces/<traceId>` — so Grafana's Jaeger data source or a Jaeger UI
+ *   can read the local traces.
+ * - The UI's own JSON, which adds what Jaeger's shape has no room for (completeness state, error flags, links into
+ *   the trace from other traces): `/api/local/traces?…` (summaries; the Jaeger search parameters plus `errors=1` and
+ *   `batch=1`, durations of whole traces), `/api/local/traces/<traceId>`, and
+ *   `/api/local/traces/<traceId>/otlp.json` (the trace as an OTLP/JSON export request, to download or replay).
  */
+import { readFileSync } from "node:fs";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenHttp } from "./http-listen";
+import path from "node:path";
+import { handleJaegerApi } from "./jaeger-api";
+import { toOtlpJson } from "./otlp-json";
 import { durationMs, summarize, type TraceStore } from "./trace-store";
+import { linksInto, parseTraceQuery, QueryError, searchTraces, spanIsError, summaryRow } from "./trace-query";
 
 export interface TraceView {
   readonly port: number;
@@ -24,11 +38,24 @@ export interface TraceViewOptions {
   readonly host?: string;
 }
 
+/** The deep link of one trace in the view. */
+export function traceUrl(viewUrl: string, traceId: string): string {
+  return `${viewUrl}/trace/${traceId}`;
+}
+
+/** The UI's JSON of one trace: summary, spans (with events, error flags and offsets) and links from other traces. */
 export function traceToJson(store: TraceStore, traceId: string) {
   const trace = store.get(traceId);
   if (!trace) return undefined;
+  const summary = summarize(trace);
+  const t0 = trace.spans.reduce(
+    (min, s) => (BigInt(s.startTimeUnixNano) < min ? BigInt(s.startTimeUnixNano) : min),
+    BigInt(trace.spans[0]!.startTimeUnixNano),
+  );
   return {
-    ...summarize(trace),
+    ...summary,
+    errorSpans: trace.spans.filter(spanIsError).length,
+    linkedFrom: linksInto(store, trace.traceId),
     spans: trace.spans.map((span) => ({
       service: span.serviceName,
       name: span.name,
@@ -36,130 +63,99 @@ export function traceToJson(store: TraceStore, traceId: string) {
       traceId: span.traceId,
       spanId: span.spanId,
       parentSpanId: span.parentSpanId ?? null,
-      links: span.links,
+      links: span.links.map((link) => {
+        const target = store.get(link.traceId)?.spans.find((s) => s.spanId === link.spanId);
+        return { ...link, ...(target ? { service: target.serviceName, name: target.name, kind: target.kind } : {}) };
+      }),
       attributes: span.attributes,
       resource: span.resource,
+      scope: span.scope ?? null,
       status: span.status,
+      error: spanIsError(span),
+      events: (span.events ?? []).map((event) => ({
+        ...event,
+        offsetMs: Number(BigInt(event.timeUnixNano) - t0) / 1e6,
+      })),
       startTimeUnixNano: span.startTimeUnixNano,
       endTimeUnixNano: span.endTimeUnixNano,
       startTime: new Date(Number(BigInt(span.startTimeUnixNano) / 1_000_000n)).toISOString(),
+      offsetMs: Number(BigInt(span.startTimeUnixNano) - t0) / 1e6,
       durationMs: durationMs(span),
     })),
   };
 }
 
+const UI_DIR = path.join(__dirname, "trace-ui");
+const ASSETS: Record<string, { file: string; type: string }> = {
+  "/ui/app.js": { file: "app.js", type: "text/javascript; charset=utf-8" },
+  "/ui/app.css": { file: "app.css", type: "text/css; charset=utf-8" },
+};
+
 export async function startTraceView(options: TraceViewOptions): Promise<TraceView> {
   const host = options.host ?? "127.0.0.1";
+  const { store } = options;
+  const page = readFileSync(path.join(UI_DIR, "index.html"), "utf8");
+  const assets = new Map(
+    Object.entries(ASSETS).map(([route, asset]) => [
+      route,
+      { body: readFileSync(path.join(UI_DIR, asset.file), "utf8"), type: asset.type },
+    ]),
+  );
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
-    const json = (status: number, body: unknown) => {
-      res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
+    const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, {
+        "content-type": "application/json; charset=utf-8",
+        "cache-control": "no-store",
+        ...headers,
+      });
       res.end(JSON.stringify(body, null, 2));
     };
-    if (req.method !== "GET") return json(405, { error: "only GET is supported" });
-    if (url.pathname === "/api/traces") {
-      const limit = Math.min(Math.max(Number(url.searchParams.get("limit") ?? 100) || 100, 1), 2000);
-      return json(200, { traces: options.store.list(limit).map(summarize) });
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.setHeader("allow", "GET, HEAD");
+      return json(405, { error: "only GET is supported" });
     }
-    const match = /^\/api\/traces\/([0-9a-fA-F]{32})$/.exec(url.pathname);
-    if (match) {
-      const body = traceToJson(options.store, match[1]!);
-      return body ? json(200, body) : json(404, { error: `trace ${match[1]} not found` });
+    const pathname = url.pathname;
+    if (pathname === "/" || pathname === "/search" || /^\/trace\/[^/]+$/.test(pathname)) {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
+      return res.end(page);
     }
-    if (url.pathname === "/") {
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-      return res.end(PAGE);
+    const asset = assets.get(pathname);
+    if (asset) {
+      res.writeHead(200, { "content-type": asset.type, "cache-control": "no-store" });
+      return res.end(asset.body);
     }
-    return json(404, { error: `no route for ${url.pathname}` });
+    if (pathname === "/api/local/traces") {
+      try {
+        const params = url.searchParams;
+        const query = {
+          ...parseTraceQuery(params),
+          durationOf: "trace" as const,
+          errorsOnly: params.get("errors") === "1",
+          includeBatch: params.get("batch") === "1",
+        };
+        const rows = searchTraces(store, query).map(summaryRow);
+        return json(200, { traces: rows, limit: query.limit, retained: { spans: store.spanCount } });
+      } catch (error) {
+        if (error instanceof QueryError) return json(400, { error: error.message });
+        throw error;
+      }
+    }
+    const local = /^\/api\/local\/traces\/([0-9a-fA-F]{32})(\/otlp\.json)?$/.exec(pathname);
+    if (local) {
+      const trace = store.get(local[1]!);
+      if (!trace) return json(404, { error: "trace not found", traceId: local[1]!.toLowerCase() });
+      if (local[2]) {
+        return json(200, toOtlpJson(trace.spans), {
+          "content-disposition": `attachment; filename="trace-${trace.traceId}.otlp.json"`,
+        });
+      }
+      return json(200, traceToJson(store, trace.traceId));
+    }
+    const jaeger = handleJaegerApi(store, pathname, url.searchParams);
+    if (jaeger) return json(jaeger.status, jaeger.body);
+    return json(404, { error: `no route for ${pathname}` });
   });
-  server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 16686, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  let closed: Promise<void> | undefined;
-  return {
-    port,
-    url: `http://${host}:${port}`,
-    close() {
-      closed ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return closed;
-    },
-  };
+  const listening = await listenHttp(server, options.port ?? 16686, host);
+  return { port: listening.port, url: listening.url, close: listening.close };
 }
-
-const PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>traced-onboarding — local traces</title>
-<style>
- body{font:13px/1.4 system-ui,sans-serif;margin:16px;color:#222}
- h1{font-size:18px} .trace{border:1px solid #ddd;border-radius:6px;margin:12px 0;padding:8px}
- .head{cursor:pointer;font-weight:600} .meta{color:#666;font-weight:400}
- .row{display:grid;grid-template-columns:360px 1fr;align-items:center;gap:8px;margin:2px 0}
- .label{white-space:nowrap;overflow:hidden;text-overflow:ellipsis;font-family:ui-monospace,monospace;font-size:12px}
- .lane{position:relative;height:14px;background:#f5f5f5}
- .bar{position:absolute;height:14px;border-radius:2px;min-width:2px}
- .SERVER{background:#4e79a7}.PRODUCER{background:#f28e2b}.CONSUMER{background:#59a14f}.CLIENT{background:#b07aa1}.INTERNAL{background:#9c9c9c}
- .ERROR{outline:2px solid #e15759} .attrs{color:#666;font-size:11px;margin-left:368px;font-family:ui-monospace,monospace}
- .complete{color:#2a7}.partial{color:#c80}.open,.batch{color:#888}
-</style></head><body>
-<h1>Local traces <span class="meta">(newest first; refreshes every 3 s; JSON at <a href="/api/traces">/api/traces</a>)</span></h1>
-<div id="traces"></div>
-<script>
-const open = new Set();
-async function load() {
-  const { traces } = await (await fetch('/api/traces?limit=50')).json();
-  const root = document.getElementById('traces');
-  const details = await Promise.all(traces.filter(t => open.has(t.traceId) || traces.indexOf(t) < 10)
-    .map(t => fetch('/api/traces/' + t.traceId).then(r => r.json())));
-  const byId = new Map(details.map(d => [d.traceId, d]));
-  root.innerHTML = '';
-  for (const t of traces) {
-    const box = document.createElement('div'); box.className = 'trace';
-    const head = document.createElement('div'); head.className = 'head';
-    head.innerHTML = esc(t.rootService + ' · ' + t.rootName) + ' <span class="meta">' + t.traceId + ' · ' + t.spanCount +
-      ' spans · ' + t.durationMs.toFixed(1) + ' ms · ' + t.startTime + '</span> <span class="' + t.state + '">' + t.state +
-      (t.errorCount ? ' · ' + t.errorCount + ' error(s)' : '') + '</span>';
-    head.onclick = () => { open.has(t.traceId) ? open.delete(t.traceId) : open.add(t.traceId); load(); };
-    box.appendChild(head);
-    const d = byId.get(t.traceId);
-    if (d) box.appendChild(waterfall(d));
-    root.appendChild(box);
-  }
-}
-function waterfall(d) {
-  const wrap = document.createElement('div');
-  const spans = d.spans.map(s => ({ ...s, start: BigInt(s.startTimeUnixNano), end: BigInt(s.endTimeUnixNano) }));
-  const t0 = spans.reduce((m, s) => s.start < m ? s.start : m, spans[0].start);
-  const t1 = spans.reduce((m, s) => s.end > m ? s.end : m, spans[0].end);
-  const total = Number(t1 - t0) || 1;
-  const ids = new Set(spans.map(s => s.spanId));
-  const kids = new Map(); const roots = [];
-  spans.sort((a, b) => a.start < b.start ? -1 : 1);
-  for (const s of spans) { if (s.parentSpanId && ids.has(s.parentSpanId)) { (kids.get(s.parentSpanId) || kids.set(s.parentSpanId, []).get(s.parentSpanId)).push(s); } else roots.push(s); }
-  const visit = (s, depth) => {
-    const row = document.createElement('div'); row.className = 'row';
-    const left = Number(s.start - t0) / total * 100, width = Number(s.end - s.start) / total * 100;
-    row.innerHTML = '<div class="label" title="' + esc(s.name) + '">' + '&nbsp;'.repeat(depth * 3) + esc(s.service + '  ' + s.name) +
-      ' <b>' + s.kind + '</b> ' + s.durationMs.toFixed(1) + ' ms</div><div class="lane"><div class="bar ' + s.kind + ' ' + s.status.code +
-      '" style="left:' + left + '%;width:' + width + '%"></div></div>';
-    wrap.appendChild(row);
-    const a = document.createElement('div'); a.className = 'attrs';
-    const attrs = Object.entries(s.attributes).map(([k, v]) => k + '=' + JSON.stringify(v)).join('  ');
-    a.textContent = (s.status.code === 'ERROR' ? 'ERROR ' + (s.status.message || '') + '  ' : '') + attrs +
-      s.links.map(l => '  ↔ link ' + l.traceId + '/' + l.spanId).join('');
-    wrap.appendChild(a);
-    for (const k of kids.get(s.spanId) || []) visit(k, depth + 1);
-  };
-  roots.forEach(r => visit(r, 0));
-  return wrap;
-}
-function esc(s) { return String(s).replace(/[&<>"]/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]); }
-load(); setInterval(load, 3000);
-</script></body></html>`;

@@ -118,10 +118,17 @@ describe("local stack (npm start) end to end", function () {
       await stack.traces.waitFor(traceId, 10_000);
       const base = stack.traceView!.url;
 
-      const list = (await getJson(`${base}/api/traces`)).body as { traces: { traceId: string; state: string }[] };
+      const list = (await getJson(`${base}/api/local/traces`)).body as { traces: { traceId: string; state: string }[] };
       assert.equal(list.traces.find((t) => t.traceId === traceId)?.state, "complete");
+      const jaeger = (await getJson(`${base}/api/traces?service=onboarding-api`)).body as {
+        data: { traceID: string }[];
+      };
+      assert.ok(
+        jaeger.data.some((t) => t.traceID === traceId),
+        "Jaeger's search finds it",
+      );
 
-      const one = await getJson(`${base}/api/traces/${traceId}`);
+      const one = await getJson(`${base}/api/local/traces/${traceId}`);
       assert.equal(one.status, 200);
       const body = one.body as { spans: Record<string, unknown>[] };
       const consumer = body.spans.find((s) => s.kind === "CONSUMER" && String(s.name).startsWith("process "));
@@ -145,6 +152,7 @@ describe("local stack (npm start) end to end", function () {
       assert.equal((consumer.links as unknown[]).length, 1, "the process span links back to the batch span");
 
       assert.equal((await getJson(`${base}/api/traces/${"0".repeat(32)}`)).status, 404);
+      assert.equal((await getJson(`${base}/api/local/traces/${"0".repeat(32)}`)).status, 404);
       const page = await getJson(`${base}/`);
       assert.equal(page.status, 200);
       assert.match(page.contentType, /text\/html/);
