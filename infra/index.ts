@@ -13,6 +13,7 @@ export const queueUrl = outputs.queueUrl;
 export const queueArn = outputs.queueArn;
 export const queueKeyArn = outputs.queueKeyArn;
 export const dlqUrl = outputs.dlqUrl;
+export const tableName = outputs.tableName;
 export const secretArn = outputs.secretArn;
 export const functionName = outputs.functionName;
 export const functionArn = outputs.functionArn;

@@ -6,12 +6,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { AlarmTopic } from "./components/alarm-topic";
 import { ApiCanary, canaryNameFor } from "./components/api-canary";
 import { CoralogixMetricStream } from "./components/metric-stream";
+import { OnboardingTable } from "./components/onboarding-table";
 import { PipelineDashboard } from "./components/pipeline-dashboard";
 import { TelemetrySecret } from "./components/telemetry-secret";
 import { TracedContainerLambda } from "./components/traced-container-lambda";
 import { TracedFargateService } from "./components/traced-fargate-service";
 import { TracedQueue } from "./components/traced-queue";
-import { PROJECT, type StackConfig } from "./config";
+import { PROJECT, isProduction, type StackConfig } from "./config";
 
 const DAY = 24 * 60 * 60;
 
@@ -23,6 +24,8 @@ export interface StackOutputs {
   readonly queueArn: pulumi.Output<string>;
   readonly queueKeyArn: pulumi.Output<string>;
   readonly dlqUrl: pulumi.Output<string>;
+  /** The DynamoDB table each onboarding request is recorded in (key `request_id`). */
+  readonly tableName: pulumi.Output<string>;
   /** The Coralogix key's secret (rotate its value, then restart what reads it). */
   readonly secretArn: pulumi.Output<string>;
   readonly functionName: pulumi.Output<string>;
@@ -55,9 +58,12 @@ export function createStack(config: StackConfig): StackOutputs {
     alarms: { topicArn: alarms.topicArn },
   });
 
+  const table = new OnboardingTable("onboarding", { deletionProtection: isProduction(config.environment) });
+
   const consumer = new TracedContainerLambda("onboarding-consumer", {
     ...common,
     queue,
+    table,
     secret,
     timeoutSeconds: config.lambdaTimeoutSeconds,
     memorySizeMb: config.lambdaMemoryMb,
@@ -72,6 +78,7 @@ export function createStack(config: StackConfig): StackOutputs {
   const api = new TracedFargateService("onboarding-api", {
     ...common,
     queue,
+    table,
     secret,
     cpu: config.apiCpu,
     memory: config.apiMemory,
@@ -119,6 +126,7 @@ export function createStack(config: StackConfig): StackOutputs {
     queueArn: queue.arn,
     queueKeyArn: queue.keyArn,
     dlqUrl: queue.deadLetterUrl,
+    tableName: table.name,
     secretArn: secret.arn,
     functionName: consumer.functionName,
     functionArn: consumer.functionArn,

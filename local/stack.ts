@@ -34,6 +34,7 @@ import { startLambdaHost, type LambdaHost } from "./lambda-host";
 import { forwardReceiver, type OtlpForwarder } from "./otlp-forward";
 import { startOtlpHttpReceiver, type OtlpHttpReceiver } from "./otlp-http";
 import { startOtlpReceiver, type OtlpReceiver } from "./otlp-receiver";
+import { createOnboardingTable, startDynamoDb } from "./dynamodb";
 import { LOCAL_AWS_CREDENTIALS, startLocalSqs, type LocalSqs } from "./sqs";
 import { TraceStore, type TraceStoreOptions } from "./trace-store";
 import { startTraceView, type TraceView } from "./trace-view";
@@ -144,6 +145,9 @@ export interface LocalStackOptions {
   /** Extra environment for the API / the function (e.g. OTEL_* tuning); applied last. */
   readonly apiEnv?: Record<string, string>;
   readonly lambdaEnv?: Record<string, string>;
+  /** The DynamoDB-protocol server's port (0 = any free port) and the onboarding table's name. */
+  readonly dynamodbPort?: number;
+  readonly tableName?: string;
   /** Child output, one line at a time. Default: discarded. */
   readonly onLog?: (source: "api" | "lambda", line: string, stream: "stdout" | "stderr") => void;
   readonly onInvocation?: (summary: InvocationSummary) => void;
@@ -169,6 +173,9 @@ export interface LocalStack {
   readonly queueUrl: string;
   readonly dlqUrl: string;
   readonly sqsEndpoint: string;
+  /** The DynamoDB-protocol server (dynalite) holding the onboarding table. */
+  readonly dynamodbEndpoint: string;
+  readonly tableName: string;
   /** The Lambda execution environments (one process per concurrent invocation). */
   readonly lambdas: readonly LambdaHost[];
   readonly eventSourceMapping: EventSourceMapping;
@@ -257,6 +264,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     cleanups.push(() => sqs.stop());
 
+    // The onboarding table on a DynamoDB-protocol server (dynalite, in memory), as the stack creates it.
+    const dynamodb = await startDynamoDb(options.dynamodbPort ?? 0);
+    cleanups.push(() => dynamodb.close());
+    const tableName = options.tableName ?? "onboarding";
+    await createOnboardingTable(dynamodb.endpoint, tableName);
+    const dynamodbEnv = { ONBOARDING_TABLE_NAME: tableName, AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint };
+
     const otlpEnv: Record<string, string> = {
       OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
       ...(options.otlpBearerToken !== undefined
@@ -284,6 +298,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       LAMBDA_TASK_ROOT: path.dirname(handlerFile),
       _HANDLER: `${path.basename(handlerFile, path.extname(handlerFile))}.${options.lambdaExportName ?? "handler"}`,
       DEPLOYMENT_ENVIRONMENT: "local",
+      ...dynamodbEnv,
       ...otlpEnv,
       ...options.lambdaEnv,
     };
@@ -319,6 +334,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...awsEnv,
       QUEUE_URL: sqs.queueUrl,
       AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+      ...dynamodbEnv,
       PORT: String(apiPort),
       HOST: "127.0.0.1",
       DEPLOYMENT_ENVIRONMENT: "local",
@@ -366,6 +382,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queueUrl: sqs.queueUrl,
       dlqUrl: sqs.dlqUrl,
       sqsEndpoint: sqs.endpoint,
+      dynamodbEndpoint: dynamodb.endpoint,
+      tableName,
       lambdas,
       eventSourceMapping,
       env: { api: apiEnv, lambda: lambdaEnv },

@@ -32,9 +32,12 @@ import type { Logger } from "../../telemetry/logger";
 import { DEFAULT_INCOMING_TRACE_CONTEXT, serverSpanParent, type IncomingTraceContext } from "./incoming-context";
 import { MAX_BODY_BYTES, buildOnboardingMessage, validateOnboardRequest, type FieldError } from "./onboard";
 import { PublishError, type Publisher } from "./publisher";
+import { REQUEST_ID_PATTERN, type StatusReader } from "./status";
 
 export interface AppDeps {
   readonly publisher: Publisher;
+  /** Reads a request's status for `GET /onboard/{request_id}` (the onboarding table); without it every id is 404. */
+  readonly statusReader?: StatusReader;
   readonly tracer: Tracer;
   readonly logger: Logger;
   /** Request body limit in bytes (default {@link MAX_BODY_BYTES} = 16 KiB). */
@@ -60,6 +63,7 @@ export interface OnboardState {
 export const ATTR_CLIENT_ABORTED = "onboarding.client_aborted";
 
 const ROUTE_ONBOARD = "/onboard";
+const ROUTE_STATUS = "/onboard/:request_id";
 const UNTRACED_PATHS = new Set(["/healthz", "/readyz"]);
 const INVALID_TRACE_ID = "00000000000000000000000000000000";
 
@@ -393,11 +397,44 @@ export function createApp(deps: AppDeps): Koa<OnboardState> {
     }
   };
 
+  /**
+   * `GET /onboard/{request_id}`: `processed` (with `processed_at` and `customer_id`) once the consumer recorded the
+   * request, `accepted` when the API recorded it, else 404 — unknown, or not processed yet. A malformed id is a 400
+   * and never reaches the table; a table that cannot be read is a 503.
+   */
+  const status = async (ctx: AppContext): Promise<void> => {
+    const id = String(ctx.params.request_id ?? "");
+    if (!REQUEST_ID_PATTERN.test(id)) {
+      throw badRequest("validation_failed", "request_id is not a request id this API issues", [
+        { field: "request_id", message: "must be a lowercase UUID, as returned by POST /onboard" },
+      ]);
+    }
+    let found;
+    try {
+      found = await deps.statusReader?.get(id, ctx.state.otelContext);
+    } catch (error) {
+      logger.error("onboard.status_unavailable", { lookup_request_id: id, error }, ctx.state.otelContext);
+      throw new HttpError(503, {
+        error: "store_unavailable",
+        message: "The onboarding store is unavailable; retry later",
+      });
+    }
+    if (!found) {
+      throw new HttpError(404, {
+        error: "not_found",
+        message: `Unknown request_id, or not processed yet: ${id}`,
+        fields: [{ field: "request_id", message: "unknown or not processed yet" }],
+      });
+    }
+    ctx.body = { request_id: id, ...found };
+  };
+
   // Exact paths as before the router: `strict` (no trailing slash) and `sensitive` (case matters), so /onboard/ and
   // /ONBOARD stay 404. Every HTTP method counts as implemented, so a known path answers any other method with 405 and
   // an Allow header (never the router's 501); OPTIONS on a known path is 200 with Allow (allowedMethods()).
   const routes = new Router<OnboardState>({ strict: true, sensitive: true, methods: METHODS });
   routes.post(ROUTE_ONBOARD, onboard);
+  routes.get(ROUTE_STATUS, status);
   routes.get("/healthz", (ctx) => {
     ctx.body = { status: "ok" };
   });

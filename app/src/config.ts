@@ -8,6 +8,8 @@ import {
 
 export interface ServerConfig {
   readonly queueUrl: string;
+  /** The onboarding table the status endpoint reads (`ONBOARDING_TABLE_NAME`); unset: every status is 404. */
+  readonly tableName?: string;
   readonly port: number;
   readonly host: string;
   readonly serviceName: string;
@@ -75,6 +77,7 @@ export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
   if (problems.length > 0) throw new Error(`Invalid configuration: ${problems.join("; ")}`);
   return {
     queueUrl,
+    ...(env.ONBOARDING_TABLE_NAME?.trim() ? { tableName: env.ONBOARDING_TABLE_NAME.trim() } : {}),
     port,
     host: env.HOST?.trim() || "0.0.0.0",
     serviceName: env.OTEL_SERVICE_NAME?.trim() || "onboarding-api",

@@ -9,6 +9,7 @@ import { createApp } from "./app";
 import { readServerConfig, type ServerConfig } from "./config";
 import { createHttpServer } from "./http-server";
 import { createSqsPublisher } from "./publisher";
+import { createDynamoStatusReader } from "./status";
 
 /** In-flight requests get this long after SIGTERM; then remaining connections are closed. */
 const DRAIN_TIMEOUT_MS = 20_000;
@@ -26,7 +27,14 @@ function main(): void {
   }
   const tracer = trace.getTracer(config.serviceName, config.serviceVersion);
   const publisher = createSqsPublisher({ queueUrl: config.queueUrl, tracer });
-  const app = createApp({ publisher, tracer, logger, incomingTraceContext: config.incomingTraceContext });
+  const statusReader = config.tableName ? createDynamoStatusReader({ tableName: config.tableName, tracer }) : undefined;
+  const app = createApp({
+    publisher,
+    statusReader,
+    tracer,
+    logger,
+    incomingTraceContext: config.incomingTraceContext,
+  });
   // Timeouts from HTTP_*_TIMEOUT_MS (app/src/http-server.ts): headers ≤ request, keep-alive above the ALB idle timeout.
   const server = createHttpServer(app.callback(), config.http);
 
@@ -59,6 +67,7 @@ function main(): void {
       clearTimeout(drainTimer);
       clearInterval(idleSweep);
       publisher.close();
+      statusReader?.close();
       const delegate = (trace.getTracerProvider() as { getDelegate?: () => unknown }).getDelegate?.() as
         { forceFlush?: () => Promise<void>; shutdown?: () => Promise<void> } | undefined;
       const flush = delegate?.shutdown

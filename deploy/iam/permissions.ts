@@ -273,6 +273,24 @@ export const RESOURCE_PERMISSIONS: Readonly<Record<string, Permission>> = {
     resources: ["*"],
     unscoped: "key ids are chosen by AWS and CreateKey has no resource; each key's policy still limits its use",
   },
+  "aws:dynamodb/table:Table": {
+    deploy: [
+      "dynamodb:CreateTable",
+      "dynamodb:DeleteTable",
+      "dynamodb:UpdateTable",
+      "dynamodb:UpdateContinuousBackups",
+      "dynamodb:UpdateTimeToLive",
+      ...TAGGING("dynamodb"),
+    ],
+    read: [
+      "dynamodb:DescribeTable",
+      "dynamodb:DescribeContinuousBackups",
+      "dynamodb:DescribeTimeToLive",
+      "dynamodb:ListTagsOfResource",
+    ],
+    resources: named("dynamodb", "table/"),
+    arn: (r) => `arn:aws:dynamodb:eu-west-1:123456789012:table/${r.name}`,
+  },
   "aws:sqs/queue:Queue": {
     deploy: ["sqs:CreateQueue", "sqs:DeleteQueue", "sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:UntagQueue"],
     read: ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ListQueueTags"],

@@ -12,6 +12,7 @@ import { createServiceRole, deploymentScope, policyDocument, sameAccountTrust, w
 import { checkedReservedConcurrency } from "./lambda-concurrency";
 import { secretReadStatements } from "./telemetry-secret";
 import { minimumVisibilityTimeout } from "./delivery-rules";
+import type { OnboardingTable } from "./onboarding-table";
 import type { TracedQueue } from "./traced-queue";
 import {
   logRetentionDays,
@@ -44,6 +45,13 @@ export interface TracedContainerLambdaArgs extends TracedServiceArgs {
    * @example new TracedQueue("onboarding", { consumer: { timeoutSeconds: 30, batchingWindowSeconds: 1 } })
    */
   readonly queue: TracedQueue;
+  /**
+   * The table the function records each request in, once (`ONBOARDING_TABLE_NAME`); the role may put, update and
+   * get its items, nothing else. Without it the function keeps an in-memory store (per environment only).
+   * @default none
+   * @example new OnboardingTable("onboarding", { deletionProtection: true })
+   */
+  readonly table?: Pick<OnboardingTable, "name" | "recordStatements">;
   /**
    * Coralogix subsystem name (`CX_SUBSYSTEM_NAME`) and OpenTelemetry `service.name`.
    * @default "onboarding-lambda"
@@ -117,7 +125,7 @@ export interface TracedContainerLambdaArgs extends TracedServiceArgs {
 
 /** Every problem with the args (empty when valid). Pure, so it is tested without Pulumi. */
 export function validateTracedContainerLambdaArgs(
-  args: Omit<TracedContainerLambdaArgs, "queue" | "secret"> & {
+  args: Omit<TracedContainerLambdaArgs, "queue" | "secret" | "table"> & {
     readonly queue: Pick<TracedQueue, "visibilityTimeoutSeconds">;
   },
 ): string[] {
@@ -196,7 +204,10 @@ export class TracedContainerLambda extends pulumi.ComponentResource {
     this.registerOutputs({ functionName: this.functionName, functionArn: this.functionArn, imageUri: this.imageUri });
   }
 
-  /** Writes only its log group, consumes only its queue, reads only its secret, decrypts only those keys. */
+  /**
+   * Writes only its log group, consumes only its queue, reads only its secret, records only in its table, uses only
+   * those keys.
+   */
   private createRole(name: string, args: TracedContainerLambdaArgs) {
     return createServiceRole(
       `${name}-role`,
@@ -208,6 +219,7 @@ export class TracedContainerLambda extends pulumi.ComponentResource {
           writeLogsStatement([this.logGroup]),
           ...args.queue.consumeStatements,
           ...secretReadStatements(args.secret),
+          ...(args.table?.recordStatements ?? []),
         ],
       },
       this,
@@ -268,6 +280,7 @@ export class TracedContainerLambda extends pulumi.ComponentResource {
         variables: {
           CORALOGIX_DOMAIN: resolveCoralogixDomain(args.coralogixDomain),
           CORALOGIX_SECRET_ARN: args.secret.arn,
+          ...(args.table ? { ONBOARDING_TABLE_NAME: args.table.name } : {}),
           ...serviceIdentityEnvironment(args, serviceName),
         },
       },

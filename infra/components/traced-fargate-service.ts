@@ -18,6 +18,7 @@ import { BUNDLE_BUILD_INPUTS, createEcrImage } from "./container-image";
 import { checkFargateSize } from "./fargate-sizes";
 import { PROJECT_ROOT } from "./project-root";
 import { createServiceRole, sameAccountTrust, writeLogsStatement } from "./iam";
+import type { OnboardingTable } from "./onboarding-table";
 import { API_KEY_FIELD, secretReadStatements } from "./telemetry-secret";
 import type { TracedQueue } from "./traced-queue";
 import {
@@ -75,6 +76,13 @@ export interface TracedFargateServiceArgs extends TracedServiceArgs {
    * @example new TracedQueue("onboarding")
    */
   readonly queue: TracedQueue;
+  /**
+   * The table the status endpoint (`GET /onboard/{request_id}`) reads (`ONBOARDING_TABLE_NAME`); the task role may
+   * get its items and decrypt with its key, nothing else. Without it the endpoint answers 404 for every id.
+   * @default none
+   * @example new OnboardingTable("onboarding")
+   */
+  readonly table?: Pick<OnboardingTable, "name" | "readStatements">;
   /**
    * Coralogix subsystem name (`CX_SUBSYSTEM_NAME`) and OpenTelemetry `service.name`.
    * @default "onboarding-api"
@@ -171,7 +179,9 @@ function collectorConfigFile(args: Pick<TracedFargateServiceArgs, "collectorConf
 }
 
 /** Every problem with the args (empty when valid). Pure apart from checking that the collector config exists. */
-export function validateTracedFargateServiceArgs(args: Omit<TracedFargateServiceArgs, "queue" | "secret">): string[] {
+export function validateTracedFargateServiceArgs(
+  args: Omit<TracedFargateServiceArgs, "queue" | "secret" | "table">,
+): string[] {
   const problems: string[] = [];
   problems.push(...checkFargateSize(args.cpu ?? FARGATE_DEFAULTS.cpu, args.memory ?? FARGATE_DEFAULTS.memory));
   checkIntegerRange(problems, "desiredCount", args.desiredCount, 1, 1000);
@@ -487,7 +497,7 @@ export class TracedFargateService extends pulumi.ComponentResource {
         description: `The ${name} API: sends to its queue`,
         service: "ecs-tasks.amazonaws.com",
         trustConditions: sameAccountTrust(this),
-        statements: args.queue.sendStatements,
+        statements: [...args.queue.sendStatements, ...(args.table?.readStatements ?? [])],
       },
       this,
     );
@@ -535,6 +545,7 @@ export class TracedFargateService extends pulumi.ComponentResource {
       portMappings: [{ containerPort: port, protocol: "tcp" }],
       environment: env({
         QUEUE_URL: args.queue.url,
+        ...(args.table ? { ONBOARDING_TABLE_NAME: args.table.name } : {}),
         PORT: String(port),
         HOST: "0.0.0.0",
         AWS_REGION: region,

@@ -39,7 +39,13 @@ import type { Logger } from "../../telemetry/logger";
 import type { FlushOutcome } from "../../telemetry/provider";
 import { lambdaMessageAttributeGetter } from "../../telemetry/sqs-carriers";
 import { validateOnboardingMessage, type OnboardingMessage } from "../../app/src/onboard";
-import { createInMemoryOnboardingStore, processOnboarding, type ProcessOutcome } from "./onboarding";
+import {
+  createInMemoryOnboardingStore,
+  processOnboarding,
+  type OnboardingStore,
+  type ProcessOutcome,
+} from "./onboarding";
+import { createDynamoClient, createDynamoOnboardingStore } from "./store";
 import { initLambdaTelemetry } from "./tracing";
 
 export interface HandlerDeps {
@@ -270,7 +276,18 @@ export function createHandler(deps: HandlerDeps): SqsHandler {
 }
 
 const telemetry = initLambdaTelemetry();
-const store = createInMemoryOnboardingStore();
+
+/**
+ * The store for this environment: the DynamoDB table named by `ONBOARDING_TABLE_NAME` (what the stack and the local
+ * stack set), else an in-memory one (per environment only: duplicates across environments are not detected), for unit tests.
+ */
+function createStore(env: NodeJS.ProcessEnv = process.env): OnboardingStore {
+  const tableName = env.ONBOARDING_TABLE_NAME?.trim();
+  if (tableName)
+    return createDynamoOnboardingStore({ client: createDynamoClient(env), tableName, tracer: telemetry.tracer });
+  return createInMemoryOnboardingStore();
+}
+const store = createStore();
 
 /** Settles when the init phase's telemetry setup (secret read, exporter created) is done; never rejects. */
 export const telemetryReady: Promise<void> = telemetry.ready;
@@ -280,5 +297,5 @@ export const handler: SqsHandler = createHandler({
   tracer: telemetry.tracer,
   logger: telemetry.logger,
   flush: telemetry.flush,
-  processMessage: (message) => processOnboarding(message, store),
+  processMessage: (message, _record, ctx) => processOnboarding(message, store, ctx),
 });

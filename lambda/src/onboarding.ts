@@ -1,12 +1,13 @@
 /**
  * Business logic of the consumer: record an accepted onboarding exactly once per `request_id`.
  *
- * SQS delivers at least once, so the same message (same `request_id`) can arrive again, in the same batch or
- * later. Processing is keyed by `request_id` and "check, do, then mark": a duplicate of a completed request is
- * acknowledged without redoing work; a failed attempt is not marked, so the retry does the work. The store is an
- * interface: the in-memory one (per execution environment) is the local/test stand-in; production would use a
- * conditional write (e.g. DynamoDB `attribute_not_exists(request_id)`).
+ * SQS delivers at least once, so the same message (same `request_id`) can arrive again, in the same batch or later,
+ * in this or another execution environment. The store's `record` is one atomic conditional write keyed by
+ * `request_id` (DynamoDB in lambda/src/store.ts): the first delivery creates the record (`processed`), every later
+ * one finds it and is `duplicate`. A failed write records nothing, so the retry does the work. The in-memory store is
+ * the unit-test stand-in (per process only).
  */
+import type { Context } from "@opentelemetry/api";
 import type { OnboardingMessage } from "../../app/src/onboard";
 
 export interface OnboardingRecord {
@@ -19,44 +20,44 @@ export interface OnboardingRecord {
   readonly processed_at: string;
 }
 
+export type RecordOutcome = "processed" | "duplicate";
+export type ProcessOutcome = RecordOutcome;
+
 export interface OnboardingStore {
-  has(requestId: string): Promise<boolean>;
-  /** Idempotent: writing the same request twice leaves one record. */
-  put(record: OnboardingRecord): Promise<void>;
+  /** Atomically records the request unless it was already processed: `duplicate` then, never an error. */
+  record(record: OnboardingRecord, parent: Context): Promise<RecordOutcome>;
 }
 
-/** Bounded in-memory store (oldest entries evicted first). */
+/** Bounded in-memory store (oldest entries evicted first); per process only. */
 export function createInMemoryOnboardingStore(maxEntries = 10_000): OnboardingStore & { size(): number } {
   const records = new Map<string, OnboardingRecord>();
   return {
-    has: (requestId) => Promise.resolve(records.has(requestId)),
-    put: (record) => {
-      if (!records.has(record.request_id)) {
-        records.set(record.request_id, record);
-        if (records.size > maxEntries) records.delete(records.keys().next().value as string);
-      }
-      return Promise.resolve();
+    record: (record) => {
+      if (records.has(record.request_id)) return Promise.resolve("duplicate");
+      records.set(record.request_id, record);
+      if (records.size > maxEntries) records.delete(records.keys().next().value as string);
+      return Promise.resolve("processed");
     },
     size: () => records.size,
   };
 }
 
-export type ProcessOutcome = "processed" | "duplicate";
-
-export async function processOnboarding(
+export function processOnboarding(
   message: OnboardingMessage,
   store: OnboardingStore,
+  parent: Context,
   now: () => Date = () => new Date(),
 ): Promise<ProcessOutcome> {
-  if (await store.has(message.request_id)) return "duplicate";
-  await store.put({
-    request_id: message.request_id,
-    customer_id: message.customer_id,
-    email: message.email,
-    company_size: message.company_size,
-    name: message.name,
-    accepted_at: message.accepted_at,
-    processed_at: now().toISOString(),
-  });
-  return "processed";
+  return store.record(
+    {
+      request_id: message.request_id,
+      customer_id: message.customer_id,
+      email: message.email,
+      company_size: message.company_size,
+      name: message.name,
+      accepted_at: message.accepted_at,
+      processed_at: now().toISOString(),
+    },
+    parent,
+  );
 }

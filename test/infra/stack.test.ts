@@ -63,6 +63,7 @@ for (const preview of [true, false]) {
         "queueUrl",
         "secretArn",
         "serviceName",
+        "tableName",
       ]);
       assert.match(String(run.outputs.apiUrl), /^http:\/\/onboarding-api-alb-mock\..+\.elb\.amazonaws\.com$/);
       assert.match(String(run.outputs.queueUrl), /^https:\/\/sqs\..+\/onboarding-mock$/);

@@ -350,7 +350,8 @@ describe("local stack (npm start) end to end", function () {
       );
       const { stdout } = run.output();
       assert.match(stdout, /POST \/onboard TEST-001 → 202/);
-      assert.match(stdout, /trace [0-9a-f]{32} {2}3 spans, .* complete/);
+      assert.match(stdout, /trace [0-9a-f]{32} {2}4 spans, .* complete/);
+      assert.match(stdout, /onboarding-lambda {2}CLIENT .* └─ UpdateItem onboarding\n/);
       assert.match(stdout, /onboarding-api .*SERVER/);
       assert.match(stdout, /onboarding-lambda .*CONSUMER/);
 

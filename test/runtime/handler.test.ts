@@ -31,7 +31,7 @@ function setup(overrides: Partial<HandlerDeps> = {}) {
       flushes.push(ms);
       return flushWithin(provider, ms);
     },
-    processMessage: (m) => processOnboarding(m, store),
+    processMessage: (m, _r, ctx) => processOnboarding(m, store, ctx),
     ...overrides,
   });
   return { exporter, provider, logs, store, handler, flushes };
@@ -87,9 +87,9 @@ describe("runtime: Lambda handler", () => {
   it("an exception in processing fails only that record", async () => {
     const store = createInMemoryOnboardingStore();
     const { handler, exporter } = setup({
-      processMessage: async (m) => {
+      processMessage: async (m, _r, otelCtx) => {
         if (m.request_id === "req-boom") throw new TypeError("downstream exploded");
-        return processOnboarding(m, store);
+        return processOnboarding(m, store, otelCtx);
       },
     });
     const result = await handler(

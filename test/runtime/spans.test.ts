@@ -162,7 +162,7 @@ describe("runtime: span shape (in-memory exporter, real fauxqs)", function () {
       tracer: lambda.tracer,
       logger: silent,
       flush: (ms) => flushWithin(lambda.provider, ms),
-      processMessage: (m) => processOnboarding(m, createInMemoryOnboardingStore()),
+      processMessage: (m, _r, ctx) => processOnboarding(m, createInMemoryOnboardingStore(), ctx),
     });
     const result = await handler({ Records: [toLambdaRecord(message, queue.queueArn)] }, lambdaContext());
     assert.deepEqual(result, { batchItemFailures: [] });
@@ -200,7 +200,7 @@ describe("runtime: span shape (in-memory exporter, real fauxqs)", function () {
       tracer: lambda.tracer,
       logger: silent,
       flush: (ms) => flushWithin(lambda.provider, ms),
-      processMessage: (m) => processOnboarding(m, createInMemoryOnboardingStore()),
+      processMessage: (m, _r, ctx) => processOnboarding(m, createInMemoryOnboardingStore(), ctx),
     });
     const result = await handler({ Records: messages.map((m) => toLambdaRecord(m, queue.queueArn)) }, lambdaContext());
     assert.deepEqual(result.batchItemFailures, []);

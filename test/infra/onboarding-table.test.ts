@@ -1,0 +1,100 @@
+/**
+ * OnboardingTable: on demand, point-in-time recovery, its own customer-managed key (usable only via DynamoDB),
+ * deletion protection in production; the consumer may put/update/get its items and the API only get them.
+ */
+import * as assert from "node:assert/strict";
+import { OnboardingTable } from "../../infra/components/onboarding-table";
+import { TracedContainerLambda } from "../../infra/components/traced-container-lambda";
+import { grantsOf, inlinePolicyOfRole, MOCK_ACCOUNT, resourceNamed, settleAll } from "../../harness/mocks";
+import { runStackProgram, STACK_RUN_TEST_TIMEOUT_MS } from "../../harness/run-program";
+import { PROD_OPERATOR_CONFIG, SECRET_READ_GRANTS, tracedServiceArgs } from "./fixtures";
+
+const TABLE_ARN = `arn:aws:dynamodb:eu-west-1:${MOCK_ACCOUNT}:customers-mock`;
+const TABLE_KEY_ARN = `arn:aws:kms:eu-west-1:${MOCK_ACCOUNT}:key/key-customers-key`;
+
+describe("OnboardingTable", () => {
+  before(async () => {
+    const args = tracedServiceArgs("eu2", { timeoutSeconds: 30, batchingWindowSeconds: 1 });
+    const table = new OnboardingTable("customers");
+    new TracedContainerLambda("consumer", { ...args, table });
+    await settleAll();
+  });
+
+  it("is on demand, keyed by request_id, with point-in-time recovery", () => {
+    const table = resourceNamed("aws:dynamodb/table:Table", "customers").inputs;
+    assert.equal(table.billingMode, "PAY_PER_REQUEST");
+    assert.equal(table.hashKey, "request_id");
+    assert.deepEqual(table.attributes, [{ name: "request_id", type: "S" }]);
+    assert.deepEqual(table.pointInTimeRecovery, { enabled: true });
+    assert.equal(table.deletionProtectionEnabled, false, "off by default (dev stacks can be torn down)");
+  });
+
+  it("is encrypted with its own rotating customer-managed key, usable by the account only through DynamoDB", () => {
+    const table = resourceNamed("aws:dynamodb/table:Table", "customers").inputs;
+    assert.deepEqual(table.serverSideEncryption, { enabled: true, kmsKeyArn: TABLE_KEY_ARN });
+    const key = resourceNamed("aws:kms/key:Key", "customers-key").inputs;
+    assert.equal(key.enableKeyRotation, true);
+    const use = JSON.parse(key.policy).Statement.find((s: any) => s.Sid === "AccountUsesThroughServices");
+    assert.deepEqual(use.Condition.StringEquals["kms:ViaService"], "dynamodb.eu-west-1.amazonaws.com");
+  });
+
+  it("the consumer may put, update and get items of this table only (and use its key); nothing more", () => {
+    const grants = grantsOf(inlinePolicyOfRole("consumer-role"));
+    assert.deepEqual(grants.RecordOnboarding, {
+      effect: "Allow",
+      actions: ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"],
+      resources: [TABLE_ARN],
+    });
+    assert.deepEqual(grants.UseOnboardingTableKey, {
+      effect: "Allow",
+      actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+      resources: [TABLE_KEY_ARN],
+    });
+    assert.deepEqual(
+      Object.keys(grants).sort(),
+      [
+        "ConsumeQueue",
+        "DecryptFromQueue",
+        ...Object.keys(SECRET_READ_GRANTS),
+        "RecordOnboarding",
+        "UseOnboardingTableKey",
+        "WriteOwnLogs",
+      ].sort(),
+    );
+    const fn = resourceNamed("aws:lambda/function:Function", "consumer").inputs;
+    assert.equal(fn.environment.variables.ONBOARDING_TABLE_NAME, "customers-mock");
+  });
+});
+
+describe("OnboardingTable in the stack", function () {
+  this.timeout(STACK_RUN_TEST_TIMEOUT_MS);
+  const tableOf = (run: Awaited<ReturnType<typeof runStackProgram>>) =>
+    run.resources.find((r) => r.type === "aws:dynamodb/table:Table")!;
+
+  it("dev: no deletion protection; the API's task role may only GetItem on the table (and decrypt with its key)", async () => {
+    const run = await runStackProgram({ preview: false });
+    const table = tableOf(run);
+    assert.equal(table.inputs.deletionProtectionEnabled, false);
+    const taskRole = run.resources.find(
+      (r) => r.type === "aws:iam/role:Role" && r.name === "onboarding-api-task-role",
+    )!;
+    const policy = run.resources.find(
+      (r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.inputs.role === taskRole.state.name,
+    )!;
+    const grants = grantsOf(JSON.parse(policy.inputs.policy));
+    assert.deepEqual(grants.ReadOnboarding, {
+      effect: "Allow",
+      actions: ["dynamodb:GetItem"],
+      resources: [table.state.arn],
+    });
+    const dynamo = Object.values(grants).flatMap((g) => g.actions.filter((a) => a.startsWith("dynamodb:")));
+    assert.deepEqual(dynamo, ["dynamodb:GetItem"]);
+    assert.equal(run.outputs.tableName, table.state.name);
+  });
+
+  it("prod: deletion protection on (and the resource protected)", async () => {
+    const run = await runStackProgram({ preview: true, stack: "prod", config: { ...PROD_OPERATOR_CONFIG } });
+    assert.equal(tableOf(run).inputs.deletionProtectionEnabled, true);
+    assert.deepEqual(tableOf(run).inputs.pointInTimeRecovery, { enabled: true });
+  });
+});
