@@ -5,7 +5,7 @@
  *
  * Environment: PORT (API, 8000), TRACE_VIEW_PORT (16686), OTLP_PORT (4317), SQS_PORT (4566),
  * OTLP_BEARER_TOKEN (receiver requires `authorization: Bearer <token>`; the children get OTEL_EXPORTER_OTLP_HEADERS),
- * SAMPLE_REQUESTS (3), VERBOSE=1 (all child log lines, not only warnings/errors).
+ * SAMPLE_REQUESTS (3), VERBOSE=1 (all child log lines, not only warnings/errors), TRACE_STORE_MAX_SPANS (50000).
  */
 import { formatTrace } from "./trace-printer";
 import { LOCAL_DEFAULTS, PORT_VARIABLES, PortInUseError, startLocalStack, type LocalStack } from "./stack";
@@ -57,6 +57,11 @@ async function main(): Promise<void> {
   const otlpPort = portFromEnv(PORT_VARIABLES.otlp, 4317);
   const sqsPort = portFromEnv(PORT_VARIABLES.sqs, 4566);
   const token = process.env.OTLP_BEARER_TOKEN?.trim() || undefined;
+  const maxSpansRaw = process.env.TRACE_STORE_MAX_SPANS?.trim();
+  const maxSpans = maxSpansRaw ? Number(maxSpansRaw) : undefined;
+  if (maxSpans !== undefined && !(Number.isInteger(maxSpans) && maxSpans >= 100)) {
+    throw new UsageError(`TRACE_STORE_MAX_SPANS must be a whole number ≥ 100, got "${maxSpansRaw}"`);
+  }
   const samples = Math.min(Math.max(Number(process.env.SAMPLE_REQUESTS ?? 3) || 0, 0), SAMPLE_CUSTOMERS.length);
 
   console.log(bold("traced-onboarding local stack — starting (building bundles if needed)…"));
@@ -68,6 +73,7 @@ async function main(): Promise<void> {
     sqsPort,
     build: "always",
     ...(token ? { otlpBearerToken: token } : {}),
+    ...(maxSpans !== undefined ? { traceStore: { maxSpans } } : {}),
     onLog: (source, line) => logLine(source, line),
     onInvocation: (summary) => {
       if (summary.failed > 0) {
@@ -106,7 +112,18 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
 
+  let evictedOpen = 0;
   stack.traces.onTrace((trace) => {
+    const stats = stack.traces.stats();
+    if (stats.evictedOpen > evictedOpen) {
+      evictedOpen = stats.evictedOpen;
+      console.log(
+        dim(
+          `local  | trace store full (${stats.spans} spans): ${evictedOpen} unfinished trace(s) dropped so far, ` +
+            `their late spans show up as partial traces — raise TRACE_STORE_MAX_SPANS`,
+        ),
+      );
+    }
     if (trace.state === "batch") return; // shown as links under the record traces
     console.log(`\n${formatTrace(trace, { color, store: stack.traces })}`);
   });
