@@ -8,6 +8,10 @@
  * - builds `SQSRecord`s exactly as Lambda does (lowercase keys, `messageAttributes[k].stringValue`,
  *   `attributes.ApproximateReceiveCount`, `eventSource: "aws:sqs"`, `eventSourceARN`, `awsRegion`);
  * - invokes the function with a Context whose `getRemainingTimeInMillis()` counts down from the function timeout;
+ *   the timeout starts when the handler is invoked in a ready environment: getting one (waiting for a free one, or a
+ *   cold start with its Init phase) is not charged to it, as on Lambda
+ *   (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html — the Init phase has its own 10 s
+ *   limit);
  * - deletes the records that succeeded; records named in `batchItemFailures` stay in flight and reappear after the
  *   queue's visibility timeout, so a poison record reaches the DLQ after `maxReceiveCount` receives;
  * - a handler that throws, times out, or returns an invalid response fails the whole batch (nothing is deleted).
@@ -40,6 +44,23 @@ export interface InvocationInfo {
 
 export type Invoke = (event: SQSEvent, info: InvocationInfo) => Promise<SQSBatchResponse | void | undefined>;
 
+/** A ready execution environment, lent for one invocation. */
+export interface EnvironmentLease {
+  readonly invoke: Invoke;
+  /** Set when the environment was started for this invocation (a cold start): its Init phase, in ms. */
+  readonly initDurationMs?: number;
+  /** Called once the invocation has settled (after a timeout, only when the handler has actually returned). */
+  release(): void;
+}
+
+/**
+ * Execution environments that need to be ready before an invocation (e.g. lambda-host.ts processes). `acquire()`
+ * waits for an idle one or starts a fresh one; that time is not part of the function timeout.
+ */
+export interface ExecutionEnvironments {
+  acquire(): Promise<EnvironmentLease>;
+}
+
 export interface InvocationSummary {
   readonly awsRequestId: string;
   readonly records: number;
@@ -50,8 +71,11 @@ export interface InvocationSummary {
   readonly succeeded: number;
   /** Records left for redelivery (reported failures, or the whole batch when the invocation failed). */
   readonly failed: number;
+  /** From the handler's invocation to its result (the part the function timeout applies to). */
   readonly durationMs: number;
-  /** Set when the whole batch failed (throw, timeout, invalid response). */
+  /** The Init phase of an environment started for this invocation (a cold start), in ms. */
+  readonly initDurationMs?: number;
+  /** Set when the whole batch failed (throw, timeout, invalid response, failed init). */
   readonly error?: string;
 }
 
@@ -60,7 +84,8 @@ export interface EventSourceMappingOptions {
   readonly queueUrl: string;
   readonly queueArn: string;
   readonly region: string;
-  readonly invoke: Invoke;
+  /** The function: an always-ready `Invoke` (in-process), or environments that are acquired per invocation. */
+  readonly invoke: Invoke | ExecutionEnvironments;
   /** Records per invocation (Lambda: 1–10 without a batching window). @default 10 */
   readonly batchSize?: number;
   /** Longest wait for a fuller batch after the first record arrives. @default 0 */
@@ -211,11 +236,25 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
     return batch;
   }
 
+  const environments: ExecutionEnvironments =
+    typeof options.invoke === "function"
+      ? { acquire: async () => ({ invoke: options.invoke as Invoke, release: () => undefined }) }
+      : options.invoke;
+
   async function runInvocation(messages: Message[]): Promise<void> {
     const records = messages.map((message) => toSqsRecord(message, options.queueArn, options.region));
+    const awsRequestId = randomUUID();
+    let lease: EnvironmentLease | undefined;
+    let initError: string | undefined;
+    try {
+      lease = await environments.acquire();
+    } catch (caught) {
+      initError = `Init failed: ${caught instanceof Error ? caught.message : String(caught)}`;
+    }
+    // The function timeout starts here, in a ready environment.
     const started = Date.now();
     const info: InvocationInfo = {
-      awsRequestId: randomUUID(),
+      awsRequestId,
       deadlineMs: started + timeoutMs,
       functionName,
       functionVersion: "$LATEST",
@@ -228,6 +267,12 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
     let failedIds: Set<string>;
     let error: string | undefined;
     try {
+      if (!lease) throw new Error(initError);
+      const { invoke } = lease;
+      const invocation = (async () => invoke({ Records: records }, info))();
+      // The environment stays busy until the handler returns, even after a timeout.
+      const release = lease.release.bind(lease);
+      invocation.then(release, release);
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(
@@ -235,9 +280,7 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
           timeoutMs,
         );
       });
-      const response = await Promise.race([options.invoke({ Records: records }, info), timeout]).finally(() =>
-        clearTimeout(timer),
-      );
+      const response = await Promise.race([invocation, timeout]).finally(() => clearTimeout(timer));
       failedIds = reportBatchItemFailures ? failuresFrom(response, records) : new Set();
     } catch (caught) {
       error = caught instanceof Error ? caught.message : String(caught);
@@ -263,6 +306,7 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
       succeeded: succeeded.length,
       failed: records.length - succeeded.length,
       durationMs: Date.now() - started,
+      ...(lease?.initDurationMs !== undefined ? { initDurationMs: lease.initDurationMs } : {}),
       ...(error !== undefined ? { error } : {}),
     };
     invocations.push(summary);

@@ -58,6 +58,11 @@ export async function startLambdaHost(options: LambdaHostOptions): Promise<Lambd
     ],
     { env: options.env, stdio: ["ignore", "pipe", "pipe", "ipc"] },
   );
+  // A ChildProcess "error" event without a listener throws in the parent — the process that also holds the in-memory
+  // SQS server in `npm start`. Send errors are handled per invocation below; anything else is logged.
+  child.on("error", (error) =>
+    options.onLog?.(`[local] Lambda environment pid ${child.pid}: ${error.message}`, "stderr"),
+  );
   for (const stream of ["stdout", "stderr"] as const) {
     createInterface({ input: child[stream]! }).on("line", (line) => options.onLog?.(line, stream));
   }
@@ -113,7 +118,7 @@ export async function startLambdaHost(options: LambdaHostOptions): Promise<Lambd
   return {
     pid: child.pid ?? -1,
     get alive() {
-      return child.exitCode === null && child.signalCode === null;
+      return child.connected && child.exitCode === null && child.signalCode === null;
     },
     initDurationMs,
     invoke(event, info) {
@@ -125,7 +130,16 @@ export async function startLambdaHost(options: LambdaHostOptions): Promise<Lambd
         const id = nextId++;
         pending.set(id, { resolve, reject });
         const message: ToHost = { type: "invoke", id, event, info };
-        child.send(message);
+        child.send(message, (error) => {
+          if (!error) return;
+          // The environment died between the liveness check and the send (EPIPE, ERR_IPC_CHANNEL_CLOSED): the
+          // invocation fails like a crashed environment, and the environment is put down for good so that the pool
+          // replaces it.
+          if (pending.delete(id)) {
+            reject(new Error(`Lambda host exited during the invocation (send failed: ${error.message})`));
+          }
+          if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+        });
       });
     },
     stop(graceMs = 3000) {

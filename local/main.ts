@@ -6,7 +6,7 @@
  * Environment: PORT (API, 8000), TRACE_VIEW_PORT (16686), OTLP_PORT (4317), OTLP_HTTP_PORT (4318), SQS_PORT (4566),
  * OTLP_BEARER_TOKEN (receiver requires `authorization: Bearer <token>`; the children get OTEL_EXPORTER_OTLP_HEADERS),
  * OTLP_FORWARD_ENDPOINT (copy every span to this OTLP/gRPC endpoint) with OTLP_FORWARD_HEADERS (`key=value,…`),
- * TRACE_STORE_MAX_SPANS (10000), SAMPLE_REQUESTS (3), VERBOSE=1 (all child log lines, not only warnings/errors).
+ * TRACE_STORE_MAX_SPANS (50000), SAMPLE_REQUESTS (3), VERBOSE=1 (all child log lines, not only warnings/errors).
  */
 import { watchDlq, type DlqWatcher } from "./dlq-watch";
 import { parseForwardEndpoint } from "./otlp-forward";
@@ -166,7 +166,18 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
 
+  let evictedOpen = 0;
   stack.traces.onTrace((trace) => {
+    const stats = stack.traces.stats();
+    if (stats.evictedOpen > evictedOpen) {
+      evictedOpen = stats.evictedOpen;
+      console.log(
+        dim(
+          `local  | trace store full (${stats.spans} spans): ${evictedOpen} unfinished trace(s) dropped so far, ` +
+            `their late spans show up as partial traces — raise TRACE_STORE_MAX_SPANS`,
+        ),
+      );
+    }
     if (trace.state === "batch") return; // shown as links under the record traces
     console.log(
       `\n${formatTrace(trace, { color, store: stack.traces, ...(stack.traceView ? { viewUrl: stack.traceView.url } : {}) })}`,

@@ -48,9 +48,9 @@ export interface OtlpReceiver {
   readonly port: number;
   /** `http://127.0.0.1:<port>` — what `OTEL_EXPORTER_OTLP_ENDPOINT` should be set to. */
   readonly endpoint: string;
-  /** Everything received, in order. */
+  /** The most recent spans received (at most `keep`), in order. */
   readonly spans: ReceivedSpan[];
-  /** One entry per accepted Export call. */
+  /** One entry per accepted Export call (the most recent `keep`). */
   readonly requests: { metadata: Record<string, string>; spanCount: number }[];
   onSpans(listener: (spans: ReceivedSpan[]) => void): void;
   /** Called with every accepted export request as decoded (gRPC or {@link OtlpReceiver.ingest}), e.g. to forward it. */
@@ -72,6 +72,11 @@ export interface OtlpReceiverOptions {
   host?: string;
   /** When set, an Export without `authorization: Bearer <token>` fails with gRPC status UNAUTHENTICATED. */
   requiredBearerToken?: string;
+  /**
+   * How many of the latest spans (and Export calls) `spans` (and `requests`) keep; older ones are dropped, so a
+   * long-running receiver stays bounded. `onSpans` listeners see everything. @default 10000
+   */
+  keep?: number;
 }
 
 export const TRACE_EXPORT_PATH = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
@@ -300,6 +305,7 @@ export const traceServiceDefinition: grpc.ServiceDefinition = {
 /** Starts the receiver; resolves once it is listening. */
 export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
   const host = options.host ?? "127.0.0.1";
+  const keep = options.keep ?? 10_000;
   const spans: ReceivedSpan[] = [];
   const requests: { metadata: Record<string, string>; spanCount: number }[] = [];
   const listeners: ((spans: ReceivedSpan[]) => void)[] = [];
@@ -319,8 +325,10 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
         return;
       }
       const received = toReceivedSpans(call.request);
-      spans.push(...received);
+      for (const span of received) spans.push(span);
+      if (spans.length > keep) spans.splice(0, spans.length - keep);
       requests.push({ metadata, spanCount: received.length });
+      if (requests.length > keep) requests.splice(0, requests.length - keep);
       callback(null, {});
       notify(call.request, metadata, received);
     },

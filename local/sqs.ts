@@ -3,6 +3,10 @@
  * wired by a RedrivePolicy, like the stack's TracedQueue. Queues are created and inspected through the SQS API
  * itself (CreateQueue, GetQueueAttributes), like any client would.
  */
+import { realpathSync } from "node:fs";
+import { findPackageJSON } from "node:module";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 
 export interface LocalSqsOptions {
@@ -42,6 +46,12 @@ export interface LocalSqs {
   readonly dlqName: string;
   readonly visibilityTimeoutSeconds: number;
   readonly maxReceiveCount: number;
+  /**
+   * How message bodies with characters above U+FFFF (emoji) are handled: `"native"` when fauxqs accepts them,
+   * `"patched"` when its character check was corrected here (see {@link allowSupplementaryCharacters}),
+   * `"rejected"` when neither worked (fauxqs changed; SendMessage fails where SQS would accept).
+   */
+  readonly supplementaryCharacters: SupplementaryCharacters;
   /** Messages by state (ApproximateNumberOfMessages[NotVisible|Delayed]), read without receiving them. */
   count(queue: "main" | "dlq"): Promise<{ ready: number; inflight: number; delayed: number }>;
   /** A client for this server (dummy credentials); the caller destroys it. */
@@ -61,6 +71,53 @@ export function createLocalSqsClient(endpoint: string, region: string): SQSClien
   return new SQSClient({ endpoint, region, credentials: LOCAL_AWS_CREDENTIALS, useQueueUrlAsEndpoint: false });
 }
 
+/**
+ * The characters SQS accepts in a message body, per code point
+ * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html):
+ * `#x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF`. Lone surrogates are invalid.
+ */
+// eslint-disable-next-line no-control-regex
+export const SQS_INVALID_BODY_CHARACTER = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+export type SupplementaryCharacters = "native" | "patched" | "rejected";
+let supplementaryCharacters: Promise<SupplementaryCharacters> | undefined;
+
+/**
+ * fauxqs 2.4.1 checks message bodies with `/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD]/` — without the `u` flag and
+ * without the #x10000–#x10FFFF range — so anything above U+FFFF (an emoji is a surrogate pair) is rejected with
+ * InvalidMessageContents where SQS accepts it. Fixed upstream (kibertoad/fauxqs#278, merged, not yet released as of
+ * 2.4.1) by exactly {@link SQS_INVALID_BODY_CHARACTER}.
+ *
+ * fauxqs has no public hook for it: `buildApp()` options cover logging, region, stores and S3 rules, and the check
+ * runs inside its SendMessage/SendMessageBatch handlers after every Fastify hook. So this corrects the one shared
+ * `RegExp` those handlers use (dist/sqs/sqsTypes.js, `INVALID_MESSAGE_BODY_CHAR`), making its `test` the upstream
+ * check; everything else — storage, MD5s, the DLQ — stays fauxqs's own. It does nothing once the installed fauxqs
+ * accepts the characters itself, and does nothing (`"rejected"`) if that module no longer looks as expected.
+ */
+export function allowSupplementaryCharacters(): Promise<SupplementaryCharacters> {
+  supplementaryCharacters ??= (async () => {
+    const emoji = "\u{1F600}";
+    let check: unknown;
+    try {
+      const packageJson = findPackageJSON("fauxqs", pathToFileURL(__filename));
+      if (!packageJson) return "rejected";
+      const file = realpathSync(path.join(path.dirname(packageJson), "dist/sqs/sqsTypes.js"));
+      check = ((await import(pathToFileURL(file).href)) as { INVALID_MESSAGE_BODY_CHAR?: unknown })
+        .INVALID_MESSAGE_BODY_CHAR;
+    } catch {
+      return "rejected";
+    }
+    if (!(check instanceof RegExp)) return "rejected";
+    if (!check.test(emoji)) return "native";
+    Object.defineProperty(check, "test", {
+      value: (text: string) => SQS_INVALID_BODY_CHARACTER.test(text),
+      configurable: true,
+    });
+    return check.test(emoji) ? "rejected" : "patched";
+  })();
+  return supplementaryCharacters;
+}
+
 export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<LocalSqs> {
   const host = options.host ?? "127.0.0.1";
   const region = options.region ?? "us-east-1";
@@ -72,6 +129,7 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
   // fauxqs is ESM-only (its package exports have only an "import" condition), so load it with a real import().
   // buildApp + our own listen(): startFauxqs() always binds 0.0.0.0, and the local stack stays on loopback.
   const { buildApp } = await import("fauxqs");
+  const supplementary = await allowSupplementaryCharacters();
   const app = buildApp({ logger: false, defaultRegion: region });
   await app.listen({ port: options.port ?? 0, host });
   const address = app.server.address();
@@ -121,6 +179,7 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
     dlqName,
     visibilityTimeoutSeconds,
     maxReceiveCount,
+    supplementaryCharacters: supplementary,
     async count(which) {
       const attributes = await attributesOf(which === "main" ? queueUrl : dlqUrl);
       return {

@@ -22,8 +22,8 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import {
   startEventSourceMapping,
   type EventSourceMapping,
+  type ExecutionEnvironments,
   type InvocationSummary,
-  type Invoke,
 } from "./event-source-mapping";
 import { DEFAULT_MAX_RECEIVE_COUNT, minimumVisibilityTimeout } from "../infra/components/delivery-rules";
 import { stopChild } from "./child-process";
@@ -43,6 +43,11 @@ export const REPO_ROOT = path.resolve(__dirname, "..");
 
 const FUNCTION_TIMEOUT_MS = 1000;
 const BATCHING_WINDOW_MS = 100;
+/**
+ * Lambda's Init phase limit (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html): a cold
+ * start has its own 10 s, separate from the function timeout.
+ */
+const INIT_TIMEOUT_MS = 10_000;
 
 /**
  * Local defaults, under the deployed stack's delivery rules (infra/components/delivery-rules.ts): visibility
@@ -64,6 +69,7 @@ export const LOCAL_DEFAULTS = {
   maximumBatchingWindowMs: BATCHING_WINDOW_MS,
   functionTimeoutMs: FUNCTION_TIMEOUT_MS,
   concurrency: 2,
+  initTimeoutMs: INIT_TIMEOUT_MS,
   functionName: "onboarding-lambda",
 } as const;
 
@@ -312,6 +318,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         handlerFile,
         exportName: options.lambdaExportName ?? "handler",
         env: { ...lambdaEnv, AWS_LAMBDA_LOG_STREAM_NAME: `local/[$LATEST]environment-${environments}` },
+        initTimeoutMs: LOCAL_DEFAULTS.initTimeoutMs,
         onLog: (line, stream) => options.onLog?.("lambda", line, stream),
       });
     };
@@ -322,7 +329,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const result of settled) if (result.status === "fulfilled") lambdas.push(result.value);
     const failedStart = settled.find((result): result is PromiseRejectedResult => result.status === "rejected");
     if (failedStart) throw failedStart.reason;
-    const invoke = environmentPool(lambdas, async () => {
+    const pool = environmentPool(lambdas, async () => {
       const host = await startEnvironment();
       lambdas.push(host);
       return host;
@@ -356,7 +363,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queueUrl: sqs.queueUrl,
       queueArn: sqs.queueArn,
       region,
-      invoke,
+      invoke: pool,
       functionName,
       batchSize: options.batchSize ?? LOCAL_DEFAULTS.batchSize,
       maximumBatchingWindowMs: options.maximumBatchingWindowMs ?? LOCAL_DEFAULTS.maximumBatchingWindowMs,
@@ -400,11 +407,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 }
 
 /**
- * Hands each invocation to an idle environment; waits when all are busy (e.g. one still running after a timeout).
+ * Lends each invocation an idle environment; waits when all are busy (e.g. one still running after a timeout).
  * An environment whose process died (a crash in the function) is replaced by a fresh one, with its own cold start —
- * as Lambda does.
+ * as Lambda does. Waiting and the cold start happen before the function timeout starts (see event-source-mapping.ts).
  */
-function environmentPool(initial: readonly LambdaHost[], replace: () => Promise<LambdaHost>): Invoke {
+function environmentPool(initial: readonly LambdaHost[], replace: () => Promise<LambdaHost>): ExecutionEnvironments {
   const idle = [...initial];
   const waiting: ((host: LambdaHost) => void)[] = [];
   const release = (host: LambdaHost) => {
@@ -412,19 +419,32 @@ function environmentPool(initial: readonly LambdaHost[], replace: () => Promise<
     if (next) next(host);
     else idle.push(host);
   };
-  return async (event, info) => {
-    let host = idle.pop() ?? (await new Promise<LambdaHost>((resolve) => waiting.push(resolve)));
-    try {
-      if (!host.alive) host = await replace();
-    } catch (error) {
-      release(host); // still dead: the next invocation tries again
-      throw error;
-    }
-    try {
-      return await host.invoke(event, info);
-    } finally {
-      release(host);
-    }
+  return {
+    async acquire() {
+      let host = idle.pop() ?? (await new Promise<LambdaHost>((resolve) => waiting.push(resolve)));
+      let initDurationMs: number | undefined;
+      if (!host.alive) {
+        const coldStart = Date.now();
+        try {
+          host = await replace();
+        } catch (error) {
+          release(host); // still dead: the next invocation tries again
+          throw error;
+        }
+        initDurationMs = Date.now() - coldStart;
+      }
+      const leased = host;
+      let released = false;
+      return {
+        invoke: leased.invoke,
+        ...(initDurationMs !== undefined ? { initDurationMs } : {}),
+        release() {
+          if (released) return;
+          released = true;
+          release(leased);
+        },
+      };
+    },
   };
 }
 

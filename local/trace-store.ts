@@ -9,6 +9,9 @@
  * shown in the view and next to the traces they link to, not printed on their own.
  *
  * Spans that arrive after a trace was reported (a redelivered poison record) re-open it; it is reported again.
+ *
+ * Memory is bounded by spans (`maxSpans`): past it, the traces reported longest ago go first, and open traces — still
+ * waiting for spans, so still to be judged — only when nothing reported is left; {@link TraceStore.stats} counts both.
  */
 import type { ReceivedSpan } from "./otlp-receiver";
 
@@ -43,34 +46,51 @@ export interface TraceStoreOptions {
   readonly quietMs?: number;
   /** Quiet period after which an incomplete trace is reported as partial. @default 5000 */
   readonly settleMs?: number;
-  /** Traces kept (oldest dropped first). @default 2000 */
-  readonly maxTraces?: number;
   /**
-   * Spans kept across all traces: when a new span goes over it, the oldest traces are dropped whole until it fits
-   * (the trace being added to is kept). `npm start` sets it from TRACE_STORE_MAX_SPANS. @default 10000
+   * Spans kept, over all traces. Past it, whole traces are dropped: those reported longest ago first, open ones only
+   * when no reported trace is left. The default holds ≈ 15 000 requests (3–4 spans each), over half a minute at the
+   * local stack's top rate, far more than the `settleMs` a trace needs to be judged. @default 50000
    */
   readonly maxSpans?: number;
 }
 
-/** Default span retention (about a thousand onboarding requests with their batch spans). */
-export const DEFAULT_MAX_SPANS = 10_000;
+export interface TraceStoreStats {
+  readonly traces: number;
+  readonly spans: number;
+  readonly open: number;
+  /** Reported traces dropped to stay within `maxSpans` (normal once full). */
+  readonly evictedReported: number;
+  /** Open traces dropped to stay within `maxSpans`: their late spans start a new, partial trace. Should stay 0. */
+  readonly evictedOpen: number;
+}
+
+/**
+ * Default span retention: ≈ 15 000 requests (3–4 spans each), over half a minute at the local stack's top rate — far
+ * more than the `settleMs` a trace needs to be judged, and plenty to browse in the trace UI.
+ */
+export const DEFAULT_MAX_SPANS = 50_000;
 
 export type TraceListener = (trace: StoredTrace) => void;
 
 export class TraceStore {
+  /** Every trace, in the order first seen. */
   private readonly traces = new Map<string, StoredTrace>();
+  /** Traces waiting for a verdict: the only ones the sweep looks at. */
+  private readonly open = new Set<StoredTrace>();
+  /** Reported traces, in the order reported: the first to go when the store is full. */
+  private readonly reported = new Set<StoredTrace>();
   private readonly listeners: TraceListener[] = [];
   private readonly quietMs: number;
   private readonly settleMs: number;
-  private readonly maxTraces: number;
   private readonly maxSpans: number;
   private spanTotal = 0;
+  private evictedReported = 0;
+  private evictedOpen = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(options: TraceStoreOptions = {}) {
     this.quietMs = options.quietMs ?? 250;
     this.settleMs = options.settleMs ?? 5000;
-    this.maxTraces = options.maxTraces ?? 2000;
     this.maxSpans = options.maxSpans ?? DEFAULT_MAX_SPANS;
     this.timer = setInterval(() => this.sweep(), Math.max(25, Math.min(this.quietMs, 100)));
     this.timer.unref();
@@ -84,31 +104,32 @@ export class TraceStore {
       if (!trace) {
         trace = { traceId: span.traceId, spans: [], state: "open", reports: 0, firstSeenMs: now, lastSpanMs: now };
         this.traces.set(span.traceId, trace);
-        if (this.traces.size > this.maxTraces) {
-          const oldest = this.traces.keys().next().value;
-          if (oldest !== undefined) this.drop(oldest);
-        }
       }
       trace.spans.push(span);
       this.spanTotal += 1;
-      while (this.spanTotal > this.maxSpans) {
-        const oldest = this.traces.keys().next().value;
-        if (oldest === undefined || oldest === trace.traceId) break;
-        this.drop(oldest);
-      }
       trace.lastSpanMs = now;
-      if (trace.state !== "open") trace.state = "open";
+      if (trace.state !== "open") {
+        trace.state = "open";
+        this.reported.delete(trace);
+      }
+      this.open.add(trace);
     }
+    this.evict();
+  }
+
+  stats(): TraceStoreStats {
+    return {
+      traces: this.traces.size,
+      spans: this.spanTotal,
+      open: this.open.size,
+      evictedReported: this.evictedReported,
+      evictedOpen: this.evictedOpen,
+    };
   }
 
   /** Spans currently kept, over all traces. */
   get spanCount(): number {
     return this.spanTotal;
-  }
-
-  private drop(traceId: string): void {
-    this.spanTotal -= this.traces.get(traceId)?.spans.length ?? 0;
-    this.traces.delete(traceId);
   }
 
   /** Called with each trace when it is reported complete/partial/batch (again after late spans). */
@@ -159,10 +180,26 @@ export class TraceStore {
     this.timer = undefined;
   }
 
+  private evict(): void {
+    while (this.spanTotal > this.maxSpans) {
+      let victim: StoredTrace | undefined = this.reported.values().next().value;
+      if (victim) {
+        this.reported.delete(victim);
+        this.evictedReported += 1;
+      } else {
+        victim = this.traces.values().next().value; // nothing reported: the oldest open trace
+        if (!victim) return;
+        this.open.delete(victim);
+        this.evictedOpen += 1;
+      }
+      this.traces.delete(victim.traceId);
+      this.spanTotal -= victim.spans.length;
+    }
+  }
+
   private sweep(): void {
     const now = Date.now();
-    for (const trace of this.traces.values()) {
-      if (trace.state !== "open") continue;
+    for (const trace of this.open) {
       const quiet = now - trace.lastSpanMs;
       if (quiet < this.quietMs) continue;
       const verdict = classify(trace.spans);
@@ -177,6 +214,8 @@ export class TraceStore {
   private report(trace: StoredTrace, state: TraceState): void {
     trace.state = state;
     trace.reports += 1;
+    this.open.delete(trace);
+    this.reported.add(trace);
     for (const listener of this.listeners) {
       try {
         listener(trace);

@@ -158,6 +158,27 @@ describe("local OTLP/gRPC receiver", () => {
     assert.equal(receiver.spans.length, 3);
   });
 
+  it("keeps only the latest `keep` spans and requests in memory; listeners still see every span", async () => {
+    receiver = await startOtlpReceiver({ keep: 4 });
+    let notified = 0;
+    receiver.onSpans((spans) => (notified += spans.length));
+    const exporter = new OTLPTraceExporter({ url: receiver.endpoint });
+    exporters.push(exporter);
+    const batches = [makeSpans(), makeSpans(), makeSpans()];
+    for (const spans of batches) {
+      assert.equal((await exportWith(exporter, spans)).code, ExportResultCode.SUCCESS);
+    }
+    assert.equal(notified, 9);
+    assert.equal(receiver.spans.length, 4);
+    assert.equal(receiver.requests.length, 3);
+    const last = batches[2]!.map((span) => span.spanContext().spanId);
+    assert.deepEqual(
+      receiver.spans.slice(1).map((span) => span.spanId),
+      last,
+      "the newest spans are kept, in order",
+    );
+  });
+
   it("accepts exports without metadata when no token is required", async () => {
     receiver = await startOtlpReceiver();
     const exporter = new OTLPTraceExporter({ url: receiver.endpoint });

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import {
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+} from "@aws-sdk/client-sqs";
 import { startLocalSqs, type LocalSqs } from "../../local/sqs";
 
 describe("local SQS (fauxqs through its public API)", function () {
@@ -34,6 +39,48 @@ describe("local SQS (fauxqs through its public API)", function () {
         received.Messages?.map((m) => m.Body),
         ["hello"],
       );
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it("accepts characters above U+FFFF (emoji) as SQS does, and still rejects what SQS rejects", async () => {
+    sqs = await startLocalSqs();
+    assert.notEqual(sqs.supplementaryCharacters, "rejected");
+    const client = sqs.createClient();
+    const body = JSON.stringify({ name: "Zoë 😀 𝄞 Ω" });
+    try {
+      // The SDK checks the MD5 of what it sent against the server's, so the body is stored as sent.
+      await client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: body }));
+      const batch = await client.send(
+        new SendMessageBatchCommand({
+          QueueUrl: sqs.queueUrl,
+          Entries: [
+            { Id: "emoji", MessageBody: "🚀" },
+            { Id: "lone-surrogate", MessageBody: "a\uD83Db" },
+            { Id: "noncharacter", MessageBody: "a\uFFFFb" },
+          ],
+        }),
+      );
+      assert.deepEqual(
+        batch.Successful?.map((entry) => entry.Id),
+        ["emoji"],
+      );
+      assert.deepEqual(
+        batch.Failed?.map((entry) => [entry.Id, entry.Code]),
+        [
+          ["lone-surrogate", "InvalidMessageContents"],
+          ["noncharacter", "InvalidMessageContents"],
+        ],
+      );
+      await assert.rejects(
+        client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: "\u0000" })),
+        (error: Error) => /InvalidMessageContents/.test(error.name),
+      );
+      const received = await client.send(
+        new ReceiveMessageCommand({ QueueUrl: sqs.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+      );
+      assert.deepEqual(received.Messages?.map((m) => m.Body).sort(), [body, "🚀"].sort());
     } finally {
       client.destroy();
     }

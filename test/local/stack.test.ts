@@ -112,6 +112,21 @@ describe("local stack (npm start) end to end", function () {
       assert.deepEqual(await stack.sqs.count("main"), EMPTY);
     });
 
+    it("takes a customer name with emoji (above U+FFFF) through API → SQS → Lambda into a complete trace", async () => {
+      const invocationsBefore = stack.eventSourceMapping.invocations.length;
+      const response = await stack.onboard({ ...customer(950), name: "Zoë 😀 Ñandú 𝄞" });
+      assert.equal(response.status, 202, JSON.stringify(response.body));
+      const traceId = String(response.body.trace_id);
+      const trace = await stack.traces.waitFor(traceId, 15_000);
+      assert.equal(checkChain(trace.spans, traceId), undefined);
+      const processed = stack.eventSourceMapping.invocations.slice(invocationsBefore);
+      assert.ok(
+        processed.some((i) => i.succeeded > 0),
+        JSON.stringify(processed),
+      );
+      assert.ok(processed.every((i) => i.failed === 0 && !i.error));
+    });
+
     it("serves the traces as JSON and as an HTML waterfall on the trace view", async () => {
       const response = await stack.onboard(customer(900));
       const traceId = String(response.body.trace_id);

@@ -74,6 +74,34 @@ describe("local trace store", () => {
     }
   });
 
+  it("stays within maxSpans under load, dropping reported traces first, so a slow trace still completes", async () => {
+    // 400 req/s for 8 s at ≈ 3 spans each: more traces than the old 2000-trace cap, more spans than maxSpans.
+    const store = new TraceStore({ quietMs: 5, settleMs: 60_000, maxSpans: 3000 });
+    const id = (n: number) => n.toString(16).padStart(32, "0");
+    const chain = (traceId: string) => [server, producer, consumer].map((s) => ({ ...s, traceId }));
+    const kept = () => store.list(Number.MAX_SAFE_INTEGER).reduce((n, trace) => n + trace.spans.length, 0);
+    try {
+      const slow = "5".repeat(32);
+      store.add([server, producer].map((s) => ({ ...s, traceId: slow }))); // its CONSUMER comes last
+      let peak = 0;
+      for (let batch = 0; batch < 32; batch++) {
+        for (let i = 0; i < 100; i++) store.add(chain(id(batch * 100 + i + 1)));
+        peak = Math.max(peak, kept());
+        await new Promise((resolve) => setTimeout(resolve, 30)); // let the sweep report them
+      }
+      store.add([{ ...consumer, traceId: slow }]);
+      const trace = await store.waitFor(slow, 2000);
+      assert.equal(trace.spans.length, 3, "the late span joined its trace, which was kept");
+      assert.ok(peak <= 3000, `spans kept: peak ${peak}`);
+      const stats = store.stats();
+      assert.equal(stats.spans, kept());
+      assert.equal(stats.evictedOpen, 0);
+      assert.ok(stats.evictedReported >= 2000, `evicted ${stats.evictedReported} reported traces`);
+    } finally {
+      store.close();
+    }
+  });
+
   it("summarizes and prints the tree with the root first, kinds, durations and errors", () => {
     const trace: StoredTrace = {
       traceId: TRACE,
