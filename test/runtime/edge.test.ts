@@ -15,6 +15,7 @@ import { MAX_BODY_BYTES, validateOnboardRequest, type OnboardingMessage } from "
 import { PublishError, createSqsClient, createSqsPublisher, type Publisher } from "../../app/src/publisher";
 import { createJsonLogger } from "../../telemetry/logger";
 import { REGION, TEST_CREDENTIALS, VALID_REQUEST, messageCount, startFauxqs, waitFor, type Fauxqs } from "./helpers";
+import { recordingPublisher } from "./fakes";
 
 interface Harness {
   readonly port: number;
@@ -29,16 +30,8 @@ interface Harness {
 async function startHarness(overrides: Partial<AppDeps> = {}): Promise<Harness> {
   const exporter = new InMemorySpanExporter();
   const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-  const published: OnboardingMessage[] = [];
+  const { publisher, published } = recordingPublisher();
   const logs: Record<string, unknown>[] = [];
-  const publisher: Publisher = {
-    publish: async (message) => {
-      published.push(message);
-      return { messageId: `m-${published.length}` };
-    },
-    ready: async () => true,
-    close: () => undefined,
-  };
   const app = createApp({
     publisher,
     tracer: provider.getTracer("edge-test"),

@@ -1,27 +1,19 @@
 /** Lambda handler behaviour per record: partial batch failures, context fallbacks, idempotency, bounded flush. */
 import assert from "node:assert/strict";
 import { SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
-import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
 import type { Context as LambdaContext, SQSRecord } from "aws-lambda";
 import { createHandler, extractRecordContext, queueNameFromArn, type HandlerDeps } from "../../lambda/src/handler";
 import { createInMemoryOnboardingStore, processOnboarding } from "../../lambda/src/onboarding";
-import { createJsonLogger } from "../../telemetry/logger";
-import { createTracerProvider, flushWithin } from "../../telemetry/provider";
-import { createServiceResource } from "../../telemetry/resource";
+import { flushWithin } from "../../telemetry/provider";
 import { makeRecord, validMessageBody } from "./helpers";
 import { trace } from "@opentelemetry/api";
+import { lambdaTelemetry } from "./fakes";
 
 const TRACE_A = "5759e988bd862e3fe1be46a994272793";
 const SPAN_A = "53995c3f42cd8ad8";
 
 function setup(overrides: Partial<HandlerDeps> = {}) {
-  const exporter = new InMemorySpanExporter();
-  const provider = createTracerProvider({
-    resource: createServiceResource({ defaultServiceName: "onboarding-lambda", cloudPlatform: "aws_lambda", env: {} }),
-    spanProcessors: [new SimpleSpanProcessor({ exporter })],
-  });
-  const logs: Record<string, unknown>[] = [];
-  const logger = createJsonLogger({ service: "t", write: (l) => logs.push(JSON.parse(l) as Record<string, unknown>) });
+  const { exporter, provider, logs, logger } = lambdaTelemetry();
   const store = createInMemoryOnboardingStore();
   const flushes: number[] = [];
   const handler = createHandler({

@@ -12,8 +12,6 @@ import { SpanKind, type Tracer } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import type { Context as LambdaContext } from "aws-lambda";
 import { createApp } from "../../app/src/app";
-import type { OnboardingMessage } from "../../app/src/onboard";
-import type { Publisher } from "../../app/src/publisher";
 import { createDynamoStatusReader } from "../../app/src/status";
 import { createHandler } from "../../lambda/src/handler";
 import { processOnboarding } from "../../lambda/src/onboarding";
@@ -21,6 +19,7 @@ import { createDynamoOnboardingStore } from "../../lambda/src/store";
 import { createOnboardingTable, localDynamoClient, startDynamoDb, type LocalDynamoDb } from "../../local/dynamodb";
 import { createJsonLogger } from "../../telemetry/logger";
 import { closedPort, makeRecord, VALID_REQUEST } from "./helpers";
+import { recordingPublisher } from "./fakes";
 
 const TABLE = "onboarding-status";
 
@@ -30,15 +29,7 @@ describe("runtime: GET /onboard/{request_id} (dynalite)", function () {
   const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
   const tracer = provider.getTracer("status-test") as Tracer;
   const logger = createJsonLogger({ service: "test", write: () => undefined });
-  const published: OnboardingMessage[] = [];
-  const publisher: Publisher = {
-    publish: async (message) => {
-      published.push(message);
-      return { messageId: `m-${published.length}` };
-    },
-    ready: async () => true,
-    close: () => undefined,
-  };
+  const { publisher, published } = recordingPublisher();
   let db: LocalDynamoDb;
   let client: DynamoDBClient;
   const servers: Server[] = [];

@@ -6,29 +6,21 @@
 import assert from "node:assert/strict";
 import { GetItemCommand, ScanCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
-import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
 import type { Context as LambdaContext, SQSRecord } from "aws-lambda";
 import { createHandler } from "../../lambda/src/handler";
 import { processOnboarding } from "../../lambda/src/onboarding";
 import { createDynamoOnboardingStore } from "../../lambda/src/store";
 import { createOnboardingTable, localDynamoClient, startDynamoDb, type LocalDynamoDb } from "../../local/dynamodb";
-import { createJsonLogger } from "../../telemetry/logger";
-import { createTracerProvider, flushWithin } from "../../telemetry/provider";
-import { createServiceResource } from "../../telemetry/resource";
+import { flushWithin } from "../../telemetry/provider";
 import { closedPort, makeRecord, validMessageBody } from "./helpers";
+import { lambdaTelemetry } from "./fakes";
 
 const TABLE = "onboarding-test";
 const lambdaContext = () => ({ awsRequestId: "r", getRemainingTimeInMillis: () => 10_000 }) as unknown as LambdaContext;
 
 /** One Lambda execution environment: its own tracer, logger, DynamoDB client and handler. */
 function environment(client: DynamoDBClient) {
-  const exporter = new InMemorySpanExporter();
-  const provider = createTracerProvider({
-    resource: createServiceResource({ defaultServiceName: "onboarding-lambda", cloudPlatform: "aws_lambda", env: {} }),
-    spanProcessors: [new SimpleSpanProcessor({ exporter })],
-  });
-  const logs: Record<string, unknown>[] = [];
-  const logger = createJsonLogger({ service: "t", write: (l) => logs.push(JSON.parse(l) as Record<string, unknown>) });
+  const { exporter, provider, logs, logger } = lambdaTelemetry();
   const tracer = provider.getTracer("t") as Tracer;
   const store = createDynamoOnboardingStore({ client, tableName: TABLE, tracer });
   const handler = createHandler({
