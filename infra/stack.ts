@@ -58,7 +58,7 @@ export function createStack(config: StackConfig): StackOutputs {
     alarms: { topicArn: alarms.topicArn },
   });
 
-  const table = new OnboardingTable("onboarding", { deletionProtection: isProduction(config.environment) });
+  const table = new OnboardingTable("onboarding-table", { deletionProtection: isProduction(config.environment) });
 
   const consumer = new TracedContainerLambda("onboarding-consumer", {
     ...common,

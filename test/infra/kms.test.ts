@@ -95,9 +95,17 @@ describe("the stack's keys", function () {
       return { via: via?.["kms:ViaService"], services };
     };
     const keys = resources.filter((r) => r.type === "aws:kms/key:Key").map((r) => r.name);
-    assert.deepEqual(keys.sort(), ["alarms-key", "coralogix-key-key", "metrics-backup-key", "onboarding-key"]);
+    assert.deepEqual(keys.sort(), [
+      "alarms-key",
+      "coralogix-key-key",
+      "metrics-backup-key",
+      "onboarding-key",
+      "onboarding-table-key",
+    ]);
     // The queues' key: producers and consumers go through SQS.
     assert.deepEqual(usage("onboarding-key"), { via: "sqs.eu-west-1.amazonaws.com", services: undefined });
+    // The onboarding table's key: the Lambda and the API use it through DynamoDB.
+    assert.deepEqual(usage("onboarding-table-key"), { via: "dynamodb.eu-west-1.amazonaws.com", services: undefined });
     // The secret's key: the Lambda, the ECS execution role and Firehose read it through Secrets Manager.
     assert.deepEqual(usage("coralogix-key-key"), {
       via: "secretsmanager.eu-west-1.amazonaws.com",

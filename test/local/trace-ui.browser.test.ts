@@ -48,7 +48,7 @@ describe("trace UI in Chromium (playwright-core)", function () {
     await page.fill("#find-id", traceId);
     await page.click("#find button");
     await page.waitForURL(`**/trace/${traceId}`);
-    await page.locator(".span-row").nth(2).waitFor();
+    await page.locator(".span-row").nth(3).waitFor();
 
     const rows = await page.locator(".span-row").evaluateAll((elements) =>
       elements.map((row) => ({
@@ -65,6 +65,7 @@ describe("trace UI in Chromium (playwright-core)", function () {
         ["onboarding-api", "SERVER", "POST /onboard"],
         ["onboarding-api", "PRODUCER", "send onboarding"],
         ["onboarding-lambda", "CONSUMER", "process onboarding"],
+        ["onboarding-lambda", "CLIENT", "UpdateItem onboarding"],
       ],
     );
     for (const row of rows) {
