@@ -16,17 +16,11 @@ import {
 } from "../../harness/run-program";
 import { PROD_OPERATOR_CONFIG } from "./fixtures";
 
-/** Each image build's context and Dockerfile as the Docker provider receives them (docker v4 or docker-build). */
+/** Each image build's context and Dockerfile as the docker-build provider receives them. */
 function imageBuilds(resources: readonly RecordedResource[]): { name: string; context: string; dockerfile: string }[] {
-  return resources.flatMap((r) => {
-    if (r.type === "docker:index/image:Image") {
-      return [{ name: r.name, context: r.inputs.build.context, dockerfile: r.inputs.build.dockerfile }];
-    }
-    if (r.type === "docker-build:index:Image") {
-      return [{ name: r.name, context: r.inputs.context.location, dockerfile: r.inputs.dockerfile.location }];
-    }
-    return [];
-  });
+  return resources
+    .filter((r) => r.type === "docker-build:index:Image")
+    .map((r) => ({ name: r.name, context: r.inputs.context.location, dockerfile: r.inputs.dockerfile.location }));
 }
 
 const COMPONENT_TYPES = [
