@@ -12,12 +12,12 @@ import {
   DOMAIN_EXAMPLES,
   domainNameProblem,
   hostedZoneIdProblem,
-} from "./components/api-domain";
-import { checkFargateSize } from "./components/fargate-sizes";
-import { checkLogRetention, DEFAULT_LOG_RETENTION_DAYS } from "./components/log-retention";
-import { PROJECT_ROOT } from "./components/project-root";
-import { DEFAULT_COLLECTOR_IMAGE } from "./components/traced-fargate-service";
-import { INTEGRATION_TYPES, type MetricStreamFormat } from "./components/metric-stream";
+} from "../packages/traced-components/src/api-domain";
+import { checkFargateSize } from "../packages/traced-components/src/fargate-sizes";
+import { checkLogRetention, DEFAULT_LOG_RETENTION_DAYS } from "../packages/traced-components/src/log-retention";
+import { PROJECT_ROOT } from "../packages/traced-components/src/project-root";
+import { DEFAULT_COLLECTOR_IMAGE } from "../packages/traced-components/src/traced-fargate-service";
+import { INTEGRATION_TYPES, type MetricStreamFormat } from "../packages/traced-components/src/metric-stream";
 
 export const PROJECT = "traced-onboarding";
 

@@ -11,7 +11,7 @@ import {
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
 
-/** The table's key, shared with infra/components/onboarding-table.ts. */
+/** The table's key, shared with packages/traced-components/src/onboarding-table.ts. */
 export const ONBOARDING_TABLE_HASH_KEY = "request_id";
 
 export interface LocalDynamoDb {

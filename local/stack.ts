@@ -25,7 +25,7 @@ import {
   type ExecutionEnvironments,
   type InvocationSummary,
 } from "./event-source-mapping";
-import { DEFAULT_MAX_RECEIVE_COUNT, minimumVisibilityTimeout } from "../infra/components/delivery-rules";
+import { DEFAULT_MAX_RECEIVE_COUNT, minimumVisibilityTimeout } from "../packages/traced-components/src/delivery-rules";
 import { stopChild } from "./child-process";
 import { freePort, freePorts } from "./ports";
 
@@ -50,7 +50,7 @@ const BATCHING_WINDOW_MS = 100;
 const INIT_TIMEOUT_MS = 10_000;
 
 /**
- * Local defaults, under the deployed stack's delivery rules (infra/components/delivery-rules.ts): visibility
+ * Local defaults, under the deployed stack's delivery rules (packages/traced-components/src/delivery-rules.ts): visibility
  * ≥ 6 × function timeout + batching window, the same maxReceiveCount. The function timeout is short (1 s; the
  * handler takes milliseconds here) so a failed record comes back within seconds and a poison one reaches the DLQ
  * in about half a minute.

@@ -48,7 +48,7 @@ const CANARY_LAMBDA = [
   `arn:aws:lambda:${R}:${A}:layer:Synthetics*`,
 ];
 
-/** The stack's buckets (infra/components/private-bucket.ts). */
+/** The stack's buckets (packages/traced-components/src/private-bucket.ts). */
 const BUCKETS = ["metrics", "onboarding"].map((p) => `arn:aws:s3:::${p}*`);
 
 /** A bucket sub-configuration (`s3:Put<what>`/`s3:Get<what>`), the resource `<bucket>-<suffix>` of private-bucket.ts. */
@@ -601,12 +601,12 @@ export const INVOKE_PERMISSIONS: Readonly<
   "aws:index/getCallerIdentity:getCallerIdentity": { actions: ["sts:GetCallerIdentity"], resources: ["*"] },
   "aws:index/getRegion:getRegion": { actions: [], resources: [] },
   "aws:index/getPartition:getPartition": { actions: [], resources: [] },
-  // infra/components/lambda-concurrency.ts: only the Lambda "Concurrent executions" quota.
+  // packages/traced-components/src/lambda-concurrency.ts: only the Lambda "Concurrent executions" quota.
   "aws:servicequotas/getServiceQuota:getServiceQuota": {
     actions: ["servicequotas:GetServiceQuota"],
     resources: ["arn:aws:servicequotas:*:*:lambda/L-B99A9384"],
   },
-  // infra/components/container-image.ts: the registry login for docker-build (no resource-level permissions).
+  // packages/traced-components/src/container-image.ts: the registry login for docker-build (no resource-level permissions).
   "aws:ecr/getAuthorizationToken:getAuthorizationToken": { actions: ["ecr:GetAuthorizationToken"], resources: ["*"] },
   // awsx:ec2:Vpc picks its availability zones.
   "aws:index/getAvailabilityZones:getAvailabilityZones": {

@@ -1,5 +1,5 @@
 /**
- * The synthetic check a CloudWatch Synthetics canary runs (infra/components/api-canary.ts packages this file as
+ * The synthetic check a CloudWatch Synthetics canary runs (packages/traced-components/src/api-canary.ts packages this file as
  * `nodejs/node_modules/onboard-canary.js`, handler `onboard-canary.handler`): one POST /onboard of a synthetic
  * customer to API_URL, which must answer 202 with the same customer_id and a trace_id. A thrown error fails the run
  * (SuccessPercent 0), a return passes it. Only Node built-ins (fetch, crypto), so it does not depend on the

@@ -5,7 +5,7 @@
 import * as assert from "node:assert/strict";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { ApiCanary, canaryNameFor, validateApiCanaryArgs } from "../../infra/components/api-canary";
+import { ApiCanary, canaryNameFor, validateApiCanaryArgs } from "../../packages/traced-components/src/api-canary";
 import {
   grantsOf,
   inlinePolicyOfRole,

@@ -3,8 +3,8 @@
  * alias to the load balancer, the URL, and the HTTPS listener waiting for the validation.
  */
 import * as assert from "node:assert/strict";
-import { validateApiDomainArgs } from "../../infra/components/api-domain";
-import { TracedFargateService } from "../../infra/components/traced-fargate-service";
+import { validateApiDomainArgs } from "../../packages/traced-components/src/api-domain";
+import { TracedFargateService } from "../../packages/traced-components/src/traced-fargate-service";
 import { promiseOf, resourceNamed, resourcesOfType, settleAll } from "../../harness/mocks";
 import { tracedServiceArgs } from "./fixtures";
 

@@ -1,6 +1,6 @@
 /**
  * The components' Args contract (CONVENTIONS.md): every field of every exported `…Args` interface in
- * infra/components — nested fields too — is `readonly` and has JSDoc with an `@example`, and every optional field
+ * packages/traced-components/src — nested fields too — is `readonly` and has JSDoc with an `@example`, and every optional field
  * says its `@default`. Read from the source with the TypeScript compiler, so a new undocumented field fails here.
  */
 import * as assert from "node:assert/strict";
@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import ts from "typescript";
 
-const COMPONENTS = path.resolve(__dirname, "../../infra/components");
+const COMPONENTS = path.resolve(__dirname, "../../packages/traced-components/src");
 /** The interfaces callers fill in: every `…Args`, and the queue's `consumer` shape. */
 const ARGS_INTERFACE = /Args$|^QueueConsumer$/;
 

@@ -12,11 +12,11 @@ import {
   imageHashInputs,
   imageTag,
   type ImageBuildArgs,
-} from "../../infra/components/container-image";
-import { PROJECT_ROOT } from "../../infra/components/project-root";
-import { inputFiles, sourceHash } from "../../infra/components/source-hash";
-import { LAMBDA_DEFAULTS } from "../../infra/components/traced-container-lambda";
-import { FARGATE_DEFAULTS } from "../../infra/components/traced-fargate-service";
+} from "../../packages/traced-components/src/container-image";
+import { PROJECT_ROOT } from "../../packages/traced-components/src/project-root";
+import { inputFiles, sourceHash } from "../../packages/traced-components/src/source-hash";
+import { LAMBDA_DEFAULTS } from "../../packages/traced-components/src/traced-container-lambda";
+import { FARGATE_DEFAULTS } from "../../packages/traced-components/src/traced-fargate-service";
 import { contextSources, stagesOf } from "../runtime/dockerfile";
 import { containersOf } from "../../policy/rules/containers";
 import { runStackProgram, STACK_RUN_TEST_TIMEOUT_MS } from "../../harness/run-program";

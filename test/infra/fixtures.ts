@@ -1,7 +1,7 @@
 /** Shared inputs for component tests. */
 import * as pulumi from "@pulumi/pulumi";
-import type { QueueConsumer } from "../../infra/components/delivery-rules";
-import { TracedQueue } from "../../infra/components/traced-queue";
+import type { QueueConsumer } from "../../packages/traced-components/src/delivery-rules";
+import { TracedQueue } from "../../packages/traced-components/src/traced-queue";
 import { installMocks } from "../../harness/mocks";
 
 export const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:coralogix-AbCdEf";

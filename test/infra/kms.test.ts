@@ -4,7 +4,7 @@
  */
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { createCustomerManagedKey, KEY_ADMIN_ACTIONS } from "../../infra/components/kms";
+import { createCustomerManagedKey, KEY_ADMIN_ACTIONS } from "../../packages/traced-components/src/kms";
 import { installMocks, MOCK_ACCOUNT, resourceNamed, settleAll } from "../../harness/mocks";
 import { runStackProgram, STACK_RUN_TEST_TIMEOUT_MS } from "../../harness/run-program";
 

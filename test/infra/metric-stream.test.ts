@@ -3,7 +3,7 @@ import {
   CoralogixMetricStream,
   resolveIntegrationType,
   validateCoralogixMetricStreamArgs,
-} from "../../infra/components/metric-stream";
+} from "../../packages/traced-components/src/metric-stream";
 import { fakeSecret, SECRET_ARN, SECRET_READ_GRANTS } from "./fixtures";
 import {
   grantsOf,

@@ -1,13 +1,13 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { AlarmTopic, validateAlarmTopicArgs } from "../../infra/components/alarm-topic";
+import { AlarmTopic, validateAlarmTopicArgs } from "../../packages/traced-components/src/alarm-topic";
 import {
   dashboardName,
   END_TO_END_EXPRESSION,
   PipelineDashboard,
   validatePipelineDashboardArgs,
-} from "../../infra/components/pipeline-dashboard";
-import { TelemetrySecret, validateTelemetrySecretArgs } from "../../infra/components/telemetry-secret";
+} from "../../packages/traced-components/src/pipeline-dashboard";
+import { TelemetrySecret, validateTelemetrySecretArgs } from "../../packages/traced-components/src/telemetry-secret";
 import { TOPIC_ARN } from "./fixtures";
 import {
   installMocks,

@@ -3,8 +3,8 @@
  * deletion protection in production; the consumer may put/update/get its items and the API only get them.
  */
 import * as assert from "node:assert/strict";
-import { OnboardingTable } from "../../infra/components/onboarding-table";
-import { TracedContainerLambda } from "../../infra/components/traced-container-lambda";
+import { OnboardingTable } from "../../packages/traced-components/src/onboarding-table";
+import { TracedContainerLambda } from "../../packages/traced-components/src/traced-container-lambda";
 import { grantsOf, inlinePolicyOfRole, MOCK_ACCOUNT, resourceNamed, settleAll } from "../../harness/mocks";
 import { runStackProgram, STACK_RUN_TEST_TIMEOUT_MS } from "../../harness/run-program";
 import { PROD_OPERATOR_CONFIG, SECRET_READ_GRANTS, tracedServiceArgs } from "./fixtures";

@@ -1,12 +1,12 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { imageTag } from "../../infra/components/container-image";
-import { reservedConcurrencyProblem } from "../../infra/components/lambda-concurrency";
+import { imageTag } from "../../packages/traced-components/src/container-image";
+import { reservedConcurrencyProblem } from "../../packages/traced-components/src/lambda-concurrency";
 import {
   LAMBDA_DEFAULTS,
   TracedContainerLambda,
   validateTracedContainerLambdaArgs,
-} from "../../infra/components/traced-container-lambda";
+} from "../../packages/traced-components/src/traced-container-lambda";
 import { SECRET_ARN, SECRET_READ_GRANTS, serviceIdentityArgs, TOPIC_ARN, tracedServiceArgs } from "./fixtures";
 import {
   grantsOf,

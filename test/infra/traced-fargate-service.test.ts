@@ -2,16 +2,16 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as pulumi from "@pulumi/pulumi";
-import { imageTag } from "../../infra/components/container-image";
-import { checkFargateSize } from "../../infra/components/fargate-sizes";
+import { imageTag } from "../../packages/traced-components/src/container-image";
+import { checkFargateSize } from "../../packages/traced-components/src/fargate-sizes";
 import {
   checkRollout,
   FARGATE_DEFAULTS,
   TracedFargateService,
   validateTracedFargateServiceArgs,
-} from "../../infra/components/traced-fargate-service";
+} from "../../packages/traced-components/src/traced-fargate-service";
 import { SECRET_ARN, SECRET_READ_GRANTS, serviceIdentityArgs, TOPIC_ARN, tracedServiceArgs } from "./fixtures";
-import { PROJECT_ROOT } from "../../infra/components/project-root";
+import { PROJECT_ROOT } from "../../packages/traced-components/src/project-root";
 import {
   grantsOf,
   inlinePolicyOfRole,

@@ -1,8 +1,8 @@
 import * as assert from "node:assert/strict";
 import * as aws from "@pulumi/aws";
-import { KEY_ADMIN_ACTIONS } from "../../infra/components/kms";
-import { minimumVisibilityTimeout } from "../../infra/components/delivery-rules";
-import { TracedQueue, validateTracedQueueArgs } from "../../infra/components/traced-queue";
+import { KEY_ADMIN_ACTIONS } from "../../packages/traced-components/src/kms";
+import { minimumVisibilityTimeout } from "../../packages/traced-components/src/delivery-rules";
+import { TracedQueue, validateTracedQueueArgs } from "../../packages/traced-components/src/traced-queue";
 import {
   grantsOf,
   inlinePolicyOfRole,

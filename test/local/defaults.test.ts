@@ -1,8 +1,8 @@
 // The local stack's queue must follow the deployed stack's delivery rules, or `npm start` shows behaviour (double
 // deliveries, a different road to the DLQ) that production does not have.
 import assert from "node:assert/strict";
-import { minimumVisibilityTimeout } from "../../infra/components/delivery-rules";
-import { QUEUE_DEFAULTS } from "../../infra/components/traced-queue";
+import { minimumVisibilityTimeout } from "../../packages/traced-components/src/delivery-rules";
+import { QUEUE_DEFAULTS } from "../../packages/traced-components/src/traced-queue";
 import { LOCAL_DEFAULTS } from "../../local/stack";
 
 describe("local stack defaults", () => {

@@ -5,4 +5,4 @@
  */
 import * as path from "node:path";
 
-export const PROJECT_ROOT = path.resolve(__dirname, "../..");
+export const PROJECT_ROOT = path.resolve(__dirname, "../../..");
