@@ -6,18 +6,20 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { resolveCoralogixDomain } from "../telemetry/coralogix";
 import {
   certificateArnProblem,
+  checkFargateSize,
+  checkLogRetention,
+  DEFAULT_COLLECTOR_IMAGE,
+  DEFAULT_LOG_RETENTION_DAYS,
   DOMAIN_EXAMPLES,
   domainNameProblem,
   hostedZoneIdProblem,
-} from "../packages/traced-components/src/api-domain";
-import { checkFargateSize } from "../packages/traced-components/src/fargate-sizes";
-import { checkLogRetention, DEFAULT_LOG_RETENTION_DAYS } from "../packages/traced-components/src/log-retention";
-import { PROJECT_ROOT } from "../packages/traced-components/src/project-root";
-import { DEFAULT_COLLECTOR_IMAGE } from "../packages/traced-components/src/traced-fargate-service";
-import { INTEGRATION_TYPES, type MetricStreamFormat } from "../packages/traced-components/src/metric-stream";
+  INTEGRATION_TYPES,
+  type MetricStreamFormat,
+  resolveCoralogixDomain,
+} from "@traced-onboarding/components";
+import { PROJECT_ROOT } from "./project-root";
 
 export const PROJECT = "traced-onboarding";
 

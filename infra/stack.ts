@@ -3,15 +3,18 @@
  * and policy checks can run the whole program under Pulumi mocks (see test/infra/stack.test.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AlarmTopic } from "../packages/traced-components/src/alarm-topic";
-import { ApiCanary, canaryNameFor } from "../packages/traced-components/src/api-canary";
-import { CoralogixMetricStream } from "../packages/traced-components/src/metric-stream";
-import { OnboardingTable } from "../packages/traced-components/src/onboarding-table";
-import { PipelineDashboard } from "../packages/traced-components/src/pipeline-dashboard";
-import { TelemetrySecret } from "../packages/traced-components/src/telemetry-secret";
-import { TracedContainerLambda } from "../packages/traced-components/src/traced-container-lambda";
-import { TracedFargateService } from "../packages/traced-components/src/traced-fargate-service";
-import { TracedQueue } from "../packages/traced-components/src/traced-queue";
+import {
+  AlarmTopic,
+  ApiCanary,
+  canaryNameFor,
+  CoralogixMetricStream,
+  OnboardingTable,
+  PipelineDashboard,
+  TelemetrySecret,
+  TracedContainerLambda,
+  TracedFargateService,
+  TracedQueue,
+} from "@traced-onboarding/components";
 import { PROJECT, isProduction, type StackConfig } from "./config";
 
 const DAY = 24 * 60 * 60;

@@ -10,7 +10,7 @@
  * 2. Otherwise `CORALOGIX_DOMAIN` → `https://ingress.<domain>:443` with `authorization: Bearer <key>`.
  * 3. Otherwise the caller's default endpoint (the API's collector sidecar, `http://localhost:4317`).
  */
-import { coralogixOtlpEndpoint } from "./coralogix";
+import { coralogixOtlpEndpoint } from "../packages/traced-components/src/coralogix";
 
 export const DEFAULT_OTLP_GRPC_ENDPOINT = "http://localhost:4317";
 

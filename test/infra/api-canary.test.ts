@@ -17,7 +17,7 @@ import {
 import { TOPIC_ARN } from "./fixtures";
 
 // The script the canary runs (plain CommonJS: it is zipped as is).
-const script = require("../../infra/canary/onboard-canary.js") as {
+const script = require("../../packages/traced-components/canary/onboard-canary.js") as {
   handler(): Promise<{ customer_id: string }>;
   syntheticCustomer(now?: Date, id?: string): Record<string, string>;
   USER_AGENT: string;
@@ -145,7 +145,7 @@ describe("ApiCanary", () => {
   });
 });
 
-describe("the canary script (infra/canary/onboard-canary.js)", () => {
+describe("the canary script (packages/traced-components/canary/onboard-canary.js)", () => {
   let server: http.Server;
   let answer: (body: Record<string, unknown>) => { status: number; body: unknown };
   const requests: { method?: string; url?: string; headers: http.IncomingHttpHeaders; body: any }[] = [];

@@ -13,7 +13,7 @@ import {
   imageTag,
   type ImageBuildArgs,
 } from "../../packages/traced-components/src/container-image";
-import { PROJECT_ROOT } from "../../packages/traced-components/src/project-root";
+import { PROJECT_ROOT } from "../../harness/run-program";
 import { inputFiles, sourceHash } from "../../packages/traced-components/src/source-hash";
 import { LAMBDA_DEFAULTS } from "../../packages/traced-components/src/traced-container-lambda";
 import { FARGATE_DEFAULTS } from "../../packages/traced-components/src/traced-fargate-service";
@@ -104,21 +104,31 @@ describe("container images: build inputs and tags", function () {
       assert.deepEqual(build.inputs.slice(0, BUNDLE_BUILD_INPUTS.length), BUNDLE_BUILD_INPUTS);
   });
 
-  it("the tag is deterministic, independent of the working directory, dist/ and node_modules", () => {
+  // The tag is computed in the project directory the program runs in, where the docker-build provider resolves the
+  // same relative paths (packages/traced-components/src/project-root.ts): a copy of the inputs anywhere else gives
+  // the same tags, and nothing outside the inputs (dist/, node_modules) counts.
+  it("the tag is deterministic: the same inputs in another project directory give the same tags, dist/ ignored", () => {
     const before = IMAGES.map(([, build]) => imageTag(build));
     const cwd = process.cwd();
-    const stray = path.join(PROJECT_ROOT, "dist", `stray-${process.pid}.js`);
-    fs.mkdirSync(path.dirname(stray), { recursive: true });
-    fs.writeFileSync(stray, "a host build output");
+    const root = tempDir();
     try {
-      process.chdir(os.tmpdir());
+      for (const [, build] of IMAGES) {
+        for (const file of imageHashInputs(build).flatMap((input) => inputFiles([input]))) {
+          fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+          fs.copyFileSync(path.join(PROJECT_ROOT, file), path.join(root, file));
+          fs.chmodSync(path.join(root, file), fs.statSync(path.join(PROJECT_ROOT, file)).mode);
+        }
+      }
+      fs.mkdirSync(path.join(root, "dist"));
+      fs.writeFileSync(path.join(root, "dist/stray.js"), "a host build output");
+      process.chdir(root);
       assert.deepEqual(
         IMAGES.map(([, build]) => imageTag(build)),
         before,
       );
     } finally {
       process.chdir(cwd);
-      fs.rmSync(stray, { force: true });
+      fs.rmSync(root, { recursive: true, force: true });
     }
   });
 

@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { imageTag } from "../../packages/traced-components/src/container-image";
 import { checkFargateSize } from "../../packages/traced-components/src/fargate-sizes";
@@ -11,7 +12,6 @@ import {
   validateTracedFargateServiceArgs,
 } from "../../packages/traced-components/src/traced-fargate-service";
 import { SECRET_ARN, SECRET_READ_GRANTS, serviceIdentityArgs, TOPIC_ARN, tracedServiceArgs } from "./fixtures";
-import { PROJECT_ROOT } from "../../packages/traced-components/src/project-root";
 import {
   grantsOf,
   inlinePolicyOfRole,
@@ -20,6 +20,9 @@ import {
   resourcesOfType,
   settleAll,
 } from "../../harness/mocks";
+
+/** The collector config the package ships (found from the package, never the working directory). */
+const PACKAGED_COLLECTOR_CONFIG = path.resolve(__dirname, "../../packages/traced-components/collector/config.yaml");
 
 const REPO_URL = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api-repo-mock";
 const baseArgs = serviceIdentityArgs("us2");
@@ -95,8 +98,8 @@ describe("TracedFargateService validation", () => {
           "  - Unsupported memory: 512 MiB for 512 CPU units. The supported values for memory with 512 CPU are " +
           "1024, 2048, 3072, 4096.\n" +
           "  - containerPort 4317 is used by the collector sidecar; use another, e.g. 8000.\n" +
-          `  - collectorConfigPath "missing/config.yaml" does not exist (resolved from the project root ` +
-          `${PROJECT_ROOT}); pass an absolute path or one relative to the project root.`,
+          `  - collectorConfigPath "missing/config.yaml" does not exist (resolved from the project directory ` +
+          `${process.cwd()}); pass an absolute path or one relative to the project directory.`,
       },
     );
     assert.equal(resourcesOfType("aws:ecs/service:Service").length, 0);
@@ -185,14 +188,14 @@ describe("TracedFargateService", () => {
     assert.deepEqual(collector.healthCheck.command, ["CMD", "/healthcheck"]);
     assert.deepEqual(collector.secrets, [{ name: "CORALOGIX_API_KEY", valueFrom: `${SECRET_ARN}:api_key::` }]);
     const env = Object.fromEntries(collector.environment.map((e: any) => [e.name, e.value]));
-    assert.equal(env.AOT_CONFIG_CONTENT, fs.readFileSync("app/collector/config.yaml", "utf8"));
+    assert.equal(env.AOT_CONFIG_CONTENT, fs.readFileSync(PACKAGED_COLLECTOR_CONFIG, "utf8"));
     assert.equal(env.CORALOGIX_DOMAIN, "us2.coralogix.com");
     assert.equal(env.CX_SUBSYSTEM_NAME, "onboarding-api");
     assert.ok(!("CORALOGIX_API_KEY" in env));
   });
 
   it("keeps the collector config free of secrets and wired to the health check the ECS check queries", () => {
-    const config = fs.readFileSync("app/collector/config.yaml", "utf8");
+    const config = fs.readFileSync(PACKAGED_COLLECTOR_CONFIG, "utf8");
     assert.match(config, /health_check:\n\s+endpoint: 127\.0\.0\.1:13133/);
     assert.match(config, /Authorization: Bearer \$\{env:CORALOGIX_API_KEY\}/);
     assert.match(config, /endpoint: ingress\.\$\{env:CORALOGIX_DOMAIN\}:443/);

@@ -2,7 +2,7 @@
  * ApiCanary: a CloudWatch Synthetics canary that onboards a synthetic customer (customer_id `SYNTHETIC-…`,
  * user-agent `traced-onboarding-canary`) through the public API on a schedule, and an alarm on its SuccessPercent.
  *
- * - The script is `infra/canary/onboard-canary.js`, uploaded as a zip (`nodejs/node_modules/onboard-canary.js`, the
+ * - The script is `canary/onboard-canary.js` (shipped in this package), uploaded as a zip (`nodejs/node_modules/onboard-canary.js`, the
  *   Node.js canary layout; handler `onboard-canary.handler`) to a key named after its content hash, so a changed
  *   script is a new key and updates the canary.
  * - Artifacts (logs and reports of each run, under `runs/`) go to a private, SSE-KMS, TLS-only bucket that expires
@@ -20,7 +20,7 @@ import { createAlarm, type AlarmsArg } from "./alarms";
 import { createServiceRole, deploymentScope, sameAccountTrust } from "./iam";
 import { createCustomerManagedKey } from "./kms";
 import { createPrivateBucket } from "./private-bucket";
-import { PROJECT_ROOT } from "./project-root";
+import { PACKAGE_ROOT } from "./project-root";
 import { sourceHash } from "./source-hash";
 import { checkIntegerRange, throwIfInvalid } from "./validation";
 
@@ -35,8 +35,8 @@ export const CANARY_DEFAULTS = {
   runtimeVersion: "syn-nodejs-puppeteer-15.0",
   artifactRetentionDays: 14,
   timeoutSeconds: 60,
-  /** The script, relative to the project root. */
-  script: "infra/canary/onboard-canary.js",
+  /** The script, relative to this package (it ships in it). */
+  script: "canary/onboard-canary.js",
 } as const;
 
 /** The module name inside the zip; the handler is `<module>.handler`. */
@@ -143,10 +143,10 @@ export class ApiCanary extends pulumi.ComponentResource {
       `${name}-code`,
       {
         bucket: this.bucket.id,
-        key: `code/${CANARY_MODULE}-${sourceHash([CANARY_DEFAULTS.script]).slice(0, 16)}.zip`,
+        key: `code/${CANARY_MODULE}-${sourceHash([CANARY_DEFAULTS.script], PACKAGE_ROOT).slice(0, 16)}.zip`,
         source: new pulumi.asset.AssetArchive({
           [`nodejs/node_modules/${CANARY_MODULE}.js`]: new pulumi.asset.FileAsset(
-            path.join(PROJECT_ROOT, CANARY_DEFAULTS.script),
+            path.join(PACKAGE_ROOT, CANARY_DEFAULTS.script),
           ),
         }),
         serverSideEncryption: "aws:kms",

@@ -26,7 +26,7 @@ import * as path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT_ROOT } from "./project-root";
+import { projectDirectory } from "./project-root";
 import { sourceHash } from "./source-hash";
 
 /**
@@ -68,6 +68,7 @@ export const BUNDLE_BUILD_INPUTS = [
   "tsconfig.json",
   "scripts/build.ts",
   "telemetry/",
+  "packages/traced-components/src/coralogix.ts",
 ] as const;
 
 /** Images kept per repository; older ones expire. */
@@ -79,7 +80,7 @@ export const IMAGE_TAG_PREFIX = "src-";
 /** Everything the image tag is computed from: the Dockerfile, its own ignore file if any, and the inputs. */
 export function imageHashInputs(build: Pick<ImageBuildArgs, "dockerfile" | "inputs">): string[] {
   const ignoreFile = `${build.dockerfile}.dockerignore`;
-  const withIgnore = fs.existsSync(path.join(PROJECT_ROOT, ignoreFile)) ? [ignoreFile] : [];
+  const withIgnore = fs.existsSync(path.join(projectDirectory(), ignoreFile)) ? [ignoreFile] : [];
   return [build.dockerfile, ...withIgnore, ...build.inputs];
 }
 

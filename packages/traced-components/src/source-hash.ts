@@ -5,13 +5,13 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PROJECT_ROOT } from "./project-root";
+import { projectDirectory } from "./project-root";
 
 /**
  * Every regular file under `inputs` (files or directories, relative to `root`), sorted by their `/`-separated
  * relative path. Throws when an input does not exist: a declared input that is not there means the list is wrong.
  */
-export function inputFiles(inputs: readonly string[], root: string = PROJECT_ROOT): string[] {
+export function inputFiles(inputs: readonly string[], root: string = projectDirectory()): string[] {
   const files = new Set<string>();
   const walk = (relative: string) => {
     const absolute = path.join(root, relative);
@@ -33,7 +33,7 @@ export function inputFiles(inputs: readonly string[], root: string = PROJECT_ROO
  * github.com/pulumi/pulumi-docker-build): whenever that hash makes the provider rebuild, this tag changes as well,
  * so a rebuild never re-pushes an existing tag (which an IMMUTABLE repository rejects).
  */
-export function sourceHash(inputs: readonly string[], root: string = PROJECT_ROOT): string {
+export function sourceHash(inputs: readonly string[], root: string = projectDirectory()): string {
   const hash = createHash("sha256");
   for (const file of inputFiles(inputs, root)) {
     const absolute = path.join(root, file);

@@ -5,7 +5,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { resolveCoralogixDomain } from "../../../telemetry/coralogix";
+import { resolveCoralogixDomain } from "./coralogix";
 import { createAlarm } from "./alarms";
 import { BUNDLE_BUILD_INPUTS, createEcrImage } from "./container-image";
 import { createServiceRole, deploymentScope, policyDocument, sameAccountTrust, writeLogsStatement } from "./iam";

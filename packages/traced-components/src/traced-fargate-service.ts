@@ -2,7 +2,7 @@
  * TracedFargateService: the Koa API on ECS Fargate (ARM64) in private subnets behind a public ALB, with an
  * OpenTelemetry Collector sidecar (AWS Distro for OpenTelemetry) that forwards traces to Coralogix.
  *
- * The collector's config is the file `app/collector/config.yaml`, read when the program runs and passed in
+ * The collector's config is the file `collector/config.yaml` shipped in this package (or the caller's), read when the program runs and passed in
  * `AOT_CONFIG_CONTENT` (ADOT's variable for inline config); it only references environment variables, and the
  * Coralogix key arrives as `CORALOGIX_API_KEY` through ECS `secrets`/`valueFrom`, never as plaintext.
  */
@@ -11,12 +11,12 @@ import * as path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
-import { resolveCoralogixDomain } from "../../../telemetry/coralogix";
+import { resolveCoralogixDomain } from "./coralogix";
 import { createAlarm } from "./alarms";
 import { ApiDomain, type ApiDomainArgs, validateApiDomainArgs } from "./api-domain";
 import { BUNDLE_BUILD_INPUTS, createEcrImage } from "./container-image";
 import { checkFargateSize } from "./fargate-sizes";
-import { PROJECT_ROOT } from "./project-root";
+import { PACKAGE_ROOT, projectDirectory } from "./project-root";
 import { createServiceRole, sameAccountTrust, writeLogsStatement } from "./iam";
 import type { OnboardingTable } from "./onboarding-table";
 import { API_KEY_FIELD, secretReadStatements } from "./telemetry-secret";
@@ -44,7 +44,8 @@ export const FARGATE_DEFAULTS = {
   natGateways: "Single",
   serviceName: "onboarding-api",
   collectorImage: DEFAULT_COLLECTOR_IMAGE,
-  collectorConfigPath: "app/collector/config.yaml",
+  /** The package's own collector config (relative to the package). */
+  collectorConfigPath: "collector/config.yaml",
   image: {
     context: ".",
     dockerfile: "app/Dockerfile",
@@ -141,9 +142,9 @@ export interface TracedFargateServiceArgs extends TracedServiceArgs {
    */
   readonly collectorImage?: string;
   /**
-   * Path of the collector config file, absolute or relative to the project root (never the working directory).
-   * @default "app/collector/config.yaml"
-   * @example "app/collector/config.yaml"
+   * Path of your own collector config file, absolute or relative to the Pulumi project directory.
+   * @default the package's `collector/config.yaml`
+   * @example "otel/collector.yaml"
    */
   readonly collectorConfigPath?: string;
   /**
@@ -173,9 +174,11 @@ export interface TracedFargateServiceArgs extends TracedServiceArgs {
   };
 }
 
-/** The collector config file: `collectorConfigPath` resolved from the project root, whatever the working directory. */
+/** The collector config file: the caller's from the project directory, else the one this package ships. */
 function collectorConfigFile(args: Pick<TracedFargateServiceArgs, "collectorConfigPath">): string {
-  return path.resolve(PROJECT_ROOT, args.collectorConfigPath ?? FARGATE_DEFAULTS.collectorConfigPath);
+  return args.collectorConfigPath === undefined
+    ? path.join(PACKAGE_ROOT, FARGATE_DEFAULTS.collectorConfigPath)
+    : path.resolve(projectDirectory(), args.collectorConfigPath);
 }
 
 /** Every problem with the args (empty when valid). Pure apart from checking that the collector config exists. */
@@ -190,11 +193,10 @@ export function validateTracedFargateServiceArgs(
     problems.push(`containerPort ${args.containerPort} is used by the collector sidecar; use another, e.g. 8000.`);
   }
   if (args.domain) problems.push(...validateApiDomainArgs(args.domain).map((p) => `domain.${p}`));
-  const configPath = args.collectorConfigPath ?? FARGATE_DEFAULTS.collectorConfigPath;
   if (!fs.existsSync(collectorConfigFile(args))) {
     problems.push(
-      `collectorConfigPath "${configPath}" does not exist (resolved from the project root ${PROJECT_ROOT}); pass ` +
-        `an absolute path or one relative to the project root.`,
+      `collectorConfigPath "${args.collectorConfigPath}" does not exist (resolved from the project directory ` +
+        `${projectDirectory()}); pass an absolute path or one relative to the project directory.`,
     );
   }
   return validateTracedServiceArgs(args, problems);

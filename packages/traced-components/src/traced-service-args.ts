@@ -5,7 +5,7 @@
  * default differs between them (`queue`, `serviceName`, `transform`).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { resolveCoralogixDomain } from "../../../telemetry/coralogix";
+import { resolveCoralogixDomain } from "./coralogix";
 import type { AlarmsArg } from "./alarms";
 import type { ImageBuildArgs } from "./container-image";
 import { checkLogRetention, DEFAULT_LOG_RETENTION_DAYS } from "./log-retention";
