@@ -167,7 +167,7 @@ describe("TracedQueue", () => {
 
   it("creates no alarms when alarms is false", async () => {
     installMocks();
-    new TracedQueue("quiet", { alarms: false });
+    new TracedQueue("quiet", {});
     await settleAll();
     assert.equal(resourcesOfType("aws:cloudwatch/metricAlarm:MetricAlarm").length, 0);
     assert.equal(resourceNamed(QUEUE, "quiet").inputs.visibilityTimeoutSeconds, 30);

@@ -27,6 +27,7 @@ export function validateAlarmTopicArgs(args: AlarmTopicArgs): string[] {
   return [];
 }
 
+/** The encrypted SNS topic every component alarm notifies, with an optional email subscription. */
 export class AlarmTopic extends pulumi.ComponentResource {
   readonly key: aws.kms.Key;
   readonly topic: aws.sns.Topic;

@@ -17,7 +17,7 @@ import { createServiceRole } from "./iam";
 import { createCustomerManagedKey } from "./kms";
 import { checkLogRetention, DEFAULT_LOG_RETENTION_DAYS } from "./log-retention";
 import { createPrivateBucket } from "./private-bucket";
-import { secretReadStatements, type TelemetrySecret } from "./telemetry-secret";
+import { secretReadStatements, type TelemetrySecretRef } from "./telemetry-secret";
 import { checkIntegerRange, throwIfInvalid } from "./validation";
 
 /** Metric stream output format → the `integrationType` values Coralogix accepts for it (first = default). */
@@ -48,7 +48,7 @@ export interface CoralogixMetricStreamArgs {
    * The secret holding `{"api_key": "…"}`, read by Firehose through its Secrets Manager integration.
    * @example new TelemetrySecret("coralogix", { apiKey })
    */
-  readonly secret: Pick<TelemetrySecret, "arn" | "keyArn">;
+  readonly secret: TelemetrySecretRef;
   /**
    * Coralogix application name (Firehose common attribute `applicationName`).
    * @example "customer-onboarding"
@@ -65,13 +65,14 @@ export interface CoralogixMetricStreamArgs {
    * @default ["AWS/Lambda", "AWS/SQS", "AWS/ECS", "AWS/ApplicationELB"]
    * @example ["AWS/Lambda", "AWS/SQS"]
    */
-  readonly namespaces?: readonly string[];
+  readonly namespaces?: string[];
   /**
-   * Metric stream output format; Coralogix ingests only `opentelemetry0.7` (it dropped `json`).
+   * Metric stream output format; Coralogix ingests only `opentelemetry0.7` (it dropped `json`). A string, not
+   * {@link MetricStreamFormat}, so the provider schema can carry it; anything else is refused by validation.
    * @default "opentelemetry0.7"
    * @example "opentelemetry0.7"
    */
-  readonly format?: MetricStreamFormat;
+  readonly format?: string;
   /**
    * Firehose common attribute `integrationType`; must match `format`.
    * @default "CloudWatch_Metrics_OpenTelemetry070_WithAggregations"
@@ -112,7 +113,10 @@ export interface CoralogixMetricStreamArgs {
 
 /** The `integrationType` sent to Coralogix for these args. */
 export function resolveIntegrationType(args: Pick<CoralogixMetricStreamArgs, "format" | "integrationType">): string {
-  return args.integrationType ?? INTEGRATION_TYPES[args.format ?? METRIC_STREAM_DEFAULTS.format][0];
+  return (
+    args.integrationType ??
+    (INTEGRATION_TYPES as Record<string, readonly string[]>)[args.format ?? METRIC_STREAM_DEFAULTS.format]![0]!
+  );
 }
 
 /** Every problem with the args (empty when valid). Pure, so it is tested without Pulumi. */
@@ -147,6 +151,7 @@ export function validateCoralogixMetricStreamArgs(args: Omit<CoralogixMetricStre
   return problems;
 }
 
+/** A CloudWatch metric stream through Kinesis Data Firehose to Coralogix, failed records backed up to S3. */
 export class CoralogixMetricStream extends pulumi.ComponentResource {
   readonly backupKey: aws.kms.Key;
   readonly backupBucket: aws.s3.Bucket;

@@ -21,6 +21,7 @@ export interface OnboardingTableArgs {
   readonly deletionProtection?: boolean;
 }
 
+/** The DynamoDB table onboarding requests are recorded in: on demand, point-in-time recovery, its own KMS key. */
 export class OnboardingTable extends pulumi.ComponentResource {
   readonly table: aws.dynamodb.Table;
   readonly key: aws.kms.Key;

@@ -35,6 +35,7 @@ export function validateTelemetrySecretArgs(args: Omit<TelemetrySecretArgs, "api
   return problems;
 }
 
+/** The Coralogix send-your-data key in Secrets Manager as `{"api_key": …}`, encrypted with its own KMS key. */
 export class TelemetrySecret extends pulumi.ComponentResource {
   readonly key: aws.kms.Key;
   readonly secret: aws.secretsmanager.Secret;
@@ -79,8 +80,25 @@ export class TelemetrySecret extends pulumi.ComponentResource {
   }
 }
 
+/**
+ * A Coralogix key secret as the other components take it: plain ARNs, so a TelemetrySecret or a secret of your own
+ * (holding `{"api_key": "…"}`) fits, from TypeScript and through the provider alike.
+ */
+export interface TelemetrySecretRef {
+  /**
+   * ARN of the Secrets Manager secret.
+   * @example secret.arn
+   */
+  readonly arn: pulumi.Input<string>;
+  /**
+   * ARN of the KMS key the secret is encrypted with.
+   * @example secret.keyArn
+   */
+  readonly keyArn: pulumi.Input<string>;
+}
+
 /** Statements allowing a role to read `secret` and decrypt it with its key, nothing else. */
-export function secretReadStatements(secret: Pick<TelemetrySecret, "arn" | "keyArn">): PolicyStatement[] {
+export function secretReadStatements(secret: TelemetrySecretRef): PolicyStatement[] {
   return [
     { sid: "ReadTelemetrySecret", actions: ["secretsmanager:GetSecretValue"], resources: [secret.arn] },
     { sid: "DecryptTelemetrySecret", actions: ["kms:Decrypt"], resources: [secret.keyArn] },

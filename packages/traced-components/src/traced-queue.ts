@@ -27,6 +27,43 @@ const MAX_RETENTION_SECONDS = 14 * DAY;
 const MIN_RETENTION_SECONDS = 60;
 const MAX_VISIBILITY_SECONDS = 12 * 60 * 60;
 
+/** The dead-letter queue of a {@link TracedQueue}. */
+export interface DeadLetterArgs {
+  /**
+   * Receives before a message moves to the DLQ (1 to 1000).
+   * @default 5
+   * @example 3
+   */
+  readonly maxReceiveCount?: number;
+  /**
+   * DLQ retention in seconds (60 to 1209600), longer than `messageRetentionSeconds`.
+   * @default 1209600 (14 days)
+   * @example 1036800
+   */
+  readonly retentionSeconds?: number;
+}
+
+/** The alarms of a {@link TracedQueue}. */
+export interface QueueAlarmsArgs {
+  /**
+   * The SNS topic every alarm notifies.
+   * @example alarmTopic.topicArn
+   */
+  readonly topicArn: pulumi.Input<string>;
+  /**
+   * Alarm when the DLQ holds more than this many messages.
+   * @default 0
+   * @example 10
+   */
+  readonly deadLetterDepth?: number;
+  /**
+   * Alarm when the oldest message is older than this, in seconds (60 to the queue's retention).
+   * @default 300
+   * @example 900
+   */
+  readonly oldestMessageAgeSeconds?: number;
+}
+
 export interface TracedQueueArgs {
   /**
    * The consumer of this queue. The visibility timeout is computed from it as
@@ -55,59 +92,13 @@ export interface TracedQueueArgs {
    * @default { maxReceiveCount: 5, retentionSeconds: 1209600 }
    * @example { maxReceiveCount: 3 }
    */
-  readonly deadLetter?: {
-    /**
-     * Receives before a message moves to the DLQ (1 to 1000).
-     * @default 5
-     * @example 3
-     */
-    readonly maxReceiveCount?: number;
-    /**
-     * DLQ retention in seconds (60 to 1209600), longer than `messageRetentionSeconds`.
-     * @default 1209600 (14 days)
-     * @example 1036800
-     */
-    readonly retentionSeconds?: number;
-  };
+  readonly deadLetter?: DeadLetterArgs;
   /**
-   * Alarms on DLQ depth and oldest-message age, notifying `topicArn`. `false` creates none.
+   * Alarms on DLQ depth and oldest-message age, notifying `topicArn`.
    * @default no alarms
    * @example { topicArn: alarmTopic.topicArn }
    */
-  readonly alarms?:
-    | false
-    | {
-        /**
-         * The SNS topic every alarm notifies.
-         * @example alarmTopic.topicArn
-         */
-        readonly topicArn: pulumi.Input<string>;
-        /**
-         * Alarm when the DLQ holds more than this many messages.
-         * @default 0
-         * @example 10
-         */
-        readonly deadLetterDepth?: number;
-        /**
-         * Alarm when the oldest message is older than this, in seconds (60 to the queue's retention).
-         * @default 300
-         * @example 900
-         */
-        readonly oldestMessageAgeSeconds?: number;
-      };
-  /**
-   * Escape hatch: adjust the queue's args before it is created.
-   * @default none
-   * @example { queue: (args) => ({ ...args, delaySeconds: 5 }) }
-   */
-  readonly transform?: {
-    /**
-     * Adjusts the work queue's args.
-     * @default none
-     * @example (args) => ({ ...args, delaySeconds: 5 })
-     */
-    readonly queue?: (args: aws.sqs.QueueArgs) => aws.sqs.QueueArgs;
-  };
+  readonly alarms?: QueueAlarmsArgs;
 }
 
 /** The visibility timeout the queue gets: the explicit one, else computed from the consumer, else 30. */
@@ -162,6 +153,7 @@ export function validateTracedQueueArgs(args: TracedQueueArgs): string[] {
   return problems;
 }
 
+/** An SQS work queue and its dead-letter queue, encrypted with their own KMS key, TLS-only, with optional alarms. */
 export class TracedQueue extends pulumi.ComponentResource {
   /** The work queue. */
   readonly queue: aws.sqs.Queue;
@@ -283,7 +275,7 @@ export class TracedQueue extends pulumi.ComponentResource {
       kmsDataKeyReusePeriodSeconds: 300,
       redrivePolicy: pulumi.jsonStringify({ deadLetterTargetArn: this.deadLetterQueue.arn, maxReceiveCount }),
     };
-    return new aws.sqs.Queue(name, args.transform?.queue?.(queueArgs) ?? queueArgs, { parent: this });
+    return new aws.sqs.Queue(name, queueArgs, { parent: this });
   }
 
   /** A queue policy denying every request made without TLS. */

@@ -9,7 +9,7 @@ import { resolveCoralogixDomain } from "./coralogix";
 import type { AlarmsArg } from "./alarms";
 import type { ImageBuildArgs } from "./container-image";
 import { checkLogRetention, DEFAULT_LOG_RETENTION_DAYS } from "./log-retention";
-import type { TelemetrySecret } from "./telemetry-secret";
+import type { TelemetrySecretRef } from "./telemetry-secret";
 
 export interface TracedServiceArgs {
   /**
@@ -17,7 +17,7 @@ export interface TracedServiceArgs {
    * Fargate execution role reads it to inject the collector's key.
    * @example new TelemetrySecret("coralogix", { apiKey })
    */
-  readonly secret: Pick<TelemetrySecret, "arn" | "keyArn">;
+  readonly secret: TelemetrySecretRef;
   /**
    * Coralogix region (`us2`) or domain (`us2.coralogix.com`).
    * @example "eu2"
