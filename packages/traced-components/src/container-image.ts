@@ -155,3 +155,51 @@ export function createEcrImage(name: string, build: ImageBuildArgs, parent: pulu
   );
   return { repository, image, imageUri: pulumi.interpolate`${repository.repositoryUrl}@${image.digest}` };
 }
+
+/** `<repository>@sha256:<64 hex>`: an image reference that always names the same bytes. */
+const DIGEST_PINNED = /^[^\s@]+@sha256:[0-9a-f]{64}$/;
+
+/** An ECR image URI: account, region and repository name (the partition follows the `.cn` suffix). */
+const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/([^@:]+)@/;
+
+/**
+ * Problems with a prebuilt `imageUri` (empty when none is given or it is fine). Only a digest-pinned URI is taken:
+ * a tag can be moved to other bytes, and the components promise that a deployed URI never changes what runs.
+ */
+export function imageUriProblems(args: { readonly image?: unknown; readonly imageUri?: string }): string[] {
+  if (args.imageUri === undefined) return [];
+  const problems: string[] = [];
+  if (!DIGEST_PINNED.test(args.imageUri)) {
+    problems.push(
+      `imageUri "${args.imageUri}" is not pinned by digest: pass <repository>@sha256:<64 hex digits> (e.g. ` +
+        `"123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders@sha256:…"; \`docker buildx imagetools inspect <tag>\` ` +
+        `prints the digest), never a tag.`,
+    );
+  }
+  if (args.image !== undefined) {
+    problems.push(`pass either image (built and pushed here) or imageUri (prebuilt), not both.`);
+  }
+  return problems;
+}
+
+/** The ECR repository ARN of an ECR image URI, or undefined for an image in another registry. */
+export function ecrRepositoryArn(imageUri: string): string | undefined {
+  const match = ECR_IMAGE.exec(imageUri);
+  if (!match) return undefined;
+  const [, account, region, china, repository] = match;
+  return `arn:${china ? "aws-cn" : "aws"}:ecr:${region}:${account}:repository/${repository}`;
+}
+
+/**
+ * The image a service runs: the caller's prebuilt, digest-pinned `imageUri` as is (no repository, no build), or
+ * built from `build` into the service's own repository.
+ */
+export function serviceImage(
+  name: string,
+  args: { readonly imageUri?: string },
+  build: ImageBuildArgs,
+  parent: pulumi.Resource,
+): { readonly repository?: aws.ecr.Repository; readonly imageUri: pulumi.Output<string> } {
+  if (args.imageUri !== undefined) return { imageUri: pulumi.output(args.imageUri) };
+  return createEcrImage(name, build, parent);
+}

@@ -15,7 +15,7 @@ export {
   hostedZoneIdProblem,
   validateApiDomainArgs,
 } from "./api-domain";
-export { BUNDLE_BUILD_INPUTS, type ImageBuildArgs, imageTag } from "./container-image";
+export { BUNDLE_BUILD_INPUTS, type ImageBuildArgs, imageTag, imageUriProblems } from "./container-image";
 export {
   CORALOGIX_REGIONS,
   type CoralogixRegion,
@@ -41,7 +41,12 @@ export {
   type PipelineDashboardArgs,
   validatePipelineDashboardArgs,
 } from "./pipeline-dashboard";
-export { TelemetrySecret, type TelemetrySecretArgs, validateTelemetrySecretArgs } from "./telemetry-secret";
+export {
+  TelemetrySecret,
+  type TelemetrySecretArgs,
+  type TelemetrySecretRef,
+  validateTelemetrySecretArgs,
+} from "./telemetry-secret";
 export {
   LAMBDA_DEFAULTS,
   TracedContainerLambda,
@@ -50,11 +55,23 @@ export {
 } from "./traced-container-lambda";
 export {
   DEFAULT_COLLECTOR_IMAGE,
+  type ExistingClusterArgs,
+  type ExistingVpcArgs,
   FARGATE_DEFAULTS,
   TracedFargateService,
   type TracedFargateServiceArgs,
   validateTracedFargateServiceArgs,
 } from "./traced-fargate-service";
-export { QUEUE_DEFAULTS, TracedQueue, type TracedQueueArgs, validateTracedQueueArgs } from "./traced-queue";
+export {
+  type DeadLetterArgs,
+  QUEUE_DEFAULTS,
+  type QueueAlarmsArgs,
+  queueConsumeStatements,
+  type QueueRef,
+  queueSendStatements,
+  TracedQueue,
+  type TracedQueueArgs,
+  validateTracedQueueArgs,
+} from "./traced-queue";
 export type { TracedServiceArgs } from "./traced-service-args";
 export { InvalidArgsError } from "./validation";

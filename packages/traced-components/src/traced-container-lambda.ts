@@ -7,13 +7,13 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { resolveCoralogixDomain } from "./coralogix";
 import { createAlarm } from "./alarms";
-import { BUNDLE_BUILD_INPUTS, createEcrImage } from "./container-image";
+import { BUNDLE_BUILD_INPUTS, imageUriProblems, serviceImage } from "./container-image";
 import { createServiceRole, deploymentScope, policyDocument, sameAccountTrust, writeLogsStatement } from "./iam";
 import { checkedReservedConcurrency } from "./lambda-concurrency";
 import { secretReadStatements } from "./telemetry-secret";
 import { minimumVisibilityTimeout } from "./delivery-rules";
 import type { OnboardingTable } from "./onboarding-table";
-import type { TracedQueue } from "./traced-queue";
+import { queueConsumeStatements, type QueueRef } from "./traced-queue";
 import {
   logRetentionDays,
   serviceIdentityEnvironment,
@@ -40,11 +40,12 @@ export const LAMBDA_DEFAULTS = {
 
 export interface TracedContainerLambdaArgs extends TracedServiceArgs {
   /**
-   * The queue this function consumes. Its visibility timeout must be at least
-   * `6 × timeoutSeconds + batchingWindowSeconds`; create it with `consumer` set to the same values.
+   * The queue this function consumes: a TracedQueue, or any SQS queue with a customer-managed key by ARN, URL and
+   * key ARN. Its visibility timeout must be at least `6 × timeoutSeconds + batchingWindowSeconds` (a TracedQueue
+   * created with `consumer` set to the same values; checked when `visibilityTimeoutSeconds` is known).
    * @example new TracedQueue("onboarding", { consumer: { timeoutSeconds: 30, batchingWindowSeconds: 1 } })
    */
-  readonly queue: TracedQueue;
+  readonly queue: QueueRef;
   /**
    * The table the function records each request in, once (`ONBOARDING_TABLE_NAME`); the role may put, update and
    * get its items, nothing else. Without it the function keeps an in-memory store (per environment only).
@@ -126,7 +127,7 @@ export interface TracedContainerLambdaArgs extends TracedServiceArgs {
 /** Every problem with the args (empty when valid). Pure, so it is tested without Pulumi. */
 export function validateTracedContainerLambdaArgs(
   args: Omit<TracedContainerLambdaArgs, "queue" | "secret" | "table"> & {
-    readonly queue: Pick<TracedQueue, "visibilityTimeoutSeconds">;
+    readonly queue: Partial<QueueRef>;
   },
 ): string[] {
   const problems: string[] = [];
@@ -151,8 +152,9 @@ export function validateTracedContainerLambdaArgs(
       );
     }
   }
+  problems.push(...imageUriProblems(args));
   const minimum = minimumVisibilityTimeout({ timeoutSeconds: timeout, batchingWindowSeconds: window });
-  if (args.queue.visibilityTimeoutSeconds < minimum) {
+  if (args.queue.visibilityTimeoutSeconds !== undefined && args.queue.visibilityTimeoutSeconds < minimum) {
     problems.push(
       `the queue's visibility timeout (${args.queue.visibilityTimeoutSeconds} s) must be at least 6 × timeoutSeconds ` +
         `(${timeout}) + batchingWindowSeconds (${window}) = ${minimum} s. Create the queue with ` +
@@ -167,7 +169,8 @@ export class TracedContainerLambda extends pulumi.ComponentResource {
   readonly role: aws.iam.Role;
   readonly function: aws.lambda.Function;
   readonly eventSourceMapping: aws.lambda.EventSourceMapping;
-  readonly repository: aws.ecr.Repository;
+  /** The image's repository (none with a prebuilt `imageUri`). */
+  readonly repository?: aws.ecr.Repository;
   readonly functionName: pulumi.Output<string>;
   readonly functionArn: pulumi.Output<string>;
   /** The reserved concurrency once the account's limit allows it (undefined when unreserved). */
@@ -180,7 +183,7 @@ export class TracedContainerLambda extends pulumi.ComponentResource {
     throwIfInvalid("TracedContainerLambda", name, validateTracedContainerLambdaArgs(args));
     super("traced:aws:TracedContainerLambda", name, {}, opts);
 
-    const built = createEcrImage(name, { ...LAMBDA_DEFAULTS.image, ...args.image }, this);
+    const built = serviceImage(name, args, { ...LAMBDA_DEFAULTS.image, ...args.image }, this);
     this.repository = built.repository;
     this.imageUri = built.imageUri;
     this.logGroup = new aws.cloudwatch.LogGroup(
@@ -192,10 +195,11 @@ export class TracedContainerLambda extends pulumi.ComponentResource {
       const setting = args.reservedConcurrencySetting ?? "reservedConcurrency";
       this.reservedConcurrency = checkedReservedConcurrency(args.reservedConcurrency, setting, this);
     }
-    const imagePull = this.createImagePullPolicy(name);
+    // A prebuilt image's repository is the caller's, and so is its policy (see `imageUri`).
+    const imagePull = this.repository ? [this.createImagePullPolicy(name, this.repository)] : [];
     const { role, policy } = this.createRole(name, args);
     this.role = role;
-    this.function = this.createFunction(name, args, [policy, imagePull]);
+    this.function = this.createFunction(name, args, [policy, ...imagePull]);
     this.eventSourceMapping = this.createEventSourceMapping(name, args);
     this.alarms = args.alarms ? this.createAlarms(name, args.alarms.topicArn) : [];
 
@@ -217,7 +221,7 @@ export class TracedContainerLambda extends pulumi.ComponentResource {
         trustConditions: sameAccountTrust(this),
         statements: [
           writeLogsStatement([this.logGroup]),
-          ...args.queue.consumeStatements,
+          ...queueConsumeStatements(args.queue),
           ...secretReadStatements(args.secret),
           ...(args.table?.recordStatements ?? []),
         ],
@@ -230,12 +234,12 @@ export class TracedContainerLambda extends pulumi.ComponentResource {
    * Lets the Lambda service pull this repository's images for functions of this account and region. Without it,
    * Lambda adds the grant itself on create — but only when the deployer may call `ecr:SetRepositoryPolicy`.
    */
-  private createImagePullPolicy(name: string): aws.ecr.RepositoryPolicy {
+  private createImagePullPolicy(name: string, repository: aws.ecr.Repository): aws.ecr.RepositoryPolicy {
     const { accountId, region, partition } = deploymentScope(this);
     return new aws.ecr.RepositoryPolicy(
       `${name}-repo-policy`,
       {
-        repository: this.repository.name,
+        repository: repository.name,
         policy: policyDocument(
           [
             {

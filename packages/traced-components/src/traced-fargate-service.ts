@@ -14,13 +14,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { resolveCoralogixDomain } from "./coralogix";
 import { createAlarm } from "./alarms";
 import { ApiDomain, type ApiDomainArgs, validateApiDomainArgs } from "./api-domain";
-import { BUNDLE_BUILD_INPUTS, createEcrImage } from "./container-image";
+import { BUNDLE_BUILD_INPUTS, ecrRepositoryArn, imageUriProblems, serviceImage } from "./container-image";
 import { checkFargateSize } from "./fargate-sizes";
 import { PACKAGE_ROOT, projectDirectory } from "./project-root";
-import { createServiceRole, sameAccountTrust, writeLogsStatement } from "./iam";
+import { createServiceRole, type PolicyStatement, sameAccountTrust, writeLogsStatement } from "./iam";
 import type { OnboardingTable } from "./onboarding-table";
 import { API_KEY_FIELD, secretReadStatements } from "./telemetry-secret";
-import type { TracedQueue } from "./traced-queue";
+import { queueSendStatements, type QueueRef } from "./traced-queue";
 import {
   ALB_DEFAULT_IDLE_TIMEOUT_SECONDS,
   apiEdgeEnvironment,
@@ -71,12 +71,60 @@ export const FARGATE_DEFAULTS = {
 export const APP_CONTAINER = "app";
 export const COLLECTOR_CONTAINER = "otel-collector";
 
+/** An existing VPC: the load balancer goes in its public subnets, the tasks in its private ones. */
+export interface ExistingVpcArgs {
+  /**
+   * The VPC's id.
+   * @example "vpc-0123456789abcdef0"
+   */
+  readonly vpcId: pulumi.Input<string>;
+  /**
+   * Public subnets (routed to an internet gateway) in at least two availability zones, for the load balancer.
+   * @example ["subnet-0aaa…", "subnet-0bbb…"]
+   */
+  readonly publicSubnetIds: pulumi.Input<string>[];
+  /**
+   * Private subnets for the tasks, with outbound access to ECR, CloudWatch Logs, Secrets Manager, SQS and Coralogix
+   * (a NAT gateway, or VPC endpoints plus a route to Coralogix).
+   * @example ["subnet-0ccc…", "subnet-0ddd…"]
+   */
+  readonly privateSubnetIds: pulumi.Input<string>[];
+}
+
+/** An existing ECS cluster. */
+export interface ExistingClusterArgs {
+  /**
+   * The cluster's ARN.
+   * @example "arn:aws:ecs:eu-west-1:123456789012:cluster/shared"
+   */
+  readonly arn: pulumi.Input<string>;
+  /**
+   * The cluster's name.
+   * @example "shared"
+   */
+  readonly name: pulumi.Input<string>;
+}
+
 export interface TracedFargateServiceArgs extends TracedServiceArgs {
   /**
-   * The queue the API sends to; the task role may send to it and use its key, nothing else.
+   * The queue the API sends to (a TracedQueue, or any SQS queue with a customer-managed key by ARN, URL and key
+   * ARN); the task role may send to it and use its key, nothing else.
    * @example new TracedQueue("onboarding")
    */
-  readonly queue: TracedQueue;
+  readonly queue: QueueRef;
+  /**
+   * An existing VPC to run in instead of creating one (then `natGateways` does not apply).
+   * @default a new VPC over two availability zones, public and private subnets, `natGateways` NAT gateways
+   * @example { vpcId: vpc.vpcId, publicSubnetIds: vpc.publicSubnetIds, privateSubnetIds: vpc.privateSubnetIds }
+   */
+  readonly vpc?: ExistingVpcArgs;
+  /**
+   * An existing ECS cluster to run the service in instead of creating one. `fargateSpot` needs the cluster this
+   * component creates (it associates the capacity providers with it).
+   * @default a new cluster with Container Insights
+   * @example { arn: cluster.arn, name: cluster.name }
+   */
+  readonly cluster?: ExistingClusterArgs;
   /**
    * The table the status endpoint (`GET /onboard/{request_id}`) reads (`ONBOARDING_TABLE_NAME`); the task role may
    * get its items and decrypt with its key, nothing else. Without it the endpoint answers 404 for every id.
@@ -193,6 +241,22 @@ export function validateTracedFargateServiceArgs(
     problems.push(`containerPort ${args.containerPort} is used by the collector sidecar; use another, e.g. 8000.`);
   }
   if (args.domain) problems.push(...validateApiDomainArgs(args.domain).map((p) => `domain.${p}`));
+  problems.push(...imageUriProblems(args));
+  if (args.vpc && args.natGateways !== undefined) {
+    problems.push(`natGateways applies only to the VPC this component creates; with vpc, your VPC's routing decides.`);
+  }
+  if (args.vpc && args.vpc.publicSubnetIds.length < 2) {
+    problems.push(`vpc.publicSubnetIds needs subnets in at least two availability zones (an ALB requires two).`);
+  }
+  if (args.vpc && args.vpc.privateSubnetIds.length === 0) {
+    problems.push(`vpc.privateSubnetIds needs at least one subnet for the tasks.`);
+  }
+  if (args.cluster && args.fargateSpot) {
+    problems.push(
+      `fargateSpot needs the cluster this component creates; with cluster, associate FARGATE_SPOT with your ` +
+        `cluster yourself and set the service's capacity provider strategy with opts.transforms.`,
+    );
+  }
   if (!fs.existsSync(collectorConfigFile(args))) {
     problems.push(
       `collectorConfigPath "${args.collectorConfigPath}" does not exist (resolved from the project directory ` +
@@ -225,8 +289,10 @@ export function checkRollout(
 }
 
 export class TracedFargateService extends pulumi.ComponentResource {
-  readonly vpc: awsx.ec2.Vpc;
-  readonly cluster: aws.ecs.Cluster;
+  /** The VPC it created (none with `vpc`). */
+  readonly vpc?: awsx.ec2.Vpc;
+  /** The cluster it created (none with `cluster`). */
+  readonly cluster?: aws.ecs.Cluster;
   readonly loadBalancer: aws.lb.LoadBalancer;
   /** The ALB idle timeout after `transform.loadBalancer`: the app's keep-alive timeout is set 5 s above it. */
   private readonly albIdleTimeoutSeconds: pulumi.Input<number | undefined>;
@@ -241,7 +307,13 @@ export class TracedFargateService extends pulumi.ComponentResource {
   readonly executionRolePolicy: aws.iam.RolePolicy;
   readonly appLogGroup: aws.cloudwatch.LogGroup;
   readonly collectorLogGroup: aws.cloudwatch.LogGroup;
-  readonly repository: aws.ecr.Repository;
+  /** The image's repository (none with a prebuilt `imageUri`). */
+  readonly repository?: aws.ecr.Repository;
+  private readonly network: Pick<ExistingVpcArgs, "vpcId"> & {
+    readonly publicSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+    readonly privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  };
+  private readonly clusterArn: pulumi.Input<string>;
   /** The API's name, certificate and alias record (when `domain` is given). */
   readonly domain?: ApiDomain;
   /** FARGATE and FARGATE_SPOT on the cluster (when `fargateSpot`). */
@@ -263,19 +335,22 @@ export class TracedFargateService extends pulumi.ComponentResource {
     super("traced:aws:TracedFargateService", name, {}, opts);
     const port = args.containerPort ?? FARGATE_DEFAULTS.containerPort;
 
-    this.vpc = new awsx.ec2.Vpc(
-      `${name}-vpc`,
-      {
-        numberOfAvailabilityZones: 2,
-        natGateways: { strategy: args.natGateways ?? FARGATE_DEFAULTS.natGateways },
-      },
-      { parent: this },
-    );
+    if (!args.vpc) {
+      this.vpc = new awsx.ec2.Vpc(
+        `${name}-vpc`,
+        {
+          numberOfAvailabilityZones: 2,
+          natGateways: { strategy: args.natGateways ?? FARGATE_DEFAULTS.natGateways },
+        },
+        { parent: this },
+      );
+    }
+    this.network = args.vpc ?? this.vpc!;
     const { albSecurityGroup, taskSecurityGroup } = this.createSecurityGroups(name, port, args.domain !== undefined);
     const albArgs: aws.lb.LoadBalancerArgs = {
       loadBalancerType: "application",
       internal: false,
-      subnets: this.vpc.publicSubnetIds,
+      subnets: this.network.publicSubnetIds,
       securityGroups: [albSecurityGroup.id],
       dropInvalidHeaderFields: true,
       idleTimeout: ALB_DEFAULT_IDLE_TIMEOUT_SECONDS, // the app's keep-alive follows it (apiEdgeEnvironment)
@@ -286,7 +361,7 @@ export class TracedFargateService extends pulumi.ComponentResource {
     this.targetGroup = new aws.lb.TargetGroup(
       `${name}-tg`,
       {
-        vpcId: this.vpc.vpcId,
+        vpcId: this.network.vpcId,
         targetType: "ip",
         protocol: "HTTP",
         port,
@@ -309,12 +384,16 @@ export class TracedFargateService extends pulumi.ComponentResource {
       );
     }
     const listener = this.createListeners(name, this.domain?.certificateArn);
-    this.cluster = new aws.ecs.Cluster(
-      `${name}-cluster`,
-      { settings: [{ name: "containerInsights", value: "enabled" }] },
-      { parent: this },
-    );
-    if (args.fargateSpot) {
+    if (!args.cluster) {
+      this.cluster = new aws.ecs.Cluster(
+        `${name}-cluster`,
+        { settings: [{ name: "containerInsights", value: "enabled" }] },
+        { parent: this },
+      );
+    }
+    const cluster = args.cluster ?? this.cluster!;
+    this.clusterArn = cluster.arn;
+    if (args.fargateSpot && this.cluster) {
       // FARGATE_SPOT must be associated with the cluster before a service's strategy may name it (ECS API
       // CapacityProviderStrategyItem: "Only capacity providers that are already associated with a cluster …").
       this.capacityProviders = new aws.ecs.ClusterCapacityProviders(
@@ -327,7 +406,7 @@ export class TracedFargateService extends pulumi.ComponentResource {
         { parent: this },
       );
     }
-    const built = createEcrImage(name, { ...FARGATE_DEFAULTS.image, ...args.image }, this);
+    const built = serviceImage(name, args, { ...FARGATE_DEFAULTS.image, ...args.image }, this);
     this.repository = built.repository;
     this.imageUri = built.imageUri;
     const retentionInDays = logRetentionDays(args);
@@ -352,7 +431,7 @@ export class TracedFargateService extends pulumi.ComponentResource {
     this.alarms = args.alarms ? this.createAlarms(name, args.alarms.topicArn) : [];
 
     this.url = this.domain?.url ?? pulumi.interpolate`http://${this.loadBalancer.dnsName}`;
-    this.clusterName = this.cluster.name;
+    this.clusterName = pulumi.output(cluster.name);
     this.serviceName = this.service.name;
     this.loadBalancerArnSuffix = this.loadBalancer.arnSuffix;
     this.targetGroupArnSuffix = this.targetGroup.arnSuffix;
@@ -368,12 +447,12 @@ export class TracedFargateService extends pulumi.ComponentResource {
   private createSecurityGroups(name: string, port: number, https: boolean) {
     const albSecurityGroup = new aws.ec2.SecurityGroup(
       `${name}-alb-sg`,
-      { vpcId: this.vpc.vpcId, description: `Public ingress to the ${name} load balancer` },
+      { vpcId: this.network.vpcId, description: `Public ingress to the ${name} load balancer` },
       { parent: this },
     );
     const taskSecurityGroup = new aws.ec2.SecurityGroup(
       `${name}-task-sg`,
-      { vpcId: this.vpc.vpcId, description: `The ${name} tasks: ingress from the load balancer only` },
+      { vpcId: this.network.vpcId, description: `The ${name} tasks: ingress from the load balancer only` },
       { parent: this },
     );
     const listenerPorts = https ? [80, 443] : [80];
@@ -476,19 +555,28 @@ export class TracedFargateService extends pulumi.ComponentResource {
         service: "ecs-tasks.amazonaws.com",
         trustConditions: sameAccountTrust(this),
         statements: [
-          // GetAuthorizationToken has no resource-level permissions; it only returns a registry login.
-          { sid: "EcrLogin", actions: ["ecr:GetAuthorizationToken"], resources: ["*"] },
-          {
-            sid: "PullOwnImage",
-            actions: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-            resources: [this.repository.arn],
-          },
+          ...this.imagePullStatements(args),
           writeLogsStatement([this.appLogGroup, this.collectorLogGroup]),
           ...secretReadStatements(args.secret),
         ],
       },
       this,
     );
+  }
+
+  /** Pulling its image: from its own repository, or a prebuilt image's ECR repository (nothing for other registries). */
+  private imagePullStatements(args: TracedFargateServiceArgs): PolicyStatement[] {
+    const repository = this.repository?.arn ?? (args.imageUri ? ecrRepositoryArn(args.imageUri) : undefined);
+    if (repository === undefined) return [];
+    return [
+      // GetAuthorizationToken has no resource-level permissions; it only returns a registry login.
+      { sid: "EcrLogin", actions: ["ecr:GetAuthorizationToken"], resources: ["*"] },
+      {
+        sid: "PullOwnImage",
+        actions: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        resources: [repository],
+      },
+    ];
   }
 
   /** What the API itself may do: send to its queue with its key (and check it for /readyz). */
@@ -499,7 +587,7 @@ export class TracedFargateService extends pulumi.ComponentResource {
         description: `The ${name} API: sends to its queue`,
         service: "ecs-tasks.amazonaws.com",
         trustConditions: sameAccountTrust(this),
-        statements: [...args.queue.sendStatements, ...(args.table?.readStatements ?? [])],
+        statements: [...queueSendStatements(args.queue), ...(args.table?.readStatements ?? [])],
       },
       this,
     );
@@ -600,7 +688,7 @@ export class TracedFargateService extends pulumi.ComponentResource {
     rolePolicies: aws.iam.RolePolicy[],
   ): aws.ecs.Service {
     const serviceArgs: aws.ecs.ServiceArgs = {
-      cluster: this.cluster.arn,
+      cluster: this.clusterArn,
       taskDefinition: this.taskDefinition.arn,
       desiredCount: args.desiredCount ?? FARGATE_DEFAULTS.desiredCount,
       // A capacity provider strategy conflicts with launchType, and changing it needs a new deployment (pulumi-aws
@@ -611,7 +699,7 @@ export class TracedFargateService extends pulumi.ComponentResource {
         ? { capacityProviderStrategies: [{ capacityProvider: "FARGATE_SPOT", weight: 1 }], forceNewDeployment: true }
         : { launchType: "FARGATE" }),
       networkConfiguration: {
-        subnets: this.vpc.privateSubnetIds,
+        subnets: this.network.privateSubnetIds,
         securityGroups: [taskSecurityGroup.id],
         assignPublicIp: false,
       },

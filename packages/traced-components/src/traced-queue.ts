@@ -27,6 +27,35 @@ const MAX_RETENTION_SECONDS = 14 * DAY;
 const MIN_RETENTION_SECONDS = 60;
 const MAX_VISIBILITY_SECONDS = 12 * 60 * 60;
 
+/**
+ * A queue as the consumer and producer components take it: a TracedQueue, or any SQS queue encrypted with a
+ * customer-managed KMS key, by its ARN, URL and key ARN (plain data, so it also crosses the provider boundary).
+ */
+export interface QueueRef {
+  /**
+   * ARN of the SQS queue.
+   * @example queue.arn
+   */
+  readonly arn: pulumi.Input<string>;
+  /**
+   * URL of the SQS queue (producers send to it).
+   * @example queue.url
+   */
+  readonly url: pulumi.Input<string>;
+  /**
+   * ARN of the KMS key the queue is encrypted with (consumers decrypt, producers encrypt with it).
+   * @example queue.keyArn
+   */
+  readonly keyArn: pulumi.Input<string>;
+  /**
+   * The queue's visibility timeout in seconds; when given, a consumer checks it is at least 6 × its timeout + its
+   * batching window.
+   * @default not checked
+   * @example 181
+   */
+  readonly visibilityTimeoutSeconds?: number;
+}
+
 /** The dead-letter queue of a {@link TracedQueue}. */
 export interface DeadLetterArgs {
   /**
@@ -205,28 +234,14 @@ export class TracedQueue extends pulumi.ComponentResource {
     });
   }
 
-  /**
-   * Statements allowing `SendMessage` to this queue (and the key operations SSE-KMS needs for it), plus
-   * `GetQueueAttributes`: a producer's readiness check asks the queue for an attribute (the API's `/readyz`,
-   * app/src/publisher.ts `ready()`), and without it answers 503 forever.
-   */
+  /** See {@link queueSendStatements}. */
   get sendStatements(): PolicyStatement[] {
-    return [
-      { sid: "SendToQueue", actions: ["sqs:SendMessage", "sqs:GetQueueAttributes"], resources: [this.arn] },
-      { sid: "EncryptForQueue", actions: ["kms:GenerateDataKey", "kms:Decrypt"], resources: [this.keyArn] },
-    ];
+    return queueSendStatements(this);
   }
 
-  /** Statements a Lambda event source mapping needs to consume this queue (and decrypt its messages). */
+  /** See {@link queueConsumeStatements}. */
   get consumeStatements(): PolicyStatement[] {
-    return [
-      {
-        sid: "ConsumeQueue",
-        actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
-        resources: [this.arn],
-      },
-      { sid: "DecryptFromQueue", actions: ["kms:Decrypt"], resources: [this.keyArn] },
-    ];
+    return queueConsumeStatements(this);
   }
 
   /** Attaches an inline policy to `role` allowing it to send to this queue. */
@@ -322,4 +337,28 @@ export class TracedQueue extends pulumi.ComponentResource {
       ),
     ];
   }
+}
+
+/**
+ * Statements allowing `SendMessage` to `queue` (and the key operations SSE-KMS needs for it), plus
+ * `GetQueueAttributes`: a producer's readiness check asks the queue for an attribute (the API's `/readyz`,
+ * app/src/publisher.ts `ready()`), and without it answers 503 forever.
+ */
+export function queueSendStatements(queue: QueueRef): PolicyStatement[] {
+  return [
+    { sid: "SendToQueue", actions: ["sqs:SendMessage", "sqs:GetQueueAttributes"], resources: [queue.arn] },
+    { sid: "EncryptForQueue", actions: ["kms:GenerateDataKey", "kms:Decrypt"], resources: [queue.keyArn] },
+  ];
+}
+
+/** Statements a Lambda event source mapping needs to consume `queue` (and decrypt its messages). */
+export function queueConsumeStatements(queue: QueueRef): PolicyStatement[] {
+  return [
+    {
+      sid: "ConsumeQueue",
+      actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+      resources: [queue.arn],
+    },
+    { sid: "DecryptFromQueue", actions: ["kms:Decrypt"], resources: [queue.keyArn] },
+  ];
 }

@@ -52,6 +52,15 @@ export interface TracedServiceArgs {
    */
   readonly image?: Partial<ImageBuildArgs>;
   /**
+   * A prebuilt image to run instead of building one (e.g. from your CI): digest-pinned, `<repository>@sha256:<64 hex
+   * digits>`, so the same URI always runs the same bytes. No ECR repository or build is created. For the Lambda the
+   * image must be in ECR in the function's account and region, its repository policy letting `lambda.amazonaws.com`
+   * pull (`ecr:BatchGetImage`, `ecr:GetDownloadUrlForLayer`); the Fargate execution role may pull it from ECR.
+   * @default built from `image`
+   * @example "123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders@sha256:<64 hex digits>"
+   */
+  readonly imageUri?: string;
+  /**
    * Alarms on what makes the service fail — the Lambda's errors and throttles, the API's target 5xx responses and
    * unhealthy targets — notifying `topicArn`. `false` creates none.
    * @default no alarms
