@@ -6,10 +6,10 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
 import { parse } from "yaml";
 import { installMocks, promiseOf, recorded, settleAll } from "../../harness/mocks";
-import { PROVIDER_NAME, providerOptions } from "../../packages/traced-components/src/provider-options";
+import { PROVIDER_NAME } from "../../packages/traced-components/src/provider-options";
+import { packageSchema, provider, type Schema, type SchemaProperty } from "./package-schema";
 
 const PACKAGE = path.resolve(__dirname, "../../packages/traced-components");
 const TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:alarms";
@@ -17,26 +17,6 @@ const SECRET = {
   arn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:coralogix-AbCdEf",
   keyArn: "arn:aws:kms:eu-west-1:123456789012:key/secret-key",
 };
-
-interface SchemaProperty {
-  type?: string;
-  $ref?: string;
-  description?: string;
-  items?: SchemaProperty;
-}
-interface SchemaResource {
-  isComponent?: boolean;
-  description?: string;
-  inputProperties?: Record<string, SchemaProperty>;
-  requiredInputs?: string[];
-  properties?: Record<string, SchemaProperty>;
-}
-interface Schema {
-  name: string;
-  version: string;
-  resources: Record<string, SchemaResource>;
-  types: Record<string, { properties?: Record<string, SchemaProperty> }>;
-}
 
 /** The components the plugin hosts, and what the schema must say about each. */
 const EXPECTED: Record<string, { required: string[]; outputs: string[]; inputs: Record<string, string> }> = {
@@ -67,12 +47,10 @@ const EXPECTED: Record<string, { required: string[]; outputs: string[]; inputs: 
 describe("the package as a Pulumi plugin (ComponentProvider, no CLI)", function () {
   // The analyzer type-checks the package with @pulumi/aws's declarations: tens of seconds on a loaded runner.
   this.timeout(240_000);
-  let provider: ComponentProvider;
   let schema: Schema;
 
   before(async () => {
-    provider = new ComponentProvider(providerOptions);
-    schema = JSON.parse(await provider.getSchema()) as Schema;
+    schema = await packageSchema();
   });
 
   it("is the package `traced` at the package.json version", () => {

@@ -1,0 +1,34 @@
+/**
+ * The package's plugin schema, as `pulumi package add` gets it (ComponentProvider.getSchema()), computed once per
+ * test process: the analyzer type-checks the whole package with @pulumi/aws's declarations, which takes seconds.
+ */
+import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
+import { providerOptions } from "../../packages/traced-components/src/provider-options";
+
+export interface SchemaProperty {
+  type?: string;
+  $ref?: string;
+  description?: string;
+  items?: SchemaProperty;
+}
+export interface SchemaResource {
+  isComponent?: boolean;
+  description?: string;
+  inputProperties?: Record<string, SchemaProperty>;
+  requiredInputs?: string[];
+  properties?: Record<string, SchemaProperty>;
+}
+export interface Schema {
+  name: string;
+  version: string;
+  resources: Record<string, SchemaResource>;
+  types: Record<string, { properties?: Record<string, SchemaProperty>; required?: string[] }>;
+}
+
+let schema: Promise<Schema> | undefined;
+export const provider = new ComponentProvider(providerOptions);
+
+export function packageSchema(): Promise<Schema> {
+  schema ??= provider.getSchema().then((text) => JSON.parse(text) as Schema);
+  return schema;
+}
