@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
+import { parse } from "yaml";
 
 const ROOT = path.resolve(__dirname, "../..");
 const README = readFileSync(path.join(ROOT, "README.md"), "utf8");
@@ -82,6 +83,19 @@ describe("README.md", () => {
     assert.ok(snippet, "a ```ts block under ## Reusing the components");
     const fixture = readFileSync(path.join(__dirname, "fixtures/reuse-components.ts"), "utf8");
     assert.equal(snippet, fixture);
+  });
+
+  it("shows YAML resources exactly as examples/yaml/Pulumi.yaml (which test/infra/examples-yaml.test.ts checks)", () => {
+    const section = README.slice(README.indexOf("## Reusing the components"));
+    const snippet = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+    assert.ok(snippet, "a ```yaml block under ## Reusing the components");
+    const shown = parse(snippet).resources as Record<string, { type: string; properties: Record<string, unknown> }>;
+    const example = parse(readFileSync(path.join(ROOT, "examples/yaml/Pulumi.yaml"), "utf8")).resources;
+    for (const [name, resource] of Object.entries(shown)) {
+      assert.equal(resource.type, example[name]?.type, name);
+      for (const [key, value] of Object.entries(resource.properties))
+        assert.deepEqual(value, example[name].properties[key], `${name}.${key}`);
+    }
   });
 
   it("documents the stack outputs the program exports", () => {

@@ -21,6 +21,6 @@ export const providerOptions: ComponentProviderOptions = {
   dirname: path.resolve(__dirname, ".."),
   // TracedContainerLambda and TracedFargateService are not hosted yet: their args still take class instances
   // (TracedQueue, OnboardingTable), callbacks (`transform`) and unions (`alarms: false | …`, `natGateways`), which
-  // the schema cannot carry (CHANGELOG.md, Unreleased).
+  // the schema cannot carry (CHANGELOG.md, 0.2.0 "Not yet").
   components: [TracedQueue, TelemetrySecret, CoralogixMetricStream, AlarmTopic, OnboardingTable],
 };
