@@ -108,6 +108,12 @@ const SCENARIOS: Scenario[] = [
     http2DeliversAll: false, // the first batch may be both processed late and timed out: its fate is unknowable
   },
   {
+    name: "silently dropping connection (every call on the first connection hangs)",
+    exports: 3,
+    start: scripted({ answer: ({ session }) => (session === 0 ? { kind: "hang" } : { kind: "ok" }) }),
+    http2DeliversAll: true,
+  },
+  {
     name: "stale session behind a proxy that answers RST after idle",
     exports: 3,
     gapMillis: 250,
