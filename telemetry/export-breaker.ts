@@ -46,7 +46,7 @@ export interface ExportBreakerOptions {
 export const DEFAULT_BREAKER_OPTIONS: Omit<ExportBreakerOptions, "target"> = {
   maxBufferedItems: 2048,
   maxBatchItems: 512,
-  probeBudgetMillis: 40,
+  probeBudgetMillis: 30,
   probeIntervalMillis: 0,
   fullProbeIntervalMillis: 60_000,
   dropLogIntervalMillis: 60_000,

@@ -159,7 +159,7 @@ describe("telemetry: export circuit breaker", () => {
     await exportVia(h, [4]);
     assert.deepEqual(
       h.sent.map((s) => s.budget),
-      [2000, 40, 2000, 40],
+      [2000, DEFAULT_BREAKER_OPTIONS.probeBudgetMillis, 2000, DEFAULT_BREAKER_OPTIONS.probeBudgetMillis],
     );
   });
 
