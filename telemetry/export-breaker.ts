@@ -8,7 +8,8 @@
  * - open: each export call (one probe at a time, at most one per `probeIntervalMillis`) sends the oldest buffered
  *   batch with a deadline of only `probeBudgetMillis`; on success the breaker closes and the buffer drains, batch by
  *   batch, inside the caller's deadline. The Lambda flushes once per invocation, so an invocation pays at most one
- *   probe budget while the backend is down. Once per `fullProbeIntervalMillis` a probe gets the caller's whole
+ *   probe budget while the backend is down — and nothing while the transport has no connection that completed its
+ *   handshake (`readyToProbe`: a black hole that accepts TCP but never speaks HTTP/2 costs no probe at all). Once per `fullProbeIntervalMillis` a probe gets the caller's whole
  *   deadline instead: a backend further away than the probe budget (a slow TLS handshake, a distant region) must
  *   still be found again.
  *
@@ -40,10 +41,15 @@ export interface ExportBreakerOptions {
   readonly dropLogIntervalMillis: number;
   /** Named in log lines (the endpoint). */
   readonly target: string;
+  /**
+   * Whether a probe can get through at all (the transport has, or gets by `until`, a connection whose handshake
+   * completed). Part of the probe budget; while it says no, the export call only buffers. Default: always ready.
+   */
+  readonly readyToProbe?: (until: number) => Promise<boolean>;
   readonly now?: () => number;
 }
 
-export const DEFAULT_BREAKER_OPTIONS: Omit<ExportBreakerOptions, "target"> = {
+export const DEFAULT_BREAKER_OPTIONS: Omit<ExportBreakerOptions, "target" | "readyToProbe"> = {
   maxBufferedItems: 2048,
   maxBatchItems: 512,
   probeBudgetMillis: 30,
@@ -117,13 +123,15 @@ export class ExportBreaker<T> {
     const now = this.now();
     if (this.probing || now - this.lastProbeAt < this.options.probeIntervalMillis) return false;
     this.probing = true;
-    this.lastProbeAt = now;
-    this.probes++;
-    const full = now - this.lastFullProbeAt >= this.options.fullProbeIntervalMillis;
-    if (full) this.lastFullProbeAt = now;
     try {
+      const full = now - this.lastFullProbeAt >= this.options.fullProbeIntervalMillis;
+      const probeDeadline = full ? deadline : Math.min(deadline, now + this.options.probeBudgetMillis);
+      if (this.options.readyToProbe && !(await this.options.readyToProbe(probeDeadline))) return false;
+      this.lastProbeAt = now;
+      this.probes++;
+      if (full) this.lastFullProbeAt = now;
       const batch = this.buffer.slice(0, this.options.maxBatchItems);
-      const result = await send(batch, full ? deadline : Math.min(deadline, now + this.options.probeBudgetMillis));
+      const result = await send(batch, probeDeadline);
       if (!result.delivered && result.retryable) return false;
       // Only one probe or drain at a time takes from the front; overflow is cut at the back, so the front is stable.
       this.buffer.splice(0, batch.length);

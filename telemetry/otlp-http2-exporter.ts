@@ -81,7 +81,7 @@ export interface Http2ExporterOptions {
   /** How long that PING may take before the session is replaced. Default 200. */
   readonly pingTimeoutMillis?: number;
   readonly retryPolicy?: RetryPolicy;
-  readonly breaker?: Partial<Omit<ExportBreakerOptions, "target" | "now">>;
+  readonly breaker?: Partial<Omit<ExportBreakerOptions, "target" | "now" | "readyToProbe">>;
 }
 
 interface SessionEntry {
@@ -89,6 +89,8 @@ interface SessionEntry {
   readonly createdAt: number;
   lastActiveAt: number;
   inFlight: number;
+  /** The server's first SETTINGS frame arrived: something that speaks HTTP/2 is listening. */
+  handshaken: boolean;
 }
 
 const now = (): number => performance.now();
@@ -100,6 +102,7 @@ export class Http2OtlpTraceExporter implements SpanExporter {
   private readonly pingAfterIdleMillis: number;
   private readonly pingTimeoutMillis: number;
   private readonly retryPolicy: RetryPolicy;
+  private readonly probeBudgetMillis: number;
   private readonly breaker: ExportBreaker<ReadableSpan>;
   private readonly partialSuccessLog = new ThrottledLog("warn", 60_000);
   private current: SessionEntry | undefined;
@@ -118,7 +121,14 @@ export class Http2OtlpTraceExporter implements SpanExporter {
     this.pingAfterIdleMillis = options.pingAfterIdleMillis ?? 5000;
     this.pingTimeoutMillis = options.pingTimeoutMillis ?? 200;
     this.retryPolicy = options.retryPolicy ?? DEFAULT_RETRY_POLICY;
-    this.breaker = new ExportBreaker({ ...DEFAULT_BREAKER_OPTIONS, ...options.breaker, target: this.origin, now });
+    this.probeBudgetMillis = options.breaker?.probeBudgetMillis ?? DEFAULT_BREAKER_OPTIONS.probeBudgetMillis;
+    this.breaker = new ExportBreaker({
+      ...DEFAULT_BREAKER_OPTIONS,
+      ...options.breaker,
+      target: this.origin,
+      now,
+      readyToProbe: (until) => this.handshakeReady(until),
+    });
   }
 
   /** Breaker state, buffered and dropped span counts (tests, bench). */
@@ -205,7 +215,8 @@ export class Http2OtlpTraceExporter implements SpanExporter {
 
   private openSession(): SessionEntry {
     const session = connect(this.origin);
-    const entry: SessionEntry = { session, createdAt: now(), lastActiveAt: now(), inFlight: 0 };
+    const entry: SessionEntry = { session, createdAt: now(), lastActiveAt: now(), inFlight: 0, handshaken: false };
+    session.once("remoteSettings", () => (entry.handshaken = true));
     const forget = (): void => {
       if (this.current === entry) this.current = undefined;
     };
@@ -218,6 +229,48 @@ export class Http2OtlpTraceExporter implements SpanExporter {
     session.on("goaway", forget);
     this.current = entry;
     return entry;
+  }
+
+  /**
+   * For the open breaker: whether a session has completed its HTTP/2 handshake, or does so by `until`. If there is
+   * none (or it has been connecting longer than the timeout) a new one starts connecting, unref'd. Only a session
+   * younger than the probe budget is waited for: a black hole that accepts TCP but never speaks HTTP/2 costs one
+   * budget per export timeout, not one per invocation, and a backend that comes back is noticed as soon as it
+   * answers.
+   */
+  private async handshakeReady(until: number): Promise<boolean> {
+    let entry = this.current;
+    if (entry && (entry.session.closed || entry.session.destroyed)) entry = undefined;
+    if (entry && !entry.handshaken && now() - entry.createdAt > this.options.timeoutMillis) {
+      this.dropSession(entry);
+      entry = undefined;
+    }
+    if (!entry) {
+      try {
+        entry = this.openSession();
+        if (entry.inFlight === 0) entry.session.unref();
+      } catch (error) {
+        diag.debug(`OTLP reconnect failed: ${(error as Error).message}`);
+        return false;
+      }
+    }
+    if (entry.handshaken) return true;
+    const wait = until - now();
+    if (wait <= 0 || now() - entry.createdAt > this.probeBudgetMillis) return false;
+    const { session } = entry;
+    return new Promise<boolean>((resolve) => {
+      const done = (ready: boolean): void => {
+        clearTimeout(timer);
+        session.off("remoteSettings", onSettings);
+        session.off("close", onClose);
+        resolve(ready);
+      };
+      const onSettings = (): void => done(true);
+      const onClose = (): void => done(false);
+      const timer = setTimeout(() => done(false), wait);
+      session.once("remoteSettings", onSettings);
+      session.once("close", onClose);
+    });
   }
 
   private dropSession(entry: SessionEntry): void {

@@ -163,6 +163,27 @@ describe("telemetry: export circuit breaker", () => {
     );
   });
 
+  it("costs nothing while the transport has no connection that completed its handshake", async () => {
+    let ready = false;
+    const asked: number[] = [];
+    const h = harness({
+      readyToProbe: async (until) => {
+        asked.push(until - h.clock.t);
+        return ready;
+      },
+    });
+    h.backend.result = down;
+    await exportVia(h, [1]);
+    await exportVia(h, [2]);
+    assert.equal(h.sent.length, 1); // no probe was sent
+    assert.deepEqual(asked, [DEFAULT_BREAKER_OPTIONS.probeBudgetMillis]); // the wait for it is part of the budget
+    ready = true;
+    h.backend.result = up;
+    await exportVia(h, [3]);
+    assert.deepEqual(h.delivered, [1, 2, 3]);
+    assert.equal(h.breaker.stats().state, "closed");
+  });
+
   it("refuses nonsensical settings with a clear error", () => {
     assert.throws(() => harness({ maxBufferedItems: 0 }), /maxBufferedItems must be > 0, got 0/);
     assert.throws(() => harness({ probeIntervalMillis: -1 }), /probeIntervalMillis must be ≥ 0, got -1/);

@@ -40,22 +40,28 @@ export interface CallInfo {
 export interface FaultServer {
   readonly port: number;
   readonly endpoint: string;
-  /** Spans in the Export calls answered OK. */
+  /** Distinct spans (trace id + span id) in the Export calls answered OK: what was delivered. */
   spansAccepted(): number;
+  /** Extra copies of spans already accepted (a batch resent after its answer was lost). */
+  duplicatesAccepted(): number;
   calls(): CallInfo[];
   sessions(): number;
   close(): Promise<void>;
 }
 
-/** Spans in one ExportTraceServiceRequest: resource_spans(1) → scope_spans(2) → spans(2). */
-export function countSpans(request: Uint8Array): number {
-  let spans = 0;
+/** Ids (trace id + span id, hex) of the spans in one ExportTraceServiceRequest: resource_spans(1) → scope_spans(2) → spans(2). */
+export function spanIds(request: Uint8Array): string[] {
+  const ids: string[] = [];
   for (const resource of readProtoFields(request).filter((f) => f.field === 1)) {
     for (const scope of readProtoFields(resource.value as Uint8Array).filter((f) => f.field === 2)) {
-      spans += readProtoFields(scope.value as Uint8Array).filter((f) => f.field === 2).length;
+      for (const span of readProtoFields(scope.value as Uint8Array).filter((f) => f.field === 2)) {
+        const fields = readProtoFields(span.value as Uint8Array);
+        const hex = (n: number) => Buffer.from(fields.find((f) => f.field === n)?.value as Uint8Array).toString("hex");
+        ids.push(`${hex(1)}/${hex(2)}`);
+      }
     }
   }
-  return spans;
+  return ids;
 }
 
 export interface FaultServerOptions {
@@ -67,7 +73,8 @@ export interface FaultServerOptions {
 }
 
 export async function startFaultServer(options: FaultServerOptions): Promise<FaultServer> {
-  let accepted = 0;
+  const accepted = new Set<string>();
+  let copies = 0;
   let sessionCount = 0;
   const calls: CallInfo[] = [];
   const sessions = new Set<Http2Session>();
@@ -92,7 +99,10 @@ export async function startFaultServer(options: FaultServerOptions): Promise<Fau
       const respond = (): void =>
         answerCall(stream, answer, () => {
           const body = unframeGrpcMessage(Buffer.concat(chunks), headers["grpc-encoding"] as string | undefined);
-          accepted += body ? countSpans(body) : 0;
+          for (const id of body ? spanIds(body) : []) {
+            copies++;
+            accepted.add(id);
+          }
         });
       if (answer.kind === "ok" && answer.delayMillis) setTimeout(respond, answer.delayMillis);
       else respond();
@@ -104,7 +114,8 @@ export async function startFaultServer(options: FaultServerOptions): Promise<Fau
   return {
     port,
     endpoint: `http://127.0.0.1:${port}`,
-    spansAccepted: () => accepted,
+    spansAccepted: () => accepted.size,
+    duplicatesAccepted: () => copies - accepted.size,
     calls: () => calls,
     sessions: () => sessionCount,
     close: async () => {
