@@ -5,8 +5,8 @@
  * - closed: every batch is sent with the caller's full deadline (retries happen inside `send`).
  * - A retryable failure opens the breaker: that batch and every later one are kept in a buffer of at most
  *   `maxBufferedItems` (what does not fit is dropped and counted), and export calls return at once.
- * - open: each export call (one probe at a time, at most one per `probeIntervalMillis`) sends the oldest buffered
- *   batch with a deadline of only `probeBudgetMillis`; on success the breaker closes and the buffer drains, batch by
+ * - open: each export call (one probe at a time, at most one per `probeIntervalMillis`) sends the oldest few
+ *   buffered spans with a deadline of only `probeBudgetMillis`; on success the breaker closes and the buffer drains, batch by
  *   batch, inside the caller's deadline. The Lambda flushes once per invocation, so an invocation pays at most one
  *   probe budget while the backend is down — and nothing while the transport has no connection that completed its
  *   handshake (`readyToProbe`: a black hole that accepts TCP but never speaks HTTP/2 costs no probe at all). Once per `fullProbeIntervalMillis` a probe gets the caller's whole
@@ -31,6 +31,11 @@ export interface ExportBreakerOptions {
   readonly maxBufferedItems: number;
   /** Largest batch sent from the buffer at once. */
   readonly maxBatchItems: number;
+  /**
+   * Spans a probe carries. Few: a probe that times out after the server took it (a slow answer) is resent, so its
+   * size bounds the duplicates; the rest of the buffer follows with the full deadline once the probe got through.
+   */
+  readonly probeBatchItems: number;
   /** Deadline of a probe while open: the most an invocation pays for a dead backend. */
   readonly probeBudgetMillis: number;
   /** Least time between two probes (0: any export call may probe, one at a time). */
@@ -52,6 +57,7 @@ export interface ExportBreakerOptions {
 export const DEFAULT_BREAKER_OPTIONS: Omit<ExportBreakerOptions, "target" | "readyToProbe"> = {
   maxBufferedItems: 2048,
   maxBatchItems: 512,
+  probeBatchItems: 16,
   probeBudgetMillis: 30,
   probeIntervalMillis: 0,
   fullProbeIntervalMillis: 60_000,
@@ -81,7 +87,7 @@ export class ExportBreaker<T> {
   private readonly dropLog: ThrottledLog;
 
   constructor(private readonly options: ExportBreakerOptions) {
-    for (const key of ["maxBufferedItems", "maxBatchItems", "probeBudgetMillis"] as const) {
+    for (const key of ["maxBufferedItems", "maxBatchItems", "probeBatchItems", "probeBudgetMillis"] as const) {
       if (!(options[key] > 0)) throw new Error(`ExportBreaker ${key} must be > 0, got ${options[key]}`);
     }
     for (const key of ["probeIntervalMillis", "fullProbeIntervalMillis", "dropLogIntervalMillis"] as const) {
@@ -130,7 +136,7 @@ export class ExportBreaker<T> {
       this.lastProbeAt = now;
       this.probes++;
       if (full) this.lastFullProbeAt = now;
-      const batch = this.buffer.slice(0, this.options.maxBatchItems);
+      const batch = this.buffer.slice(0, Math.min(this.options.probeBatchItems, this.options.maxBatchItems));
       const result = await send(batch, probeDeadline);
       if (!result.delivered && result.retryable) return false;
       // Only one probe or drain at a time takes from the front; overflow is cut at the back, so the front is stable.
