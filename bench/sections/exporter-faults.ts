@@ -333,12 +333,13 @@ export async function benchExporterFaults(mode: Mode, log: (s: string) => void):
 export function exporterFaultsRows(r: ExporterFaultsResult | undefined): string[][] {
   if (!r) return [];
   const ok = (pass: boolean) => (pass ? " ✅" : " ❌");
+  const signed = (ms: number) => `${ms >= 0 ? "+" : "−"}${Math.abs(ms)} ms`;
   const coldOf = (name: ColdInitVariant["exporter"]) => r.cold.variants.find((v) => v.exporter === name);
   return [
     [
       "Lambda flush p99, black-holed collector after the first failure, above healthy",
       "≤ +50 ms",
-      `**+${r.addedP99Ms} ms**${ok(r.addedP99Ms <= 50)} (p99 ${r.blackhole.p99Ms} vs ${r.healthy.p99Ms} ms, ` +
+      `**${signed(r.addedP99Ms)}**${ok(r.addedP99Ms <= 50)} (p99 ${r.blackhole.p99Ms} vs ${r.healthy.p99Ms} ms, ` +
         `p50 ${r.blackhole.p50Ms} vs ${r.healthy.p50Ms} ms; ${r.invocations} invocations × ${r.spansPerInvocation} spans; ` +
         `the first failure took ${r.blackhole.firstFailureMs} ms)`,
       "before: every invocation ≈ 2000 ms",
@@ -355,7 +356,10 @@ export function exporterFaultsRows(r: ExporterFaultsResult | undefined): string[
       "Exporter cold init (bundled, up to the first export answered), above bare `node`",
       "≤ 50 ms",
       r.cold.variants
-        .map((v) => `${v.exporter} +${v.addedMs} ms (${Math.round(v.bundleBytes / 102.4) / 10} KB)`)
+        .map(
+          (v) =>
+            `${v.exporter} **${signed(v.addedMs)}**${ok(v.addedMs <= 50)} (${Math.round(v.bundleBytes / 102.4) / 10} KB)`,
+        )
         .join("; ") + ` — median of ${r.cold.runs}, bare node ${r.cold.bareNodeMs} ms`,
       `official gRPC − shipped: ${
         Math.round(
