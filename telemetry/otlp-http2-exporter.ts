@@ -273,9 +273,12 @@ export class Http2OtlpTraceExporter implements SpanExporter {
     });
   }
 
-  private dropSession(entry: SessionEntry): void {
+  /** No new export goes to this session; `graceful`: the streams on it may still finish. */
+  private dropSession(entry: SessionEntry, graceful = false): void {
     if (this.current === entry) this.current = undefined;
-    if (!entry.session.destroyed) entry.session.destroy();
+    if (entry.session.destroyed) return;
+    if (graceful) entry.session.close();
+    else entry.session.destroy();
   }
 
   /** The session to use now: the current one unless closed, stuck connecting, or idle and not answering a PING. */
@@ -338,15 +341,18 @@ export class Http2OtlpTraceExporter implements SpanExporter {
       const { session } = entry;
       this.hold(entry);
       let settled = false;
-      const finish = (outcome: AttemptOutcome, keepSession = false): void => {
+      /**
+       * After a retryable failure the retry goes to a new session (a new connection may also reach another backend):
+       * one that answered (UNAVAILABLE, a proxy's 503) is closed gracefully, so other exports on it finish; one that
+       * failed below gRPC (reset, refused stream, deadline) is destroyed. `keep`: a young session still connecting.
+       */
+      const finish = (outcome: AttemptOutcome, fate: "keep" | "close" | "destroy" = "destroy"): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         this.release(entry);
-        // A session that failed below gRPC (reset, refused stream, GOAWAY, 503 from a proxy) is not trusted with
-        // the retry; a new one may also reach another backend.
-        if (!keepSession && !outcome.ok && outcome.retryable && outcome.retryAfterMillis === undefined) {
-          this.dropSession(entry);
+        if (!outcome.ok && outcome.retryable && outcome.retryAfterMillis === undefined && fate !== "keep") {
+          this.dropSession(entry, fate === "close");
         }
         resolve(outcome);
       };
@@ -356,7 +362,7 @@ export class Http2OtlpTraceExporter implements SpanExporter {
         // session still connecting keeps connecting, so a short probe budget cannot stop a slow handshake forever.
         const connecting = session.connecting && now() - entry.createdAt <= this.options.timeoutMillis;
         const error = new Error(`OTLP export deadline exceeded${connecting ? " (connection not established)" : ""}`);
-        finish({ ok: false, retryable: true, error }, connecting);
+        finish({ ok: false, retryable: true, error }, connecting ? "keep" : "destroy");
       }, remaining);
       let request: ReturnType<ClientHttp2Session["request"]> | undefined;
       try {
@@ -403,11 +409,12 @@ export class Http2OtlpTraceExporter implements SpanExporter {
         entry.lastActiveAt = now();
         // gRPC over HTTP/2: a grpc-status wins; without one, the HTTP status decides (http-grpc-status-mapping.md).
         if (grpcStatus === undefined) {
-          if (httpStatus !== 200) return finish(httpStatusOutcome(httpStatus ?? 0));
+          if (httpStatus !== 200) return finish(httpStatusOutcome(httpStatus ?? 0), "close");
           return finish({ ok: false, retryable: false, error: new Error("gRPC response without grpc-status") });
         }
         if (grpcStatus !== 0) {
-          return finish(grpcStatusOutcome(grpcStatus, grpcMessage, retryDelayFromStatusDetails(statusDetails)));
+          const delay = retryDelayFromStatusDetails(statusDetails);
+          return finish(grpcStatusOutcome(grpcStatus, grpcMessage, delay), "close");
         }
         let response: Uint8Array | undefined;
         try {

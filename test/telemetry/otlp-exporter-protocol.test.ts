@@ -70,6 +70,26 @@ describe("telemetry: Lambda exporter protocol (retry codes, partial_success, use
     assert.equal(accepted, 5);
   });
 
+  it("after an UNAVAILABLE answer retries on a new session but lets other exports on the old one finish", async () => {
+    server = await startFaultServer({
+      answer: ({ call }) =>
+        call === 0 ? { kind: "ok", delayMillis: 200 } : call === 1 ? { kind: "grpc-status", code: 14 } : { kind: "ok" },
+    });
+    const exporter = createExporter("http2", server.endpoint, 2000);
+    const results = await Promise.all([exporter.export(makeSpans(5, "a")), exporter.export(makeSpans(5, "b"))]);
+    await exporter.shutdown();
+    assert.deepEqual(
+      results.map((r) => r.result.code),
+      [ExportResultCode.SUCCESS, ExportResultCode.SUCCESS],
+    );
+    // Destroying the session would have cancelled the slow call 0 and resent it (a 4th call).
+    assert.deepEqual(
+      server.calls().map((c) => c.session),
+      [0, 0, 1],
+    );
+    assert.equal(server.spansAccepted(), 10);
+  });
+
   it("logs partial_success (rejected spans and the server's message), once per interval", async () => {
     const response = partialSuccessResponse(3, "spans too old");
     const { results } = await exportTo(() => ({ kind: "ok", responseMessage: response }), {}, 3);
