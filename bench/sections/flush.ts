@@ -38,7 +38,7 @@ export interface FlushResult {
 }
 
 /** Accepts TCP connections and never sends a byte: a collector that is "up" but blackholed. */
-async function startBlackhole(): Promise<{ endpoint: string; close: () => Promise<void> }> {
+export async function startBlackhole(): Promise<{ endpoint: string; close: () => Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);

@@ -70,6 +70,15 @@ describe("bench smoke mode", function () {
     assert.equal(cold.samples.handlerMs.length, cold.runs);
   });
 
+  it("measures the Lambda exporter under collector faults and the exporters' cold init", () => {
+    const faults = results.sections["exporter-faults"];
+    assert.ok(faults, "exporter-faults section missing");
+    assert.ok(faults.healthy.p99Ms > 0 && faults.blackhole.p99Ms > 0);
+    assert.ok(faults.restart.emitted > 0 && faults.restart.delivered > 0);
+    assert.equal(faults.cold.variants.length, 3);
+    for (const v of faults.cold.variants) assert.ok(v.bundleBytes > 0 && v.firstExportMs > 0, v.exporter);
+  });
+
   it("measures flush latency with every span received, and the handler with the receiver down", () => {
     const flush = results.sections.flush;
     assert.ok(flush, "flush section missing");

@@ -11,7 +11,7 @@ import { startOtlpReceiver, type OtlpReceiver } from "../../local/otlp-receiver"
 import { Http2OtlpTraceExporter, grpcOrigin } from "../../telemetry/otlp-http2-exporter";
 import { createTracerProvider } from "../../telemetry/provider";
 import { createServiceResource } from "../../telemetry/resource";
-import { closedPort } from "./helpers";
+import { closedPort } from "../runtime/helpers";
 
 function exportOnce(exporter: Http2OtlpTraceExporter, spans: ReadableSpan[]): Promise<ExportResult> {
   return new Promise((resolve) => exporter.export(spans, resolve));
@@ -64,7 +64,7 @@ function makeSpans(): ReadableSpan[] {
   return memory.getFinishedSpans();
 }
 
-describe("runtime: Lambda OTLP/gRPC exporter (node:http2)", () => {
+describe("telemetry: Lambda OTLP/gRPC exporter (node:http2)", () => {
   let receiver: OtlpReceiver;
   before(async () => {
     receiver = await startOtlpReceiver({ requiredBearerToken: "k" });
@@ -117,7 +117,7 @@ describe("runtime: Lambda OTLP/gRPC exporter (node:http2)", () => {
     assert.equal(root.status.code, "UNSET");
   });
 
-  it("reports gRPC errors (UNAUTHENTICATED) and refused connections as FAILED, never throws", async () => {
+  it("reports gRPC errors (UNAUTHENTICATED) as FAILED and keeps spans of a refused connection, never throws", async () => {
     const wrongKey = new Http2OtlpTraceExporter(
       { url: receiver.endpoint, headers: { authorization: "Bearer nope" }, source: "otel-env" },
       { timeoutMillis: 2000 },
@@ -127,12 +127,14 @@ describe("runtime: Lambda OTLP/gRPC exporter (node:http2)", () => {
     assert.match(String(rejected.error?.message), /gRPC status 16/);
     await wrongKey.shutdown();
 
+    // A refused connection is retried inside the deadline, then the spans wait in the breaker's buffer.
     const refused = new Http2OtlpTraceExporter(
       { url: `http://127.0.0.1:${await closedPort()}`, headers: {}, source: "otel-env" },
-      { timeoutMillis: 2000 },
+      { timeoutMillis: 300 },
     );
-    const failed = await exportOnce(refused, makeSpans());
-    assert.equal(failed.code, ExportResultCode.FAILED);
+    const kept = await exportOnce(refused, makeSpans());
+    assert.equal(kept.code, ExportResultCode.SUCCESS);
+    assert.deepEqual(refused.stats(), { state: "open", buffered: 2, dropped: 0, probes: 0 });
     await refused.shutdown();
   });
 
