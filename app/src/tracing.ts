@@ -22,10 +22,8 @@ export const API_SERVICE_NAME = "onboarding-api";
 /** Starts API tracing unless `OTEL_SDK_DISABLED=true`; returns the provider (or undefined when disabled). */
 export function startApiTracing(env: NodeJS.ProcessEnv = process.env): TracerProvider | undefined {
   if ((env.OTEL_SDK_DISABLED ?? "").trim().toLowerCase() === "true") return undefined;
-  installDiagLogger(
-    createJsonLogger({ service: env.OTEL_SERVICE_NAME?.trim() || API_SERVICE_NAME, level: "debug" }),
-    env,
-  );
+  const logger = createJsonLogger({ service: env.OTEL_SERVICE_NAME?.trim() || API_SERVICE_NAME, level: "debug" });
+  installDiagLogger(logger, env);
   const resource = createServiceResource({
     defaultServiceName: API_SERVICE_NAME,
     cloudPlatform: CLOUD_PLATFORM_VALUE_AWS_ECS,
@@ -35,7 +33,7 @@ export function startApiTracing(env: NodeJS.ProcessEnv = process.env): TracerPro
   // OTEL_EXPORTER_OTLP_ENDPOINT points. CORALOGIX_DOMAIN belongs to the sidecar and is ignored here.
   const settings = resolveExporterSettings({ env, allowCoralogix: false });
   const exporter = createOtlpTraceExporter(settings, { env, defaultTimeoutMillis: 5000 });
-  const provider = createTracerProvider({ resource, exporter, batch: SERVICE_BATCH_DEFAULTS, env });
+  const provider = createTracerProvider({ resource, exporter, batch: SERVICE_BATCH_DEFAULTS, env, logger });
   // What sdk-trace-node's NodeTracerProvider.register() did, which 3.x folded into @opentelemetry/sdk-trace: the
   // AsyncLocalStorage context manager, so `context.active()` follows async work (the JSON logger's trace ids,
   // startActiveSpan, library code using the global API). On Node 24 AsyncLocalStorage runs on AsyncContextFrame and
