@@ -15,8 +15,9 @@ import { ApiResult, benchApi } from "./sections/api";
 import { ColdResult, benchCold } from "./sections/cold";
 import { FlushResult, benchFlush } from "./sections/flush";
 import { PipelineResult, benchPipeline } from "./sections/pipeline";
+import { SidecarOutageResult, benchSidecarOutage } from "./sections/api-sidecar-outage";
 
-export const SECTIONS = ["api", "cold", "flush", "pipeline"] as const;
+export const SECTIONS = ["api", "cold", "flush", "pipeline", "sidecar"] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchResults {
@@ -32,14 +33,20 @@ export interface BenchResults {
   };
   commit: string;
   durationSeconds: number;
-  sections: { api?: ApiResult; cold?: ColdResult; flush?: FlushResult; pipeline?: PipelineResult };
+  sections: {
+    api?: ApiResult;
+    cold?: ColdResult;
+    flush?: FlushResult;
+    pipeline?: PipelineResult;
+    sidecar?: SidecarOutageResult;
+  };
   errors: Partial<Record<Section | "build", string>>;
 }
 
 export const USAGE = `usage: npm run bench -- [options]
 
-Measures tracing overhead (api), Lambda cold init (cold), flush latency (flush) and local pipeline completeness
-(pipeline). A full run of every section writes bench/results.json and bench/results.md, the committed results;
+Measures tracing overhead (api), Lambda cold init (cold), flush latency (flush), local pipeline completeness
+(pipeline) and the API with its collector sidecar down or stalled (sidecar). A full run of every section writes bench/results.json and bench/results.md, the committed results;
 any other run writes bench/results.local.json (or --out) and leaves the committed files alone.
 
 options:
@@ -155,6 +162,7 @@ export async function runBench(argv: string[]): Promise<BenchResults> {
   await run("cold", () => benchCold(cfg.cold, log));
   await run("flush", () => benchFlush(cfg.flush, log));
   await run("pipeline", () => benchPipeline(cfg.pipeline, log));
+  await run("sidecar", () => benchSidecarOutage(args.mode, log));
 
   results.durationSeconds = Math.round((Date.now() - started) / 1000);
   results.machine.loadAvgAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);

@@ -1,5 +1,6 @@
 /** Markdown rendering of results.json: metric | target | measured | seed claim / stock anchor. */
 import type { BenchResults } from "../main";
+import { sidecarOutageRows } from "../sections/api-sidecar-outage";
 
 const fmt = (v: number | undefined, digits = 2): string =>
   v === undefined || !Number.isFinite(v) ? "n/a" : String(Math.round(v * 10 ** digits) / 10 ** digits);
@@ -116,6 +117,7 @@ export function renderMarkdown(r: BenchResults): string {
       "seed claims 100 % at 100 req/s",
     ]);
   }
+  if (r.sections.sidecar) rows.push(...sidecarOutageRows(r.sections.sidecar));
   const header = "| metric | target | measured | seed claim / stock anchor |\n|---|---|---|---|";
   const body = rows.map((row) => `| ${row.join(" | ")} |`).join("\n");
   const m = r.machine;
