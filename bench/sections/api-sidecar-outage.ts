@@ -7,6 +7,8 @@
  * - `stalled`: connections stay open and new ones are accepted, but no byte moves either way (a sidecar that hangs:
  *   every export waits for its deadline), then everything buffered flows again.
  *
+ * - `none`: the control, nothing happens — what the same load alone does to p99 and RSS on this machine.
+ *
  * Measured per scenario with the same closed-loop load as the api section: p99 during the fault ÷ p99 of the
  * baseline just before (goal ≤ 1.2), the API's peak RSS during fault + recovery minus its peak RSS during the
  * baseline (goal ≤ +50 MB), how long after the fault spans reach the receiver again, and how many log lines the
@@ -27,7 +29,8 @@ export const SIDECAR_OUTAGE_CONFIG = {
   smoke: { connections: 4, warmupSeconds: 0.5, baselineSeconds: 1, faultSeconds: 2, recoverySeconds: 2 },
 } as const;
 
-type Fault = "down" | "stalled";
+/** `none` is the control: the same phases with the sidecar up, for what load alone does to p99 and RSS. */
+type Fault = "none" | "down" | "stalled";
 
 export interface SidecarScenarioResult {
   fault: Fault;
@@ -135,11 +138,11 @@ async function scenario(
     rssPeakMb = 0;
 
     if (fault === "down") await proxy.down();
-    else proxy.stall();
+    else if (fault === "stalled") proxy.stall();
     const during = await autocannon(api.url, cfg.connections, cfg.faultSeconds);
     await receiver.child.request({ cmd: "reset" });
     if (fault === "down") await proxy.listen(proxy.port);
-    else proxy.resume();
+    else if (fault === "stalled") proxy.resume();
     const back = performance.now();
     let recoveryMs: number | null = null;
     const watch = (async () => {
@@ -181,7 +184,7 @@ export async function benchSidecarOutage(mode: Mode, log: (s: string) => void): 
   const [receiver, sqs] = await Promise.all([startReceiver(), startSqsStub()]);
   try {
     const scenarios: SidecarScenarioResult[] = [];
-    for (const fault of ["down", "stalled"] as const) {
+    for (const fault of ["none", "down", "stalled"] as const) {
       const s = await scenario(fault, cfg, receiver, sqs);
       scenarios.push(s);
       log(
@@ -200,24 +203,30 @@ export async function benchSidecarOutage(mode: Mode, log: (s: string) => void): 
 /** The section's rows in bench/results.md (bench/lib/report.ts). */
 export function sidecarOutageRows(r: SidecarOutageResult): string[][] {
   const mark = (ok: boolean) => (ok ? " ✅" : " ❌");
-  return r.scenarios.flatMap((s) => [
-    [
-      `API p99 with its sidecar ${s.fault} for ${r.config.faultSeconds} s ÷ baseline`,
-      "≤ 1.2",
-      `**${s.p99Ratio}**${mark(s.p99Ratio <= 1.2)} (${s.during.latencyMs.p99} vs ${s.baseline.latencyMs.p99} ms; ` +
-        `${Math.round(s.during.rps)} vs ${Math.round(s.baseline.rps)} req/s at ${r.config.connections} connections)`,
-      "",
-    ],
-    [
-      `API RSS with its sidecar ${s.fault}, peak − baseline`,
-      "≤ +50 MB",
-      `**+${s.rssAddedMb} MB**${mark(s.rssAddedMb <= 50)} (${s.rssBaselineMb} → ${s.rssPeakMb} MB); spans again ` +
-        `${s.recoveryMs ?? "n/a"} ms after the sidecar came back; log lines: ${
-          Object.entries(s.telemetryLogLines)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(", ") || "none"
-        }`,
-      "",
-    ],
-  ]);
+  const control = r.scenarios.find((s) => s.fault === "none");
+  const controlNote = control
+    ? ` (control, sidecar up throughout: ×${control.p99Ratio}, RSS +${control.rssAddedMb} MB)`
+    : "";
+  return r.scenarios
+    .filter((s) => s !== control)
+    .flatMap((s) => [
+      [
+        `API p99 with its sidecar ${s.fault} for ${r.config.faultSeconds} s ÷ baseline`,
+        "≤ 1.2",
+        `**${s.p99Ratio}**${mark(s.p99Ratio <= 1.2)} (${s.during.latencyMs.p99} vs ${s.baseline.latencyMs.p99} ms; ` +
+          `${Math.round(s.during.rps)} vs ${Math.round(s.baseline.rps)} req/s at ${r.config.connections} connections)${controlNote}`,
+        "",
+      ],
+      [
+        `API RSS with its sidecar ${s.fault}, peak − baseline`,
+        "≤ +50 MB",
+        `**+${s.rssAddedMb} MB**${mark(s.rssAddedMb <= 50)} (${s.rssBaselineMb} → ${s.rssPeakMb} MB); spans again ` +
+          `${s.recoveryMs ?? "n/a"} ms after the sidecar came back; log lines: ${
+            Object.entries(s.telemetryLogLines)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(", ") || "none"
+          }`,
+        "",
+      ],
+    ]);
 }
