@@ -14,12 +14,20 @@ const DIAG_LEVELS: Record<string, DiagLogLevel> = {
   all: DiagLogLevel.ALL,
 };
 
+/**
+ * The BatchSpanProcessor's own notice of queue-full drops (sdk-trace `BatchSpanProcessorBase._addToBuffer`), written
+ * once a later span fits again. telemetry/span-loss.ts already counts and logs every one of those drops.
+ */
+const QUEUE_FULL_NOTICE = /^(Dropped \d+ spans because maxQueueSize reached|maxQueueSize reached, dropping spans)$/;
+
 /** Installs `logger` as OTel's diag logger at `OTEL_LOG_LEVEL` (default `warn`; unknown values mean `warn`). */
 export function installDiagLogger(logger: Logger, env: NodeJS.ProcessEnv = process.env): void {
   const emit =
     (level: "error" | "warn" | "info" | "debug") =>
-    (message: string, ...args: unknown[]): void =>
+    (message: string, ...args: unknown[]): void => {
+      if (QUEUE_FULL_NOTICE.test(message)) return;
       logger[level]("otel.diag", { message, ...(args.length ? { args: args.map(String) } : {}) });
+    };
   const diagLogger: DiagLogger = {
     error: emit("error"),
     warn: emit("warn"),

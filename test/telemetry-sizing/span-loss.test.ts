@@ -55,6 +55,7 @@ function heldExporter() {
 describe("span loss is counted and logged at a bounded rate (issue #11)", () => {
   it("counts and logs spans the BatchSpanProcessor drops because its queue is full", async () => {
     const { logger, lines } = recordingLogger();
+    installDiagLogger(logger, { OTEL_LOG_LEVEL: "debug" });
     const spanLoss = new SpanLossReporter({ logger, intervalMillis: 60_000 });
     const { exporter, release } = heldExporter();
     const env = {
@@ -75,6 +76,11 @@ describe("span loss is counted and logged at a bounded rate (issue #11)", () => 
     await provider.shutdown(); // flushes the held count
     const counts = lines.filter((l) => l.event === "telemetry.spans_dropped");
     assert.equal(counts.length, 2);
+    assert.deepEqual(
+      lines.filter((l) => String(l.message).includes("maxQueueSize")),
+      [],
+      "the processor's own notices are not logged a second time",
+    );
     assert.equal(counts[1].spans, 69);
     assert.equal(counts[1].total, 70);
   });
