@@ -16,8 +16,9 @@ import { ColdResult, benchCold } from "./sections/cold";
 import { ExporterFaultsResult, benchExporterFaults } from "./sections/exporter-faults";
 import { FlushResult, benchFlush } from "./sections/flush";
 import { PipelineResult, benchPipeline } from "./sections/pipeline";
+import { SidecarOutageResult, benchSidecarOutage } from "./sections/api-sidecar-outage";
 
-export const SECTIONS = ["api", "cold", "flush", "pipeline", "exporter-faults"] as const;
+export const SECTIONS = ["api", "cold", "flush", "pipeline", "exporter-faults", "sidecar"] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchResults {
@@ -39,6 +40,7 @@ export interface BenchResults {
     flush?: FlushResult;
     pipeline?: PipelineResult;
     "exporter-faults"?: ExporterFaultsResult;
+    sidecar?: SidecarOutageResult;
   };
   errors: Partial<Record<Section | "build", string>>;
 }
@@ -46,9 +48,9 @@ export interface BenchResults {
 export const USAGE = `usage: npm run bench -- [options]
 
 Measures tracing overhead (api), Lambda cold init (cold), flush latency (flush), local pipeline completeness
-(pipeline) and the Lambda exporter under collector faults (exporter-faults). A full run of every section writes
-bench/results.json and bench/results.md, the committed results; any other run writes bench/results.local.json
-(or --out) and leaves the committed files alone.
+(pipeline), the Lambda exporter under collector faults (exporter-faults) and the API with its collector sidecar
+down or stalled (sidecar). A full run of every section writes bench/results.json and bench/results.md, the
+committed results; any other run writes bench/results.local.json (or --out) and leaves the committed files alone.
 
 options:
   --smoke               every section tiny (also BENCH_SMOKE=1)
@@ -164,6 +166,7 @@ export async function runBench(argv: string[]): Promise<BenchResults> {
   await run("flush", () => benchFlush(cfg.flush, log));
   await run("pipeline", () => benchPipeline(cfg.pipeline, log));
   await run("exporter-faults", () => benchExporterFaults(args.mode, log));
+  await run("sidecar", () => benchSidecarOutage(args.mode, log));
 
   results.durationSeconds = Math.round((Date.now() - started) / 1000);
   results.machine.loadAvgAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);

@@ -19,12 +19,16 @@ import {
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
   TracerProvider,
+  type BatchSpanProcessorOptions,
   type Sampler,
   type SpanExporter,
   type SpanLimits,
   type SpanProcessor,
 } from "@opentelemetry/sdk-trace";
 import { envMillis } from "./exporter";
+import type { Logger } from "./logger";
+import { SizeBoundedSpanExporter } from "./size-bounded-exporter";
+import { SpanLossReporter } from "./span-loss";
 
 export interface BatchSettings {
   readonly scheduledDelayMillis: number;
@@ -46,12 +50,19 @@ export const SERVICE_BATCH_DEFAULTS: BatchSettings = {
   maxQueueSize: 4096,
 };
 
-/** Lambda: spans are flushed explicitly at the end of each invocation; exports must fit inside one. */
+/**
+ * Lambda: spans are flushed explicitly at the end of each invocation; exports must fit inside one. The queue holds a
+ * whole maximal invocation: SQS hands a function up to 10 000 records, each making a `process` span and a DynamoDB
+ * `UpdateItem` span, plus the batch span — 20 001. With 2048, a 10 000-record batch lost 7441 of 10 001 spans: the
+ * processor exports one batch at a time, and records processed without I/O in between (an in-memory store, a fast
+ * failure path) fill the queue before the first export returns. A queued span holds ~1 KB of heap (40 000
+ * `process` + `UpdateItem` spans measured 38 MiB), so a full queue is ~20 MiB of the function's 512 MB.
+ */
 export const SHORT_LIVED_BATCH_DEFAULTS: BatchSettings = {
   scheduledDelayMillis: 1000,
   exportTimeoutMillis: 2000,
   maxExportBatchSize: 512,
-  maxQueueSize: 2048,
+  maxQueueSize: 20_480,
 };
 
 /** Batch settings: `OTEL_BSP_*` env values override the given defaults. */
@@ -146,22 +157,57 @@ export function resolveSpanLimits(env: NodeJS.ProcessEnv = process.env): SpanLim
 
 export interface TracerProviderOptions {
   readonly resource: Resource;
-  /** Exported through a BatchSpanProcessor. */
+  /**
+   * Exported through a BatchSpanProcessor, in requests of at most `maxExportBytes` (telemetry/size-bounded-exporter.ts),
+   * every drop and failed export accounted by `spanLoss`.
+   */
   readonly exporter?: SpanExporter;
+  /** @default DEFAULT_MAX_EXPORT_BYTES */
+  readonly maxExportBytes?: number;
+  /** Counts and logs lost spans; by default a reporter logging to `logger` (or OTel's diag). */
+  readonly spanLoss?: SpanLossReporter;
+  readonly logger?: Logger;
   /** Extra processors (tests use a SimpleSpanProcessor over an in-memory exporter). */
   readonly spanProcessors?: SpanProcessor[];
   readonly batch?: BatchSettings;
   readonly env?: NodeJS.ProcessEnv;
 }
 
+/**
+ * A BatchSpanProcessor whose `forceFlush` also waits for exports already in flight. The SDK's only exports what is
+ * still queued (`BatchSpanProcessorBase._flushAll`): a batch sent earlier because the queue reached
+ * `maxExportBatchSize` may still be on the wire when it resolves, and a Lambda is frozen right after. The exporters
+ * here settle their in-flight calls in their own `forceFlush` (otlp-exporter-base's `OTLPExportDelegate`, and
+ * telemetry/otlp-http2-exporter.ts).
+ */
+class FlushingBatchSpanProcessor extends BatchSpanProcessor {
+  private readonly exporter: SpanExporter;
+
+  constructor(options: BatchSpanProcessorOptions) {
+    super(options);
+    this.exporter = options.exporter;
+  }
+
+  override async forceFlush(): Promise<void> {
+    await super.forceFlush();
+    await this.exporter.forceFlush?.();
+  }
+}
+
 export function createTracerProvider(options: TracerProviderOptions): TracerProvider {
   const env = options.env ?? process.env;
   const processors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
   if (options.exporter) {
+    const spanLoss = options.spanLoss ?? new SpanLossReporter({ logger: options.logger });
+    const exporter = new SizeBoundedSpanExporter(spanLoss.observe(options.exporter), {
+      maxRequestBytes: options.maxExportBytes,
+      reporter: spanLoss,
+    });
     processors.push(
-      new BatchSpanProcessor({
-        exporter: options.exporter,
+      new FlushingBatchSpanProcessor({
+        exporter,
         ...resolveBatchSettings(options.batch ?? SERVICE_BATCH_DEFAULTS, env),
+        selfObsMeterProvider: spanLoss.meterProvider(),
       }),
     );
   }

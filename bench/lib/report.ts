@@ -1,6 +1,7 @@
 /** Markdown rendering of results.json: metric | target | measured | seed claim / stock anchor. */
 import type { BenchResults } from "../main";
 import { exporterFaultsRows } from "../sections/exporter-faults";
+import { sidecarOutageRows } from "../sections/api-sidecar-outage";
 
 const fmt = (v: number | undefined, digits = 2): string =>
   v === undefined || !Number.isFinite(v) ? "n/a" : String(Math.round(v * 10 ** digits) / 10 ** digits);
@@ -118,6 +119,7 @@ export function renderMarkdown(r: BenchResults): string {
     ]);
   }
   rows.push(...exporterFaultsRows(r.sections["exporter-faults"]));
+  if (r.sections.sidecar) rows.push(...sidecarOutageRows(r.sections.sidecar));
   const header = "| metric | target | measured | seed claim / stock anchor |\n|---|---|---|---|";
   const body = rows.map((row) => `| ${row.join(" | ")} |`).join("\n");
   const m = r.machine;

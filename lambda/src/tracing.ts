@@ -148,13 +148,15 @@ export interface LambdaTelemetryOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Secret loader (tests); defaults to {@link loadCoralogixApiKey}. */
   readonly loadApiKey?: (secretArn: string) => Promise<string>;
+  /** Where telemetry's own lines go (tests); defaults to the JSON logger on stdout. */
+  readonly logger?: Logger;
 }
 
 /** Builds the provider and exporter; never throws (falls back to a no-op tracer and logs why). */
 export function initLambdaTelemetry(options: LambdaTelemetryOptions = {}): LambdaTelemetry {
   const env = options.env ?? process.env;
   const serviceName = env.OTEL_SERVICE_NAME?.trim() || LAMBDA_SERVICE_NAME;
-  const logger = createJsonLogger({ service: serviceName });
+  const logger = options.logger ?? createJsonLogger({ service: serviceName });
   const disabled = (env.OTEL_SDK_DISABLED ?? "").trim().toLowerCase() === "true";
   const noop: LambdaTelemetry = {
     tracer: trace.getTracer(serviceName), // no-op unless someone registered a global provider
@@ -201,7 +203,7 @@ export function initLambdaTelemetry(options: LambdaTelemetryOptions = {}): Lambd
     } else {
       exporter = build();
     }
-    const provider = createTracerProvider({ resource, exporter, batch: SHORT_LIVED_BATCH_DEFAULTS, env });
+    const provider = createTracerProvider({ resource, exporter, batch: SHORT_LIVED_BATCH_DEFAULTS, env, logger });
     return {
       tracer: provider.getTracer(serviceName),
       logger,

@@ -127,7 +127,12 @@ describe("runtime: telemetry configuration", () => {
         OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "64",
         OTEL_BSP_MAX_QUEUE_SIZE: "abc",
       }),
-      { scheduledDelayMillis: 50, exportTimeoutMillis: 300, maxExportBatchSize: 64, maxQueueSize: 2048 },
+      {
+        scheduledDelayMillis: 50,
+        exportTimeoutMillis: 300,
+        maxExportBatchSize: 64,
+        maxQueueSize: SHORT_LIVED_BATCH_DEFAULTS.maxQueueSize,
+      },
     );
   });
 
