@@ -1,6 +1,6 @@
 /**
- * Preload for the API: `node --require ./tracing.js ./server.js`. Registers the global tracer provider and W3C
- * propagator before Koa (or anything else) is loaded. `OTEL_SDK_DISABLED=true` turns it into a
+ * Preload for the API: `node --require ./tracing.js ./server.js`. Registers the global tracer provider and the
+ * `OTEL_PROPAGATORS` propagator (telemetry/propagation.ts) before Koa (or anything else) is loaded. `OTEL_SDK_DISABLED=true` turns it into a
  * no-op (the API then runs with the OTel API's no-op tracer; the benchmark's "off" side uses this).
  *
  * Export goes to the collector sidecar (`http://localhost:4317` by default); the app never holds a Coralogix key.
@@ -8,12 +8,12 @@
  */
 import { context, propagation, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import type { TracerProvider } from "@opentelemetry/sdk-trace";
 import { installDiagLogger } from "../../telemetry/diag";
 import { resolveExporterSettings } from "../../telemetry/exporter";
 import { createOtlpTraceExporter } from "../../telemetry/grpc-exporter";
 import { createJsonLogger } from "../../telemetry/logger";
+import { configuredPropagation } from "../../telemetry/propagation";
 import { SERVICE_BATCH_DEFAULTS, createTracerProvider } from "../../telemetry/provider";
 import { CLOUD_PLATFORM_VALUE_AWS_ECS, createServiceResource } from "../../telemetry/resource";
 
@@ -41,7 +41,7 @@ export function startApiTracing(env: NodeJS.ProcessEnv = process.env): TracerPro
   // startActiveSpan, library code using the global API). On Node 24 AsyncLocalStorage runs on AsyncContextFrame and
   // no longer turns on async hooks for the process (on Node 20/22 it cost ~85 µs/request here; see README).
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  propagation.setGlobalPropagator(configuredPropagation().propagator);
   trace.setGlobalTracerProvider(provider);
   return provider;
 }

@@ -137,7 +137,7 @@ describe("runtime: Lambda bundle exporting to a real gRPC OTLP receiver", functi
     assert.deepEqual(names, [
       "CONSUMER process onboarding",
       "CONSUMER process onboarding",
-      "CONSUMER receive onboarding",
+      "CONSUMER process onboarding",
     ]);
     const good = receiver.spans.find((s) => s.attributes["messaging.message.id"] === "good")!;
     assert.equal(good.traceId, TRACE);
