@@ -10,7 +10,8 @@ import { context, propagation, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import type { TracerProvider } from "@opentelemetry/sdk-trace";
 import { installDiagLogger } from "../../telemetry/diag";
-import { resolveExporterSettings } from "../../telemetry/exporter";
+import { resolveExportTimeout, resolveExporterSettings } from "../../telemetry/exporter";
+import { createSpanExporter } from "../../telemetry/exporter-factory";
 import { createOtlpTraceExporter } from "../../telemetry/grpc-exporter";
 import { createJsonLogger } from "../../telemetry/logger";
 import { configuredPropagation } from "../../telemetry/propagation";
@@ -34,7 +35,10 @@ export function startApiTracing(env: NodeJS.ProcessEnv = process.env): TracerPro
   // The API never talks to Coralogix itself (no key in the app): it exports to the collector sidecar, or wherever
   // OTEL_EXPORTER_OTLP_ENDPOINT points. CORALOGIX_DOMAIN belongs to the sidecar and is ignored here.
   const settings = resolveExporterSettings({ env, allowCoralogix: false });
-  const exporter = createOtlpTraceExporter(settings, { env, defaultTimeoutMillis: 5000 });
+  const exporter = createSpanExporter(settings, {
+    timeoutMillis: resolveExportTimeout(env, 5000),
+    grpc: (grpcSettings) => createOtlpTraceExporter(grpcSettings, { env, defaultTimeoutMillis: 5000 }),
+  });
   const provider = createTracerProvider({ resource, exporter, batch: SERVICE_BATCH_DEFAULTS, env });
   // What sdk-trace-node's NodeTracerProvider.register() did, which 3.x folded into @opentelemetry/sdk-trace: the
   // AsyncLocalStorage context manager, so `context.active()` follows async work (the JSON logger's trace ids,

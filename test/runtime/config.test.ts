@@ -54,6 +54,7 @@ describe("runtime: telemetry configuration", () => {
 
   it("exporter: Coralogix domain + key → ingress endpoint with Bearer key", () => {
     assert.deepEqual(resolveExporterSettings({ env: { CORALOGIX_DOMAIN: "eu2" }, coralogixApiKey: "k1" }), {
+      protocol: "grpc",
       url: "https://ingress.eu2.coralogix.com:443",
       headers: { authorization: "Bearer k1" },
       source: "coralogix",
@@ -62,6 +63,7 @@ describe("runtime: telemetry configuration", () => {
 
   it("exporter: allowCoralogix false (the API) ignores CORALOGIX_DOMAIN and uses the sidecar default", () => {
     assert.deepEqual(resolveExporterSettings({ env: { CORALOGIX_DOMAIN: "eu2" }, allowCoralogix: false }), {
+      protocol: "grpc",
       url: "http://localhost:4317",
       headers: {},
       source: "default",
@@ -75,6 +77,7 @@ describe("runtime: telemetry configuration", () => {
       OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer%20from-env,x-team=a",
     };
     assert.deepEqual(resolveExporterSettings({ env, coralogixApiKey: "secret-key" }), {
+      protocol: "grpc",
       url: "http://127.0.0.1:4317",
       headers: { authorization: "Bearer from-env", "x-team": "a" },
       source: "otel-env",
@@ -93,11 +96,13 @@ describe("runtime: telemetry configuration", () => {
 
   it("exporter: endpoint without secret → no key; nothing configured → sidecar default", () => {
     assert.deepEqual(resolveExporterSettings({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4317" } }), {
+      protocol: "grpc",
       url: "http://c:4317",
       headers: {},
       source: "otel-env",
     });
     assert.deepEqual(resolveExporterSettings({ env: {} }), {
+      protocol: "grpc",
       url: "http://localhost:4317",
       headers: {},
       source: "default",

@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import path from "node:path";
 import type { SQSEvent } from "aws-lambda";
+import { startOtlpHttpReceiver } from "../../local/otlp-http";
 import { startOtlpReceiver, type OtlpReceiver } from "../../local/otlp-receiver";
 import {
   DIST,
@@ -151,6 +152,41 @@ describe("runtime: Lambda bundle exporting to a real gRPC OTLP receiver", functi
     const processed = inv.lines.find((l) => l.event === "onboarding.processed");
     assert.equal(processed?.trace_id, TRACE);
     assert.equal(processed?.span_id, good.spanId);
+  });
+
+  it("OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf: the same spans reach the OTLP/HTTP receiver before the handler returns", async () => {
+    const http = await startOtlpHttpReceiver({ receiver });
+    try {
+      const inv = await invoke(
+        {
+          OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+          OTEL_EXPORTER_OTLP_ENDPOINT: http.endpoint,
+          OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer t0k3n",
+        },
+        event(),
+        5000,
+      );
+      assert.deepEqual(inv.result, { batchItemFailures: [{ itemIdentifier: "poison" }] });
+      assert.deepEqual(receiver.spans.map((s) => `${s.kind} ${s.name}`).sort(), [
+        "CONSUMER process onboarding",
+        "CONSUMER process onboarding",
+        "CONSUMER process onboarding",
+      ]);
+      const poison = receiver.spans.find((s) => s.attributes["messaging.message.id"] === "poison")!;
+      assert.equal(poison.status.code, "ERROR");
+    } finally {
+      await http.close();
+    }
+  });
+
+  it("an unsupported OTEL_EXPORTER_OTLP_PROTOCOL disables tracing with the valid values logged; records still processed", async () => {
+    const inv = await invoke({ OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" }, event(), 3000);
+    assert.deepEqual(inv.result, { batchItemFailures: [{ itemIdentifier: "poison" }] });
+    const failed = inv.lines.find((l) => l.event === "telemetry.init_failed");
+    assert.match(
+      String((failed?.error as { message?: string })?.message),
+      /OTEL_EXPORTER_OTLP_PROTOCOL="http\/json" is not supported; use one of: grpc, http\/protobuf/,
+    );
   });
 
   it("a wrong key is rejected by the receiver, and the handler still returns its result on time", async () => {
