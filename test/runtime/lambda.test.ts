@@ -125,7 +125,8 @@ describe("runtime: Lambda bundle exporting to a real gRPC OTLP receiver", functi
       {
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
         OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer t0k3n",
-        CX_SUBSYSTEM_NAME: "consumer",
+        OTEL_RESOURCE_ATTRIBUTES: "cx.subsystem.name=consumer",
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "512",
       },
       event(),
       5000,
@@ -147,6 +148,7 @@ describe("runtime: Lambda bundle exporting to a real gRPC OTLP receiver", functi
     assert.equal(good.resource["faas.name"], "onboarding");
     assert.equal(good.resource["cloud.platform"], "aws_lambda");
     assert.equal(good.resource["cx.subsystem.name"], "consumer");
+    assert.equal(good.resource["faas.max_memory"], 512 * 1024 * 1024);
     const poison = receiver.spans.find((s) => s.attributes["messaging.message.id"] === "poison")!;
     assert.equal(poison.status.code, "ERROR");
     const processed = inv.lines.find((l) => l.event === "onboarding.processed");
