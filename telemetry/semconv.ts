@@ -14,11 +14,6 @@ export const CLOUD_PLATFORM_VALUE_AWS_ECS = "aws_ecs" as const;
 export const CLOUD_PLATFORM_VALUE_AWS_LAMBDA = "aws_lambda" as const;
 export const CLOUD_PROVIDER_VALUE_AWS = "aws" as const;
 export const ATTR_FAAS_NAME = "faas.name" as const;
-export const ATTR_FAAS_VERSION = "faas.version" as const;
-/** AWS Lambda: the (full) log stream name of the execution environment. */
-export const ATTR_FAAS_INSTANCE = "faas.instance" as const;
-/** In bytes (AWS Lambda gives MiB in `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`). */
-export const ATTR_FAAS_MAX_MEMORY = "faas.max_memory" as const;
 export const ATTR_FAAS_COLDSTART = "faas.coldstart" as const;
 export const ATTR_FAAS_INVOCATION_ID = "faas.invocation.id" as const;
 export const ATTR_FAAS_TRIGGER = "faas.trigger" as const;

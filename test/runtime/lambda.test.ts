@@ -126,6 +126,8 @@ describe("runtime: Lambda bundle exporting to a real gRPC OTLP receiver", functi
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
         OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer t0k3n",
         OTEL_RESOURCE_ATTRIBUTES: "cx.subsystem.name=consumer",
+        // What the Lambda runtime sets; awsLambdaDetector reads them (telemetry/resource.ts).
+        AWS_EXECUTION_ENV: "AWS_Lambda_nodejs24.x",
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "512",
       },
       event(),

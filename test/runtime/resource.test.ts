@@ -8,9 +8,19 @@ import { diag, type DiagLogger } from "@opentelemetry/api";
 import { resourceAttributesEnvDetector } from "@opentelemetry/resources";
 import { buildResourceAttributes, formatResourceAttributesEnv } from "../../telemetry/resource";
 
-/** Runs `fn` with the given OTEL_* variables in process.env (unset ones removed), then restores them. */
+const LAMBDA_ENV = {
+  AWS_EXECUTION_ENV: "AWS_Lambda_nodejs24.x",
+  AWS_REGION: "eu-west-1",
+  AWS_LAMBDA_FUNCTION_NAME: "onboarding-fn",
+  AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+  AWS_LAMBDA_LOG_GROUP_NAME: "/aws/lambda/onboarding-fn",
+  AWS_LAMBDA_LOG_STREAM_NAME: "2026/12/06/[$LATEST]2f399eb14537447da05ab2a2e39309de",
+  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "1024",
+};
+
+/** Runs `fn` with the given variables in process.env (the OTEL_* and Lambda ones not given removed), then restores. */
 function withOtelEnv<T>(vars: Record<string, string | undefined>, fn: () => T): T {
-  const names = ["OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES"];
+  const names = ["OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES", ...Object.keys(LAMBDA_ENV)];
   const saved = Object.fromEntries(names.map((n) => [n, process.env[n]]));
   for (const name of names) {
     if (vars[name] === undefined) delete process.env[name];
@@ -26,18 +36,11 @@ function withOtelEnv<T>(vars: Record<string, string | undefined>, fn: () => T): 
   }
 }
 
-const LAMBDA_ENV = {
-  AWS_REGION: "eu-west-1",
-  AWS_LAMBDA_FUNCTION_NAME: "onboarding-fn",
-  AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
-  AWS_LAMBDA_LOG_STREAM_NAME: "2026/12/06/[$LATEST]2f399eb14537447da05ab2a2e39309de",
-  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "1024",
-};
-
 describe("runtime: service resource", () => {
   it("what the components set (OTEL_SERVICE_NAME + OTEL_RESOURCE_ATTRIBUTES) plus the Lambda runtime's variables", () => {
     const attrs = withOtelEnv(
       {
+        ...LAMBDA_ENV,
         OTEL_SERVICE_NAME: "onboarding-lambda",
         OTEL_RESOURCE_ATTRIBUTES: formatResourceAttributesEnv({
           "service.namespace": "customer-onboarding",
@@ -61,6 +64,7 @@ describe("runtime: service resource", () => {
       "faas.version": "$LATEST",
       "faas.instance": "2026/12/06/[$LATEST]2f399eb14537447da05ab2a2e39309de",
       "faas.max_memory": 1024 * 1024 * 1024,
+      "aws.log.group.names": ["/aws/lambda/onboarding-fn"],
       "cx.application.name": "customer-onboarding",
       "cx.subsystem.name": "consumer",
     });
