@@ -303,7 +303,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_EXECUTION_ENV: "AWS_Lambda_nodejs24.x",
       LAMBDA_TASK_ROOT: path.dirname(handlerFile),
       _HANDLER: `${path.basename(handlerFile, path.extname(handlerFile))}.${options.lambdaExportName ?? "handler"}`,
-      DEPLOYMENT_ENVIRONMENT: "local",
       ...dynamodbEnv,
       ...otlpEnv,
       ...options.lambdaEnv,
@@ -344,7 +343,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...dynamodbEnv,
       PORT: String(apiPort),
       HOST: "127.0.0.1",
-      DEPLOYMENT_ENVIRONMENT: "local",
       // Standard BatchSpanProcessor delay (default 5 s): short, so a trace shows up right after the request.
       OTEL_BSP_SCHEDULE_DELAY: "200",
       ...otlpEnv,

@@ -231,9 +231,12 @@ export function classify(spans: readonly ReceivedSpan[]): "complete" | "batch" |
   const servers = spans.filter((s) => s.kind === "SERVER");
   const producers = spans.filter((s) => s.kind === "PRODUCER");
   if (servers.length === 0) {
-    // Lambda's per-invocation batch span lives in its own trace and links to the records' traces; a trace without a
-    // SERVER span that holds a `process <queue>` span is a record that arrived without context (open → partial).
-    const hasRecordSpan = spans.some((s) => s.name.startsWith("process "));
+    // Lambda's per-invocation batch span (the one with `messaging.batch.message_count`; it is named `process <queue>`
+    // like the record spans) lives in its own trace and links to the records' traces; a trace without a SERVER span
+    // that holds a record's CONSUMER span is a record that arrived without context (open → partial).
+    const hasRecordSpan = spans.some(
+      (s) => s.kind === "CONSUMER" && s.attributes["messaging.batch.message_count"] === undefined,
+    );
     const hasLinks = spans.some((s) => s.links.length > 0);
     return producers.length === 0 && hasLinks && !hasRecordSpan ? "batch" : "open";
   }

@@ -1,5 +1,6 @@
 /**
- * SQS carriers for W3C trace context, as small typed singletons (the shape of opentelemetry-js-contrib
+ * SQS carriers for the propagation fields of `OTEL_PROPAGATORS` (telemetry/propagation.ts: W3C `traceparent`,
+ * `tracestate` and `baggage` by default), as small typed singletons (the shape of opentelemetry-js-contrib
  * `instrumentation-aws-sdk/src/services/MessageAttributes.ts`, without the auto-instrumentation).
  *
  * - {@link sqsMessageAttributeSetter} writes into `SendMessage` `MessageAttributes` (`{ DataType, StringValue }`).
@@ -37,7 +38,8 @@ export function skippedAttributeCount(): number {
 }
 
 /**
- * Writes propagation fields as String attributes. Never exceeds {@link MAX_MESSAGE_ATTRIBUTES} and never throws:
+ * Writes propagation fields as String attributes, in the order the propagators inject them (`traceparent` first, so
+ * the trace survives when only one slot is left; then `tracestate`, then `baggage`). Never exceeds {@link MAX_MESSAGE_ATTRIBUTES} and never throws:
  * when there is no room the field is skipped, counted and reported through `diag.warn` (the first time and then
  * every 1000th, so a hot path cannot flood the log). Existing keys are overwritten in place (no extra slot).
  */
@@ -48,7 +50,7 @@ export const sqsMessageAttributeSetter: TextMapSetter<SqsMessageAttributes> = {
       skipped++;
       if (skipped === 1 || skipped % 1000 === 0) {
         diag.warn(
-          `SQS message already has ${MAX_MESSAGE_ATTRIBUTES} attributes; trace context field "${key}" not injected ` +
+          `SQS message already has ${MAX_MESSAGE_ATTRIBUTES} attributes; propagation field "${key}" not injected ` +
             `(skipped ${skipped} so far)`,
         );
       }
@@ -72,7 +74,8 @@ export const lambdaMessageAttributeGetter: TextMapGetter<LambdaMessageAttributes
     if (carrier == null || typeof carrier !== "object") return undefined;
     const direct = stringAttribute(carrier[key]);
     if (direct !== undefined) return direct;
-    // Attribute names are case-sensitive in SQS; accept a producer that wrote `Traceparent`.
+    // Attribute names are case-sensitive in SQS; accept a producer that wrote `Traceparent` (or `x-amzn-trace-id`
+    // for the X-Ray propagator's `X-Amzn-Trace-Id`).
     const lower = key.toLowerCase();
     for (const name of Object.keys(carrier)) {
       if (name.toLowerCase() === lower) return stringAttribute(carrier[name]);

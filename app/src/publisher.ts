@@ -1,5 +1,6 @@
 /**
- * Publishes onboarding messages to SQS with a hand-written PRODUCER span and W3C context in MessageAttributes.
+ * Publishes onboarding messages to SQS with a hand-written PRODUCER span and the propagation fields of
+ * `OTEL_PROPAGATORS` (trace context and baggage by default; telemetry/propagation.ts) in MessageAttributes.
  * The SQS client is created once per process, with deliberate timeouts and retries so an unreachable or slow
  * queue turns into a fast, bounded failure (→ 503) instead of a hung request.
  */
@@ -7,9 +8,9 @@ import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { GetQueueAttributesCommand, SQSClient, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { SpanKind, SpanStatusCode, trace, type Context, type Tracer } from "@opentelemetry/api";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { SpanKind, SpanStatusCode, trace, type Context, type TextMapPropagator, type Tracer } from "@opentelemetry/api";
 import { ATTR_ERROR_TYPE, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from "@opentelemetry/semantic-conventions";
+import { configuredPropagation } from "../../telemetry/propagation";
 import {
   ATTR_MESSAGING_DESTINATION_NAME,
   ATTR_MESSAGING_MESSAGE_ID,
@@ -18,7 +19,7 @@ import {
   ATTR_MESSAGING_SYSTEM,
   MESSAGING_OPERATION_TYPE_VALUE_SEND,
   MESSAGING_SYSTEM_VALUE_AWS_SQS,
-} from "@opentelemetry/semantic-conventions/incubating";
+} from "../../telemetry/semconv";
 import { sqsMessageAttributeSetter, type SqsMessageAttributes } from "../../telemetry/sqs-carriers";
 import type { OnboardingMessage } from "./onboard";
 
@@ -116,13 +117,14 @@ export interface SqsPublisherOptions {
   readonly clientOptions?: SqsClientOptions;
   /** How long a readiness answer is reused. */
   readonly readinessCacheMillis?: number;
+  /** What goes into the message attributes. @default the process's `OTEL_PROPAGATORS` */
+  readonly propagator?: TextMapPropagator;
 }
-
-const propagator = new W3CTraceContextPropagator();
 const READINESS_TIMEOUT_MS = 1000;
 
 export function createSqsPublisher(options: SqsPublisherOptions): Publisher {
   const { queueUrl, tracer } = options;
+  const propagator = options.propagator ?? configuredPropagation().propagator;
   const timeouts = options.clientOptions?.timeouts ?? DEFAULT_SQS_TIMEOUTS;
   const client = options.client ?? createSqsClient(options.clientOptions);
   const queueName = queueNameFromUrl(queueUrl);

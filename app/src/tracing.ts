@@ -1,6 +1,6 @@
 /**
- * Preload for the API: `node --require ./tracing.js ./server.js`. Registers the global tracer provider and W3C
- * propagator before Koa (or anything else) is loaded. `OTEL_SDK_DISABLED=true` turns it into a
+ * Preload for the API: `node --require ./tracing.js ./server.js`. Registers the global tracer provider and the
+ * `OTEL_PROPAGATORS` propagator (telemetry/propagation.ts) before Koa (or anything else) is loaded. `OTEL_SDK_DISABLED=true` turns it into a
  * no-op (the API then runs with the OTel API's no-op tracer; the benchmark's "off" side uses this).
  *
  * Export goes to the collector sidecar (`http://localhost:4317` by default); the app never holds a Coralogix key.
@@ -8,12 +8,13 @@
  */
 import { context, propagation, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import type { TracerProvider } from "@opentelemetry/sdk-trace";
 import { installDiagLogger } from "../../telemetry/diag";
-import { resolveExporterSettings } from "../../telemetry/exporter";
+import { resolveExportTimeout, resolveExporterSettings } from "../../telemetry/exporter";
+import { createSpanExporter } from "../../telemetry/exporter-factory";
 import { createOtlpTraceExporter } from "../../telemetry/grpc-exporter";
 import { createJsonLogger } from "../../telemetry/logger";
+import { configuredPropagation } from "../../telemetry/propagation";
 import { SERVICE_BATCH_DEFAULTS, createTracerProvider } from "../../telemetry/provider";
 import { CLOUD_PLATFORM_VALUE_AWS_ECS, createServiceResource } from "../../telemetry/resource";
 
@@ -35,14 +36,17 @@ export function startApiTracing(env: NodeJS.ProcessEnv = process.env): TracerPro
   // Under the batch processor's 5 s export timeout: when the processor gives up first it starts the next export
   // beside the one still waiting, and with a stalled sidecar those piled up (+53 MB RSS in the bench's sidecar
   // section with 5000 here).
-  const exporter = createOtlpTraceExporter(settings, { env, defaultTimeoutMillis: 4000 });
+  const exporter = createSpanExporter(settings, {
+    timeoutMillis: resolveExportTimeout(env, 4000),
+    grpc: (grpcSettings) => createOtlpTraceExporter(grpcSettings, { env, defaultTimeoutMillis: 4000 }),
+  });
   const provider = createTracerProvider({ resource, exporter, batch: SERVICE_BATCH_DEFAULTS, env, logger });
   // What sdk-trace-node's NodeTracerProvider.register() did, which 3.x folded into @opentelemetry/sdk-trace: the
   // AsyncLocalStorage context manager, so `context.active()` follows async work (the JSON logger's trace ids,
   // startActiveSpan, library code using the global API). On Node 24 AsyncLocalStorage runs on AsyncContextFrame and
   // no longer turns on async hooks for the process (on Node 20/22 it cost ~85 µs/request here; see README).
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  propagation.setGlobalPropagator(configuredPropagation().propagator);
   trace.setGlobalTracerProvider(provider);
   return provider;
 }

@@ -1,6 +1,7 @@
 /** Starting the bench's helper processes (SQS servers, OTLP receiver) and the real bundled API. */
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { formatResourceAttributesEnv } from "../../telemetry/resource";
 import { Child, REPO_ROOT, baseEnv, freePort, spawnNode, waitForHttp } from "./proc";
 
 const TSX = ["--require", "tsx/cjs"];
@@ -66,6 +67,20 @@ export function apiEnv(
   });
 }
 
+/** The identity the components give a service (infra/components/traced-service-args.ts), for a bench run. */
+export function serviceIdentityEnv(serviceName: string): Record<string, string> {
+  return {
+    OTEL_SERVICE_NAME: serviceName,
+    OTEL_RESOURCE_ATTRIBUTES: formatResourceAttributesEnv({
+      "service.namespace": "customer-onboarding",
+      "service.version": "bench",
+      "deployment.environment.name": "bench",
+      "cx.application.name": "customer-onboarding",
+      "cx.subsystem.name": serviceName,
+    }),
+  };
+}
+
 /**
  * The real bundled API exactly as production starts it: `node --require dist/app/tracing.js dist/app/server.js`.
  * Tracing off = `OTEL_SDK_DISABLED=true` (same binary, same preload).
@@ -78,11 +93,7 @@ export async function startApi(options: {
 }): Promise<ApiProcess> {
   const port = await freePort();
   const env = apiEnv(port, options.sqs, options.otlpEndpoint, {
-    OTEL_SERVICE_NAME: "onboarding-api",
-    SERVICE_VERSION: "bench",
-    DEPLOYMENT_ENVIRONMENT: "bench",
-    CX_APPLICATION_NAME: "customer-onboarding",
-    CX_SUBSYSTEM_NAME: "onboarding-api",
+    ...serviceIdentityEnv("onboarding-api"),
     OTEL_SDK_DISABLED: options.tracing ? undefined : "true",
   });
   const child = spawnNode(DIST.server, [], {

@@ -7,7 +7,7 @@ import { readFileSync, statSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { BenchConfig } from "../lib/config";
 import { baseEnv } from "../lib/proc";
-import { DIST, Service, startReceiver, startSecretsStub } from "../lib/services";
+import { DIST, Service, serviceIdentityEnv, startReceiver, startSecretsStub } from "../lib/services";
 import { median, round } from "../lib/stats";
 
 /**
@@ -92,9 +92,7 @@ export async function benchCold(cfg: BenchConfig["cold"], log: (s: string) => vo
     CORALOGIX_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:000000000000:secret:bench-telemetry",
     CORALOGIX_DOMAIN: "us2",
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-    OTEL_SERVICE_NAME: "onboarding-lambda",
-    CX_APPLICATION_NAME: "customer-onboarding",
-    CX_SUBSYSTEM_NAME: "onboarding-lambda",
+    ...serviceIdentityEnv("onboarding-lambda"),
   });
   // Same, without the secret (OTLP endpoint only: how the local stack and tests run it) — shows the Secrets
   // Manager client's share of the cold init.

@@ -4,7 +4,7 @@
  *
  * For every accepted request (its `trace_id` comes back in the response) the trace must hold the API's SERVER span,
  * a PRODUCER child of it, and a Lambda CONSUMER `process` child of that PRODUCER: spans expected = 3 × accepted, plus
- * one `receive` batch span per Lambda invocation.
+ * one batch span (`messaging.batch.message_count`) per Lambda invocation.
  */
 import * as path from "node:path";
 import type { ReceivedSpan } from "../../local/otlp-receiver";
@@ -50,7 +50,7 @@ class SpanIndex {
 
   add(spans: readonly ReceivedSpan[]): void {
     for (const span of spans) {
-      if (span.kind === "CONSUMER" && span.name.startsWith("receive ")) {
+      if (span.kind === "CONSUMER" && span.attributes["messaging.batch.message_count"] !== undefined) {
         this.batchSpans++;
         continue;
       }

@@ -16,6 +16,7 @@ import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import type { ReadableSpan, SpanExporter, TracerProvider } from "@opentelemetry/sdk-trace";
 import { installDiagLogger } from "../../telemetry/diag";
 import { resolveExportTimeout, resolveExporterSettings, type ExporterSettings } from "../../telemetry/exporter";
+import { createSpanExporter } from "../../telemetry/exporter-factory";
 import { createJsonLogger, type Logger } from "../../telemetry/logger";
 import { Http2OtlpTraceExporter } from "../../telemetry/otlp-http2-exporter";
 import {
@@ -179,10 +180,16 @@ export function initLambdaTelemetry(options: LambdaTelemetryOptions = {}): Lambd
       if (settings.source === "coralogix" && !apiKey) {
         logger.warn("telemetry.no_api_key", { message: "CORALOGIX_DOMAIN set without CORALOGIX_SECRET_ARN" });
       }
-      // Small HTTP/2 gRPC exporter instead of @grpc/grpc-js: see telemetry/otlp-http2-exporter.ts.
-      const exporter = new Http2OtlpTraceExporter(settings, { timeoutMillis: resolveExportTimeout(env, 2000) });
-      exporter.preconnect();
-      return exporter;
+      const timeoutMillis = resolveExportTimeout(env, 2000);
+      return createSpanExporter(settings, {
+        timeoutMillis,
+        grpc: (grpcSettings) => {
+          // Small HTTP/2 gRPC exporter instead of @grpc/grpc-js: see telemetry/otlp-http2-exporter.ts.
+          const exporter = new Http2OtlpTraceExporter(grpcSettings, { timeoutMillis });
+          exporter.preconnect();
+          return exporter;
+        },
+      });
     };
     // Validate the domain now (throws with the list of valid values) rather than at the first export.
     resolveExporterSettings({ env });

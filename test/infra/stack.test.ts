@@ -99,7 +99,10 @@ for (const preview of [true, false]) {
     it("reports package.json's version as service.version (read from the project root, not the working directory)", () => {
       const { version } = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8"));
       const [fn] = ofType("aws:lambda/function:Function");
-      assert.equal(fn.inputs.environment.variables.SERVICE_VERSION, version);
+      assert.match(
+        fn.inputs.environment.variables.OTEL_RESOURCE_ATTRIBUTES,
+        new RegExp(`(^|,)service\\.version=${encodeURIComponent(version).replace(/\./g, "\\.")}(,|$)`),
+      );
     });
 
     it("builds every component once", () => {

@@ -217,10 +217,10 @@ describe("TracedContainerLambda", () => {
       CORALOGIX_DOMAIN: "eu2.coralogix.com",
       CORALOGIX_SECRET_ARN: SECRET_ARN,
       OTEL_SERVICE_NAME: "onboarding-lambda",
-      SERVICE_VERSION: "1.2.3",
-      DEPLOYMENT_ENVIRONMENT: "dev",
-      CX_APPLICATION_NAME: "customer-onboarding",
-      CX_SUBSYSTEM_NAME: "onboarding-lambda",
+      // The standard variables only: any OpenTelemetry SDK reads them (percent-encoded values, none needed here).
+      OTEL_RESOURCE_ATTRIBUTES:
+        "service.namespace=customer-onboarding,service.version=1.2.3,deployment.environment.name=dev," +
+        "cx.application.name=customer-onboarding,cx.subsystem.name=onboarding-lambda",
     });
   });
 

@@ -170,10 +170,9 @@ describe("TracedFargateService", () => {
       INCOMING_TRACE_CONTEXT: "new-trace-with-link",
       HTTP_KEEP_ALIVE_TIMEOUT_MS: "65000",
       OTEL_SERVICE_NAME: "onboarding-api",
-      SERVICE_VERSION: "1.2.3",
-      DEPLOYMENT_ENVIRONMENT: "dev",
-      CX_APPLICATION_NAME: "customer-onboarding",
-      CX_SUBSYSTEM_NAME: "onboarding-api",
+      OTEL_RESOURCE_ATTRIBUTES:
+        "service.namespace=customer-onboarding,service.version=1.2.3,deployment.environment.name=dev," +
+        "cx.application.name=customer-onboarding,cx.subsystem.name=onboarding-api",
     });
     assert.equal(container("app").secrets, undefined);
   });

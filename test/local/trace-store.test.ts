@@ -42,7 +42,8 @@ describe("local trace store", () => {
     assert.equal(classify([consumer, producer]), "open");
     assert.equal(classify([{ ...server, attributes: { "http.response.status_code": 400 } }]), "complete");
     assert.equal(classify([{ ...server, attributes: { "http.response.status_code": 202 } }]), "open");
-    const batch = span("CONSUMER", "receive onboarding", "d".repeat(16), undefined, {
+    const batch = span("CONSUMER", "process onboarding", "d".repeat(16), undefined, {
+      attributes: { "messaging.batch.message_count": 1 },
       links: [{ traceId: TRACE, spanId: consumer.spanId, attributes: {} }],
     });
     assert.equal(classify([batch]), "batch");

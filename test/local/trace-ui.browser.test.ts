@@ -91,13 +91,13 @@ describe("trace UI in Chromium (playwright-core)", function () {
     assert.match(text, /Status\s*UNSET/);
     assert.match(page.url(), /#span-[0-9a-f]{16}$/);
 
-    const link = detail.locator("a", { hasText: /receive onboarding/ }).first();
+    const link = detail.locator("a", { hasText: /process onboarding/ }).first();
     const batchTraceId = /\/trace\/([0-9a-f]{32})/.exec((await link.getAttribute("href"))!)![1]!;
     assert.notEqual(batchTraceId, traceId);
     await link.click();
     await page.waitForURL(`**/trace/${batchTraceId}#span-*`);
     await page.locator("#detail").waitFor();
-    assert.match((await page.locator("#detail").textContent())!, /receive onboarding/);
+    assert.match((await page.locator("#detail").textContent())!, /messaging\.batch\.message_count/);
     const back = page.locator(`.linked a[href="/trace/${traceId}"]`);
     await back.click();
     await page.waitForURL(`**/trace/${traceId}`);

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { buildResourceAttributes } from "../../telemetry/resource";
 import { resolveExporterSettings, parseOtlpHeaders } from "../../telemetry/exporter";
 import { SHORT_LIVED_BATCH_DEFAULTS, flushWithin, resolveBatchSettings } from "../../telemetry/provider";
 import { createJsonLogger } from "../../telemetry/logger";
@@ -7,53 +6,9 @@ import { ROOT_CONTEXT, trace, TraceFlags } from "@opentelemetry/api";
 import { readServerConfig } from "../../app/src/config";
 
 describe("runtime: telemetry configuration", () => {
-  it("builds the Lambda resource from the contract's env variables", () => {
-    const attrs = buildResourceAttributes({
-      defaultServiceName: "onboarding-lambda",
-      cloudPlatform: "aws_lambda",
-      env: {
-        SERVICE_VERSION: "1.2.3",
-        DEPLOYMENT_ENVIRONMENT: "prod",
-        CX_APPLICATION_NAME: "customer-onboarding",
-        CX_SUBSYSTEM_NAME: "consumer",
-        AWS_REGION: "eu-west-1",
-        AWS_LAMBDA_FUNCTION_NAME: "onboarding-fn",
-      },
-    });
-    assert.deepEqual(attrs, {
-      "service.name": "onboarding-lambda",
-      "service.namespace": "customer-onboarding",
-      "service.version": "1.2.3",
-      "deployment.environment.name": "prod",
-      "cloud.provider": "aws",
-      "cloud.platform": "aws_lambda",
-      "cloud.region": "eu-west-1",
-      "faas.name": "onboarding-fn",
-      "cx.application.name": "customer-onboarding",
-      "cx.subsystem.name": "consumer",
-    });
-  });
-
-  it("API resource: OTEL_SERVICE_NAME wins over OTEL_RESOURCE_ATTRIBUTES; no faas.name on ECS", () => {
-    const attrs = buildResourceAttributes({
-      defaultServiceName: "onboarding-api",
-      cloudPlatform: "aws_ecs",
-      env: {
-        OTEL_SERVICE_NAME: "api-x",
-        OTEL_RESOURCE_ATTRIBUTES: "service.name=ignored,team=growth",
-        AWS_LAMBDA_FUNCTION_NAME: "not-me",
-      },
-    });
-    assert.equal(attrs["service.name"], "api-x");
-    assert.equal(attrs["cx.subsystem.name"], "api-x");
-    assert.equal(attrs.team, "growth");
-    assert.equal(attrs["cloud.platform"], "aws_ecs");
-    assert.equal(attrs["faas.name"], undefined);
-    assert.equal(attrs["deployment.environment.name"], "local");
-  });
-
   it("exporter: Coralogix domain + key → ingress endpoint with Bearer key", () => {
     assert.deepEqual(resolveExporterSettings({ env: { CORALOGIX_DOMAIN: "eu2" }, coralogixApiKey: "k1" }), {
+      protocol: "grpc",
       url: "https://ingress.eu2.coralogix.com:443",
       headers: { authorization: "Bearer k1" },
       source: "coralogix",
@@ -62,6 +17,7 @@ describe("runtime: telemetry configuration", () => {
 
   it("exporter: allowCoralogix false (the API) ignores CORALOGIX_DOMAIN and uses the sidecar default", () => {
     assert.deepEqual(resolveExporterSettings({ env: { CORALOGIX_DOMAIN: "eu2" }, allowCoralogix: false }), {
+      protocol: "grpc",
       url: "http://localhost:4317",
       headers: {},
       source: "default",
@@ -75,6 +31,7 @@ describe("runtime: telemetry configuration", () => {
       OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer%20from-env,x-team=a",
     };
     assert.deepEqual(resolveExporterSettings({ env, coralogixApiKey: "secret-key" }), {
+      protocol: "grpc",
       url: "http://127.0.0.1:4317",
       headers: { authorization: "Bearer from-env", "x-team": "a" },
       source: "otel-env",
@@ -93,11 +50,13 @@ describe("runtime: telemetry configuration", () => {
 
   it("exporter: endpoint without secret → no key; nothing configured → sidecar default", () => {
     assert.deepEqual(resolveExporterSettings({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4317" } }), {
+      protocol: "grpc",
       url: "http://c:4317",
       headers: {},
       source: "otel-env",
     });
     assert.deepEqual(resolveExporterSettings({ env: {} }), {
+      protocol: "grpc",
       url: "http://localhost:4317",
       headers: {},
       source: "default",

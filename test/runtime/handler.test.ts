@@ -1,11 +1,12 @@
 /** Lambda handler behaviour per record: partial batch failures, context fallbacks, idempotency, bounded flush. */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import type { Context as LambdaContext, SQSRecord } from "aws-lambda";
-import { createHandler, extractRecordContext, queueNameFromArn, type HandlerDeps } from "../../lambda/src/handler";
+import { createHandler, extractRecordContext, queueNameFromArn, type HandlerDeps } from "../../lambda/src/sqs-handler";
 import { createInMemoryOnboardingStore, processOnboarding } from "../../lambda/src/onboarding";
 import { flushWithin } from "../../telemetry/provider";
-import { makeRecord, validMessageBody } from "./helpers";
+import { REPO_ROOT, makeRecord, validMessageBody } from "./helpers";
 import { trace } from "@opentelemetry/api";
 import { lambdaTelemetry } from "./fakes";
 
@@ -42,6 +43,53 @@ const withTraceparent = (id: string, traceparent: string): SQSRecord =>
   });
 
 describe("runtime: Lambda handler", () => {
+  it("importing the factory (lambda/src/sqs-handler.ts) initialises nothing: no telemetry, no store, no output", () => {
+    const child = spawnSync(
+      process.execPath,
+      [
+        "-r",
+        "tsx/cjs",
+        "-e",
+        `require("./lambda/src/sqs-handler");
+         console.log(JSON.stringify(Object.keys(require.cache).filter((f) => !f.includes("node_modules"))));`,
+      ],
+      // A Coralogix domain would make telemetry init log an error or open a connection if it ran.
+      { cwd: REPO_ROOT, encoding: "utf8", timeout: 30_000, env: { ...process.env, CORALOGIX_DOMAIN: "not-a-region" } },
+    );
+    assert.equal(child.status, 0, child.stderr);
+    const lines = child.stdout.trim().split("\n");
+    assert.equal(lines.length, 1, `only the module list is printed:\n${child.stdout}`);
+    const loaded = (JSON.parse(lines[0]!) as string[]).map((f) => f.slice(REPO_ROOT.length + 1));
+    for (const wiring of [
+      "lambda/src/tracing.ts",
+      "lambda/src/store.ts",
+      "lambda/src/handler.ts",
+      "telemetry/provider.ts",
+    ]) {
+      assert.ok(!loaded.includes(wiring), `${wiring} loaded by the factory: ${loaded.join(", ")}`);
+    }
+  });
+
+  it("a batch from two queues: the invocation span is `multiple_sources process`, without a destination", async () => {
+    const { handler, exporter } = setup();
+    const records = [
+      makeRecord({ messageId: "a", body: validMessageBody("req-a") }, "arn:aws:sqs:us-east-1:000000000000:one"),
+      makeRecord({ messageId: "b", body: validMessageBody("req-b") }, "arn:aws:sqs:us-east-1:000000000000:two"),
+    ];
+    await handler({ Records: records }, ctx());
+    const spans = exporter.getFinishedSpans();
+    const batch = spans.find((s) => s.attributes["messaging.batch.message_count"] !== undefined)!;
+    assert.equal(batch.name, "multiple_sources process");
+    assert.equal(batch.attributes["messaging.destination.name"], undefined);
+    assert.deepEqual(
+      spans
+        .filter((s) => s !== batch)
+        .map((s) => s.name)
+        .sort(),
+      ["process one", "process two"],
+    );
+  });
+
   it("reports only the bad records in batchItemFailures; the others are processed", async () => {
     const { handler, exporter, store, logs } = setup();
     const records = [
@@ -66,7 +114,7 @@ describe("runtime: Lambda handler", () => {
       [
         ["process onboarding", "not-json", "invalid_json"],
         ["process onboarding", "bad-fields", "invalid_message"],
-        ["receive onboarding", null, null],
+        ["process onboarding", null, null],
       ],
     );
     const badFieldsLog = logs.find((l) => l.event === "onboarding.record_failed" && l.message_id === "bad-fields");
@@ -150,7 +198,8 @@ describe("runtime: Lambda handler", () => {
     assert.equal(byId("malformed").parentSpanContext, undefined);
     assert.equal(byId("bare").parentSpanContext, undefined);
     assert.notEqual(byId("malformed").spanContext().traceId, byId("bare").spanContext().traceId);
-    const batch = spans.find((s) => s.name === "receive onboarding")!;
+    const batch = spans.find((s) => s.attributes["messaging.batch.message_count"] !== undefined)!;
+    assert.equal(batch.name, "process onboarding");
     assert.equal(batch.kind, SpanKind.CONSUMER);
     assert.equal(batch.links.length, 2, "links only to the records that carried a context");
   });

@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import path from "node:path";
 import type { SQSEvent } from "aws-lambda";
+import { startOtlpHttpReceiver } from "../../local/otlp-http";
 import { startOtlpReceiver, type OtlpReceiver } from "../../local/otlp-receiver";
 import {
   DIST,
@@ -124,7 +125,10 @@ describe("runtime: Lambda bundle exporting to a real gRPC OTLP receiver", functi
       {
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
         OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer t0k3n",
-        CX_SUBSYSTEM_NAME: "consumer",
+        OTEL_RESOURCE_ATTRIBUTES: "cx.subsystem.name=consumer",
+        // What the Lambda runtime sets; awsLambdaDetector reads them (telemetry/resource.ts).
+        AWS_EXECUTION_ENV: "AWS_Lambda_nodejs24.x",
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "512",
       },
       event(),
       5000,
@@ -137,7 +141,7 @@ describe("runtime: Lambda bundle exporting to a real gRPC OTLP receiver", functi
     assert.deepEqual(names, [
       "CONSUMER process onboarding",
       "CONSUMER process onboarding",
-      "CONSUMER receive onboarding",
+      "CONSUMER process onboarding",
     ]);
     const good = receiver.spans.find((s) => s.attributes["messaging.message.id"] === "good")!;
     assert.equal(good.traceId, TRACE);
@@ -146,11 +150,47 @@ describe("runtime: Lambda bundle exporting to a real gRPC OTLP receiver", functi
     assert.equal(good.resource["faas.name"], "onboarding");
     assert.equal(good.resource["cloud.platform"], "aws_lambda");
     assert.equal(good.resource["cx.subsystem.name"], "consumer");
+    assert.equal(good.resource["faas.max_memory"], 512 * 1024 * 1024);
     const poison = receiver.spans.find((s) => s.attributes["messaging.message.id"] === "poison")!;
     assert.equal(poison.status.code, "ERROR");
     const processed = inv.lines.find((l) => l.event === "onboarding.processed");
     assert.equal(processed?.trace_id, TRACE);
     assert.equal(processed?.span_id, good.spanId);
+  });
+
+  it("OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf: the same spans reach the OTLP/HTTP receiver before the handler returns", async () => {
+    const http = await startOtlpHttpReceiver({ receiver });
+    try {
+      const inv = await invoke(
+        {
+          OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+          OTEL_EXPORTER_OTLP_ENDPOINT: http.endpoint,
+          OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer t0k3n",
+        },
+        event(),
+        5000,
+      );
+      assert.deepEqual(inv.result, { batchItemFailures: [{ itemIdentifier: "poison" }] });
+      assert.deepEqual(receiver.spans.map((s) => `${s.kind} ${s.name}`).sort(), [
+        "CONSUMER process onboarding",
+        "CONSUMER process onboarding",
+        "CONSUMER process onboarding",
+      ]);
+      const poison = receiver.spans.find((s) => s.attributes["messaging.message.id"] === "poison")!;
+      assert.equal(poison.status.code, "ERROR");
+    } finally {
+      await http.close();
+    }
+  });
+
+  it("an unsupported OTEL_EXPORTER_OTLP_PROTOCOL disables tracing with the valid values logged; records still processed", async () => {
+    const inv = await invoke({ OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" }, event(), 3000);
+    assert.deepEqual(inv.result, { batchItemFailures: [{ itemIdentifier: "poison" }] });
+    const failed = inv.lines.find((l) => l.event === "telemetry.init_failed");
+    assert.match(
+      String((failed?.error as { message?: string })?.message),
+      /OTEL_EXPORTER_OTLP_PROTOCOL="http\/json" is not supported; use one of: grpc, http\/protobuf/,
+    );
   });
 
   it("a wrong key is rejected by the receiver, and the handler still returns its result on time", async () => {

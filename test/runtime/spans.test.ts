@@ -7,12 +7,12 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import { ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
-import { SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
+import { SpanKind, SpanStatusCode, propagation, type Tracer } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace";
 import type { Context as LambdaContext } from "aws-lambda";
 import { createApp } from "../../app/src/app";
 import { createSqsClient, createSqsPublisher, type Publisher } from "../../app/src/publisher";
-import { createHandler } from "../../lambda/src/handler";
+import { createHandler } from "../../lambda/src/sqs-handler";
 import { createInMemoryOnboardingStore, processOnboarding } from "../../lambda/src/onboarding";
 import { createJsonLogger } from "../../telemetry/logger";
 import { createTracerProvider, flushWithin } from "../../telemetry/provider";
@@ -167,9 +167,30 @@ describe("runtime: span shape (in-memory exporter, real fauxqs)", function () {
     const result = await handler({ Records: [toLambdaRecord(message, queue.queueArn)] }, lambdaContext());
     assert.deepEqual(result, { batchItemFailures: [] });
     const lambdaSpans = lambda.exporter.getFinishedSpans();
-    const [consumer] = lambdaSpans.filter((s) => s.name === "process onboarding-spans");
-    const [batch] = lambdaSpans.filter((s) => s.name === "receive onboarding-spans");
+    const [consumer] = lambdaSpans.filter((s) => s.attributes["messaging.message.id"] !== undefined);
+    const [batch] = lambdaSpans.filter((s) => s.attributes["messaging.batch.message_count"] !== undefined);
     assert.equal(lambdaSpans.length, 2);
+    // semantic-conventions docs/faas/aws-lambda.md: both SQS spans are `process <queue>` CONSUMER spans.
+    assert.equal(consumer.name, "process onboarding-spans");
+    assert.equal(consumer.attributes["faas.trigger"], "pubsub");
+    assert.equal(batch.name, "process onboarding-spans");
+    assert.equal(batch.kind, SpanKind.CONSUMER);
+    assert.deepEqual(
+      {
+        "messaging.operation.type": batch.attributes["messaging.operation.type"],
+        "faas.trigger": batch.attributes["faas.trigger"],
+        "aws.lambda.invoked_arn": batch.attributes["aws.lambda.invoked_arn"],
+        "cloud.account.id": batch.attributes["cloud.account.id"],
+        "cloud.resource_id": batch.attributes["cloud.resource_id"],
+      },
+      {
+        "messaging.operation.type": "process",
+        "faas.trigger": "pubsub",
+        "aws.lambda.invoked_arn": "arn:aws:lambda:us-east-1:000000000000:function:onboarding",
+        "cloud.account.id": "000000000000",
+        "cloud.resource_id": undefined,
+      },
+    );
     assert.equal(consumer.kind, SpanKind.CONSUMER);
     assert.equal(consumer.spanContext().traceId, incomingTrace);
     assert.equal(consumer.parentSpanContext?.spanId, producer.spanContext().spanId);
@@ -184,6 +205,31 @@ describe("runtime: span shape (in-memory exporter, real fauxqs)", function () {
       [[incomingTrace, producer.spanContext().spanId]],
     );
     assert.equal(consumer.resource.attributes["cloud.platform"], "aws_lambda");
+  });
+
+  it("baggage a trusted caller sets reaches the Lambda's record context through the real queue (OTEL_PROPAGATORS default)", async () => {
+    const res = await post(VALID_REQUEST, {
+      traceparent: "00-5bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+      baggage: "tenant=acme,plan=gold%20plus",
+    });
+    assert.equal(res.status, 202);
+    const [message] = await receiveAll(1);
+    assert.equal(message.MessageAttributes?.baggage?.DataType, "String");
+
+    const seen: Record<string, string>[] = [];
+    const handler = createHandler({
+      tracer: lambda.tracer,
+      logger: silent,
+      flush: (ms) => flushWithin(lambda.provider, ms),
+      processMessage: async (m, _r, ctx) => {
+        const entries = propagation.getBaggage(ctx)?.getAllEntries() ?? [];
+        seen.push(Object.fromEntries(entries.map(([key, entry]) => [key, entry.value])));
+        return processOnboarding(m, createInMemoryOnboardingStore(), ctx);
+      },
+    });
+    const result = await handler({ Records: [toLambdaRecord(message, queue.queueArn)] }, lambdaContext());
+    assert.deepEqual(result, { batchItemFailures: [] });
+    assert.deepEqual(seen, [{ tenant: "acme", plan: "gold plus" }]);
   });
 
   it("a batch of 10 records from 10 traces → 10 process spans, each in its producer's trace, and a batch span with 10 links", async () => {
@@ -206,8 +252,8 @@ describe("runtime: span shape (in-memory exporter, real fauxqs)", function () {
     assert.deepEqual(result.batchItemFailures, []);
 
     const spans = lambda.exporter.getFinishedSpans();
-    const processSpans = spans.filter((s) => s.name === "process onboarding-spans");
-    const batches = spans.filter((s) => s.name === "receive onboarding-spans");
+    const processSpans = spans.filter((s) => s.attributes["messaging.message.id"] !== undefined);
+    const batches = spans.filter((s) => s.attributes["messaging.batch.message_count"] !== undefined);
     assert.equal(processSpans.length, 10);
     assert.equal(batches.length, 1);
     const [batch] = batches;

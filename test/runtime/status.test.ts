@@ -13,7 +13,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@open
 import type { Context as LambdaContext } from "aws-lambda";
 import { createApp } from "../../app/src/app";
 import { createDynamoStatusReader } from "../../app/src/status";
-import { createHandler } from "../../lambda/src/handler";
+import { createHandler } from "../../lambda/src/sqs-handler";
 import { processOnboarding } from "../../lambda/src/onboarding";
 import { createDynamoOnboardingStore } from "../../lambda/src/store";
 import { createOnboardingTable, localDynamoClient, startDynamoDb, type LocalDynamoDb } from "../../local/dynamodb";

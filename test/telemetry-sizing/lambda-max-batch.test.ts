@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import type { Context as LambdaContext } from "aws-lambda";
-import { createHandler } from "../../lambda/src/handler";
+import { createHandler } from "../../lambda/src/sqs-handler";
 import { createInMemoryOnboardingStore, processOnboarding } from "../../lambda/src/onboarding";
 import { initLambdaTelemetry } from "../../lambda/src/tracing";
 import { startOtlpReceiver, type OtlpReceiver } from "../../local/otlp-receiver";

@@ -54,7 +54,7 @@ export interface TracedContainerLambdaArgs extends TracedServiceArgs {
    */
   readonly table?: Pick<OnboardingTable, "name" | "recordStatements">;
   /**
-   * Coralogix subsystem name (`CX_SUBSYSTEM_NAME`) and OpenTelemetry `service.name`.
+   * Coralogix subsystem name (`cx.subsystem.name`) and OpenTelemetry `service.name`.
    * @default "onboarding-lambda"
    * @example "onboarding-lambda"
    */

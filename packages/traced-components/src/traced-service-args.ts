@@ -6,6 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { resolveCoralogixDomain } from "./coralogix";
+import { formatResourceAttributesEnv } from "./resource-attributes-env";
 import type { AlarmsArg } from "./alarms";
 import type { ImageBuildArgs } from "./container-image";
 import { checkLogRetention, DEFAULT_LOG_RETENTION_DAYS } from "./log-retention";
@@ -24,17 +25,18 @@ export interface TracedServiceArgs {
    */
   readonly coralogixDomain: string;
   /**
-   * Coralogix application name (`CX_APPLICATION_NAME`).
+   * Coralogix application name (`cx.application.name` and `service.namespace` in `OTEL_RESOURCE_ATTRIBUTES`; the
+   * collector sidecar's `CX_APPLICATION_NAME`).
    * @example "customer-onboarding"
    */
   readonly applicationName: pulumi.Input<string>;
   /**
-   * `service.version` of the deployed code.
+   * `service.version` of the deployed code (in `OTEL_RESOURCE_ATTRIBUTES`).
    * @example "0.1.0"
    */
   readonly serviceVersion: pulumi.Input<string>;
   /**
-   * `deployment.environment.name`.
+   * `deployment.environment.name` (in `OTEL_RESOURCE_ATTRIBUTES`).
    * @example "dev"
    */
   readonly deploymentEnvironment: pulumi.Input<string>;
@@ -95,8 +97,11 @@ export function logRetentionDays(args: Pick<TracedServiceArgs, "logRetentionDays
 }
 
 /**
- * How the service names itself to OpenTelemetry and Coralogix (the env contract): `serviceName` is both
- * `service.name` and the Coralogix subsystem.
+ * How the service names itself to OpenTelemetry and Coralogix (the env contract), in the standard variables only:
+ * `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES` (`service.namespace`, `service.version`,
+ * `deployment.environment.name`, and Coralogix's `cx.application.name` / `cx.subsystem.name`), so any OpenTelemetry SDK
+ * — a function in another language included — reports the same resource. `serviceName` is both `service.name` and
+ * the Coralogix subsystem.
  */
 export function serviceIdentityEnvironment(
   args: Pick<TracedServiceArgs, "applicationName" | "serviceVersion" | "deploymentEnvironment">,
@@ -104,10 +109,17 @@ export function serviceIdentityEnvironment(
 ): Record<string, pulumi.Input<string>> {
   return {
     OTEL_SERVICE_NAME: serviceName,
-    SERVICE_VERSION: args.serviceVersion,
-    DEPLOYMENT_ENVIRONMENT: args.deploymentEnvironment,
-    CX_APPLICATION_NAME: args.applicationName,
-    CX_SUBSYSTEM_NAME: serviceName,
+    OTEL_RESOURCE_ATTRIBUTES: pulumi
+      .all([args.applicationName, args.serviceVersion, args.deploymentEnvironment])
+      .apply(([application, version, environment]) =>
+        formatResourceAttributesEnv({
+          "service.namespace": application,
+          "service.version": version,
+          "deployment.environment.name": environment,
+          "cx.application.name": application,
+          "cx.subsystem.name": serviceName,
+        }),
+      ),
   };
 }
 
