@@ -10,6 +10,8 @@ import {
   ResourceInUseException,
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
+import type { AwsJsonCall } from "../lambda/src/aws-json";
+import { createDynamoCall } from "../lambda/src/store";
 
 /** The table's key, shared with infra/components/onboarding-table.ts. */
 export const ONBOARDING_TABLE_HASH_KEY = "request_id";
@@ -47,6 +49,16 @@ export async function startDynamoDb(port = 0): Promise<LocalDynamoDb> {
 /** A client for a local endpoint. */
 export function localDynamoClient(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({ endpoint, region: "us-east-1", credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+}
+
+/** The consumer's SDK-free DynamoDB call (lambda/src/store.ts) to a local endpoint, configured as the Lambda is. */
+export function localDynamoCall(endpoint: string): AwsJsonCall {
+  return createDynamoCall({
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_REGION: "us-east-1",
+    AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+  });
 }
 
 /** Creates the onboarding table (idempotent) and waits until it is ACTIVE. */

@@ -45,7 +45,7 @@ import {
   type OnboardingStore,
   type ProcessOutcome,
 } from "./onboarding";
-import { createDynamoClient, createDynamoOnboardingStore } from "./store";
+import { createDynamoCall, createDynamoOnboardingStore } from "./store";
 import { initLambdaTelemetry } from "./tracing";
 
 export interface HandlerDeps {
@@ -284,7 +284,7 @@ const telemetry = initLambdaTelemetry();
 function createStore(env: NodeJS.ProcessEnv = process.env): OnboardingStore {
   const tableName = env.ONBOARDING_TABLE_NAME?.trim();
   if (tableName)
-    return createDynamoOnboardingStore({ client: createDynamoClient(env), tableName, tracer: telemetry.tracer });
+    return createDynamoOnboardingStore({ call: createDynamoCall(env), tableName, tracer: telemetry.tracer });
   return createInMemoryOnboardingStore();
 }
 const store = createStore();

@@ -26,6 +26,8 @@ describe("runtime: bundles (scripts/build.ts)", function () {
     assert.ok(lambda.bytes <= 700_000, `lambda bundle is ${lambda.bytes} bytes`);
     const source = readFileSync(lambda.outfile, "utf8");
     assert.match(source, /require\("@aws-sdk\/client-secrets-manager"\)/);
+    // The store signs its DynamoDB calls itself (lambda/src/aws-json.ts): the SDK client cost ≈ 105 ms of cold init.
+    assert.doesNotMatch(source, /@aws-sdk\/client-dynamodb/);
     assert.doesNotMatch(source, /require\("@opentelemetry\//, "OpenTelemetry is bundled, not required at runtime");
   });
 

@@ -16,7 +16,13 @@ import { createDynamoStatusReader } from "../../app/src/status";
 import { createHandler } from "../../lambda/src/handler";
 import { processOnboarding } from "../../lambda/src/onboarding";
 import { createDynamoOnboardingStore } from "../../lambda/src/store";
-import { createOnboardingTable, localDynamoClient, startDynamoDb, type LocalDynamoDb } from "../../local/dynamodb";
+import {
+  createOnboardingTable,
+  localDynamoCall,
+  localDynamoClient,
+  startDynamoDb,
+  type LocalDynamoDb,
+} from "../../local/dynamodb";
 import { createJsonLogger } from "../../telemetry/logger";
 import { closedPort, makeRecord, VALID_REQUEST } from "./helpers";
 import { recordingPublisher } from "./fakes";
@@ -98,7 +104,11 @@ describe("runtime: GET /onboard/{request_id} (dynalite)", function () {
       logger,
       flush: async () => "flushed",
       processMessage: (m, _r, ctx) =>
-        processOnboarding(m, createDynamoOnboardingStore({ client, tableName: TABLE, tracer }), ctx),
+        processOnboarding(
+          m,
+          createDynamoOnboardingStore({ call: localDynamoCall(db.endpoint), tableName: TABLE, tracer }),
+          ctx,
+        ),
     });
     const result = await handler(
       { Records: [makeRecord({ messageId: "m-1", body: JSON.stringify(published.at(-1)) })] },
