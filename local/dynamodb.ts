@@ -1,6 +1,7 @@
 /**
  * A DynamoDB-protocol server for the local stack and the tests: dynalite (in memory, LevelDB's memdown), plus the
- * onboarding table created the way the stack creates it (key `request_id`, on demand).
+ * onboarding table created the way the stack creates it (key `request_id`, on demand; dynalite has no TTL, which the
+ * code never relies on: it checks `expires_at` itself).
  */
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
@@ -12,9 +13,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import type { AwsJsonCall } from "../lambda/src/aws-json";
 import { createDynamoCall } from "../lambda/src/store";
-
-/** The table's key, shared with infra/components/onboarding-table.ts. */
-export const ONBOARDING_TABLE_HASH_KEY = "request_id";
+import { TABLE_HASH_KEY } from "../app/src/store-keys";
 
 export interface LocalDynamoDb {
   readonly endpoint: string;
@@ -69,8 +68,8 @@ export async function createOnboardingTable(endpoint: string, tableName: string)
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: "PAY_PER_REQUEST",
-        AttributeDefinitions: [{ AttributeName: ONBOARDING_TABLE_HASH_KEY, AttributeType: "S" }],
-        KeySchema: [{ AttributeName: ONBOARDING_TABLE_HASH_KEY, KeyType: "HASH" }],
+        AttributeDefinitions: [{ AttributeName: TABLE_HASH_KEY, AttributeType: "S" }],
+        KeySchema: [{ AttributeName: TABLE_HASH_KEY, KeyType: "HASH" }],
       }),
     );
   } catch (error) {
