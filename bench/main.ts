@@ -13,10 +13,11 @@ import { REPO_ROOT } from "./lib/proc";
 import { renderMarkdown } from "./lib/report";
 import { ApiResult, benchApi } from "./sections/api";
 import { ColdResult, benchCold } from "./sections/cold";
+import { StoreResult, benchStore } from "./sections/store";
 import { FlushResult, benchFlush } from "./sections/flush";
 import { PipelineResult, benchPipeline } from "./sections/pipeline";
 
-export const SECTIONS = ["api", "cold", "flush", "pipeline"] as const;
+export const SECTIONS = ["api", "cold", "store", "flush", "pipeline"] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchResults {
@@ -32,14 +33,14 @@ export interface BenchResults {
   };
   commit: string;
   durationSeconds: number;
-  sections: { api?: ApiResult; cold?: ColdResult; flush?: FlushResult; pipeline?: PipelineResult };
+  sections: { api?: ApiResult; cold?: ColdResult; store?: StoreResult; flush?: FlushResult; pipeline?: PipelineResult };
   errors: Partial<Record<Section | "build", string>>;
 }
 
 export const USAGE = `usage: npm run bench -- [options]
 
-Measures tracing overhead (api), Lambda cold init (cold), flush latency (flush) and local pipeline completeness
-(pipeline). A full run of every section writes bench/results.json and bench/results.md, the committed results;
+Measures tracing overhead (api), Lambda cold init (cold), the onboarding store's cost (store), flush latency
+(flush) and local pipeline completeness (pipeline). A full run of every section writes bench/results.json and bench/results.md, the committed results;
 any other run writes bench/results.local.json (or --out) and leaves the committed files alone.
 
 options:
@@ -153,6 +154,7 @@ export async function runBench(argv: string[]): Promise<BenchResults> {
 
   await run("api", () => benchApi(cfg.api, log));
   await run("cold", () => benchCold(cfg.cold, log));
+  await run("store", () => benchStore(cfg.store, log));
   await run("flush", () => benchFlush(cfg.flush, log));
   await run("pipeline", () => benchPipeline(cfg.pipeline, log));
 

@@ -25,6 +25,7 @@ export const startSqsStub = () => startProc("sqs-stub.ts");
 export const startSecretsStub = () => startProc("secrets-stub.ts");
 export const startReceiver = () => startProc("otlp-receiver.ts");
 export const startFauxqsServer = () => startProc("fauxqs-server.ts");
+export const startDynalite = () => startProc("dynalite-server.ts");
 
 export interface ReceiverCounts {
   spans: number;
