@@ -1,8 +1,7 @@
 /** dynalite with the onboarding table (own process, so its CPU is not charged to the consumer being measured). */
 import { createOnboardingTable, startDynamoDb } from "../../local/dynamodb";
+import { BENCH_TABLE } from "../lib/services";
 import { serveIpc } from "./ipc";
-
-export const BENCH_TABLE = "onboarding-bench";
 
 void (async () => {
   const db = await startDynamoDb();

@@ -20,9 +20,8 @@ import { localDynamoCall } from "../../local/dynamodb";
 import { createJsonLogger } from "../../telemetry/logger";
 import { BenchConfig } from "../lib/config";
 import { REPO_ROOT, baseEnv } from "../lib/proc";
-import { DIST, startDynalite } from "../lib/services";
+import { BENCH_TABLE, DIST, startDynalite } from "../lib/services";
 import { median, percentile, round } from "../lib/stats";
-import { BENCH_TABLE } from "../procs/dynalite-server";
 import { coldChildSource, timedNode } from "./cold";
 
 export interface StoreResult {
