@@ -14,11 +14,12 @@ import { renderMarkdown } from "./lib/report";
 import { ApiResult, benchApi } from "./sections/api";
 import { ColdResult, benchCold } from "./sections/cold";
 import { ExporterFaultsResult, benchExporterFaults } from "./sections/exporter-faults";
+import { StoreResult, benchStore } from "./sections/store";
 import { FlushResult, benchFlush } from "./sections/flush";
 import { PipelineResult, benchPipeline } from "./sections/pipeline";
 import { SidecarOutageResult, benchSidecarOutage } from "./sections/api-sidecar-outage";
 
-export const SECTIONS = ["api", "cold", "flush", "pipeline", "exporter-faults", "sidecar"] as const;
+export const SECTIONS = ["api", "cold", "store", "flush", "pipeline", "exporter-faults", "sidecar"] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchResults {
@@ -37,6 +38,7 @@ export interface BenchResults {
   sections: {
     api?: ApiResult;
     cold?: ColdResult;
+    store?: StoreResult;
     flush?: FlushResult;
     pipeline?: PipelineResult;
     "exporter-faults"?: ExporterFaultsResult;
@@ -47,10 +49,11 @@ export interface BenchResults {
 
 export const USAGE = `usage: npm run bench -- [options]
 
-Measures tracing overhead (api), Lambda cold init (cold), flush latency (flush), local pipeline completeness
-(pipeline), the Lambda exporter under collector faults (exporter-faults) and the API with its collector sidecar
-down or stalled (sidecar). A full run of every section writes bench/results.json and bench/results.md, the
-committed results; any other run writes bench/results.local.json (or --out) and leaves the committed files alone.
+Measures tracing overhead (api), Lambda cold init (cold), the onboarding store's cost (store), flush latency
+(flush), local pipeline completeness (pipeline), the Lambda exporter under collector faults (exporter-faults) and
+the API with its collector sidecar down or stalled (sidecar). A full run of every section writes bench/results.json
+and bench/results.md, the committed results; any other run writes bench/results.local.json (or --out) and leaves
+the committed files alone.
 
 options:
   --smoke               every section tiny (also BENCH_SMOKE=1)
@@ -163,6 +166,7 @@ export async function runBench(argv: string[]): Promise<BenchResults> {
 
   await run("api", () => benchApi(cfg.api, log));
   await run("cold", () => benchCold(cfg.cold, log));
+  await run("store", () => benchStore(cfg.store, log));
   await run("flush", () => benchFlush(cfg.flush, log));
   await run("pipeline", () => benchPipeline(cfg.pipeline, log));
   await run("exporter-faults", () => benchExporterFaults(args.mode, log));

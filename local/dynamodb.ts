@@ -1,6 +1,7 @@
 /**
  * A DynamoDB-protocol server for the local stack and the tests: dynalite (in memory, LevelDB's memdown), plus the
- * onboarding table created the way the stack creates it (key `request_id`, on demand).
+ * onboarding table created the way the stack creates it (key `request_id`, on demand; dynalite has no TTL, which the
+ * code never relies on: it checks `expires_at` itself).
  */
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
@@ -10,9 +11,9 @@ import {
   ResourceInUseException,
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
-
-/** The table's key, shared with packages/traced-components/src/onboarding-table.ts. */
-export const ONBOARDING_TABLE_HASH_KEY = "request_id";
+import type { AwsJsonCall } from "../lambda/src/aws-json";
+import { createDynamoCall } from "../lambda/src/store";
+import { TABLE_HASH_KEY } from "../packages/traced-components/src/store-keys";
 
 export interface LocalDynamoDb {
   readonly endpoint: string;
@@ -49,6 +50,16 @@ export function localDynamoClient(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({ endpoint, region: "us-east-1", credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
 }
 
+/** The consumer's SDK-free DynamoDB call (lambda/src/store.ts) to a local endpoint, configured as the Lambda is. */
+export function localDynamoCall(endpoint: string): AwsJsonCall {
+  return createDynamoCall({
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_REGION: "us-east-1",
+    AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+  });
+}
+
 /** Creates the onboarding table (idempotent) and waits until it is ACTIVE. */
 export async function createOnboardingTable(endpoint: string, tableName: string): Promise<void> {
   const client = localDynamoClient(endpoint);
@@ -57,8 +68,8 @@ export async function createOnboardingTable(endpoint: string, tableName: string)
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: "PAY_PER_REQUEST",
-        AttributeDefinitions: [{ AttributeName: ONBOARDING_TABLE_HASH_KEY, AttributeType: "S" }],
-        KeySchema: [{ AttributeName: ONBOARDING_TABLE_HASH_KEY, KeyType: "HASH" }],
+        AttributeDefinitions: [{ AttributeName: TABLE_HASH_KEY, AttributeType: "S" }],
+        KeySchema: [{ AttributeName: TABLE_HASH_KEY, KeyType: "HASH" }],
       }),
     );
   } catch (error) {

@@ -206,7 +206,7 @@ async function main(): Promise<void> {
   console.log(
     [
       `ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-      row("API", `${stack.apiUrl}  POST /onboard, GET /healthz`, "PORT"),
+      row("API", `${stack.apiUrl}  POST /onboard, GET /onboard/<id>, GET /healthz`, "PORT"),
       row("trace UI", `${stack.traceView?.url ?? "-"}  search, /trace/<id>, Jaeger /api/…`, "TRACE_VIEW_PORT"),
       row("OTLP/gRPC", `${stack.otlpEndpoint}${token ? "  (Bearer token required)" : ""}`, "OTLP_PORT"),
       row("OTLP/HTTP", `${stack.otlpHttp?.endpoint ?? "-"}  POST /v1/traces (protobuf, JSON)`, "OTLP_HTTP_PORT"),
@@ -229,6 +229,7 @@ async function main(): Promise<void> {
   );
 
   if (samples > 0) console.log(bold(`\nsending ${samples} sample request(s)…`));
+  let lastRequestId: unknown;
   for (const customer of SAMPLE_CUSTOMERS.slice(0, samples)) {
     const response = await stack.onboard(customer);
     console.log(`POST /onboard ${customer.customer_id} → ${response.status} ${JSON.stringify(response.body)}`);
@@ -238,12 +239,29 @@ async function main(): Promise<void> {
         .waitFor(traceId, 15_000, ["complete", "partial"])
         .catch((error: Error) => console.log(error.message));
     }
+    lastRequestId = response.body.request_id;
+  }
+  if (typeof lastRequestId === "string") {
+    // The last sample's trace is complete, so the Lambda has recorded it: the status endpoint reads that record. Its
+    // own trace (SERVER + GetItem) is printed before the prompt below.
+    const statusPath = `/onboard/${lastRequestId}`;
+    const printed = new Promise<void>((resolve) => {
+      stack.traces.onTrace((trace) => {
+        if (trace.spans.some((span) => span.attributes["url.path"] === statusPath)) resolve();
+      });
+      setTimeout(resolve, 15_000).unref();
+    });
+    const status = await fetch(`${stack.apiUrl}${statusPath}`);
+    console.log(`\nGET ${statusPath} → ${status.status} ${await status.text()}`);
+    await printed;
   }
 
   console.log(
     bold("\nwaiting for requests — try:\n") +
       `  curl -s -X POST ${stack.apiUrl}/onboard -H 'content-type: application/json' \\\n` +
+      `    -H 'idempotency-key: TEST-004-signup' \\\n` +
       `    -d '{"customer_id":"TEST-004","email":"you@example.com","company_size":"small","name":"You"}'\n` +
+      `  then its status (accepted, then processed): curl -s ${stack.apiUrl}/onboard/<request_id>\n` +
       `  a poison message (to the DLQ in ~35 s): npm run poison\n` +
       `  open ${stack.traceView?.url ?? ""}  ·  Ctrl-C to stop`,
   );

@@ -3,7 +3,7 @@
  *
  * A trace is **complete** when it has a SERVER span, at least one PRODUCER span, every PRODUCER span has a CONSUMER
  * child, and no span has arrived for `quietMs` — i.e. the request crossed API → queue → Lambda. A trace whose SERVER
- * span answered ≥ 400 without sending anything (bad input) is complete as well. Anything else is reported as
+ * span answered ≥ 400 without sending anything (bad input), or answered a read (`GET /onboard/{id}`), is complete as well. Anything else is reported as
  * **partial** once it has been quiet for `settleMs` (e.g. a message that was never consumed, or spans lost on the way).
  * Traces made only of Lambda batch spans (no SERVER span, only linking to other traces) are **batch** traces: they are
  * shown in the view and next to the traces they link to, not printed on their own.
@@ -242,7 +242,9 @@ export function classify(spans: readonly ReceivedSpan[]): "complete" | "batch" |
   }
   if (producers.length === 0) {
     const status = Number(servers[0]!.attributes["http.response.status_code"] ?? 0);
-    return status >= 400 ? "complete" : "open";
+    // A read (the status endpoint) never sends: answered is done.
+    const read = ["GET", "HEAD"].includes(String(servers[0]!.attributes["http.request.method"]));
+    return status >= 400 || (read && status > 0) ? "complete" : "open";
   }
   const consumerParents = new Set(spans.filter((s) => s.kind === "CONSUMER").map((s) => s.parentSpanId));
   return producers.every((p) => consumerParents.has(p.spanId)) ? "complete" : "open";

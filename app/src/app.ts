@@ -31,6 +31,13 @@ import { ATTR_HTTP_REQUEST_BODY_SIZE } from "@opentelemetry/semantic-conventions
 import type { Logger } from "../../telemetry/logger";
 import { DEFAULT_INCOMING_TRACE_CONTEXT, serverSpanParent, type IncomingTraceContext } from "./incoming-context";
 import { MAX_BODY_BYTES, buildOnboardingMessage, validateOnboardRequest, type FieldError } from "./onboard";
+import {
+  IDEMPOTENCY_HEADER,
+  canonicalBodyHash,
+  readIdempotencyKey,
+  type AcceptedResponse,
+  type IdempotencyStore,
+} from "./idempotency";
 import { PublishError, type Publisher } from "./publisher";
 import { REQUEST_ID_PATTERN, type StatusReader } from "./status";
 
@@ -38,6 +45,8 @@ export interface AppDeps {
   readonly publisher: Publisher;
   /** Reads a request's status for `GET /onboard/{request_id}` (the onboarding table); without it every id is 404. */
   readonly statusReader?: StatusReader;
+  /** Records `Idempotency-Key`s (the onboarding table); without it the header is validated but not honoured (tests). */
+  readonly idempotency?: IdempotencyStore;
   readonly tracer: Tracer;
   readonly logger: Logger;
   /** Request body limit in bytes (default {@link MAX_BODY_BYTES} = 16 KiB). */
@@ -336,6 +345,12 @@ export function createApp(deps: AppDeps): Koa<OnboardState> {
     const requestId = ctx.state.requestId as string; // /onboard is traced: the tracing middleware set it
     const otelContext = ctx.state.otelContext;
     try {
+      const { key: idempotencyKey, problem } = readIdempotencyKey(ctx.req);
+      if (problem) {
+        throw badRequest("invalid_idempotency_key", `Idempotency-Key ${problem}`, [
+          { field: IDEMPOTENCY_HEADER, message: problem },
+        ]);
+      }
       checkContentHeaders(ctx.req);
       if (hasNoBody(ctx.req)) throw emptyBody();
       const raw = await readBody(ctx.req, maxBodyBytes);
@@ -351,7 +366,55 @@ export function createApp(deps: AppDeps): Koa<OnboardState> {
       const result = validateOnboardRequest(json);
       if (!result.ok) throw badRequest("validation_failed", "Request body failed validation", result.errors);
 
-      const message = buildOnboardingMessage(result.value, requestId, now());
+      // With an Idempotency-Key, an earlier request with the key decides: replay its answer, or re-send its request_id.
+      let sendRequestId = requestId;
+      let acceptedAt = now();
+      const idempotency = idempotencyKey ? deps.idempotency : undefined;
+      if (idempotencyKey && idempotency) {
+        let claim;
+        try {
+          claim = await idempotency.claim(
+            {
+              key: idempotencyKey,
+              bodyHash: canonicalBodyHash(result.value),
+              requestId,
+              customerId: result.value.customer_id,
+              acceptedAt: acceptedAt.toISOString(),
+            },
+            otelContext,
+          );
+        } catch (error) {
+          logger.error("onboard.idempotency_unavailable", { request_id: requestId, error }, otelContext);
+          throw new HttpError(503, {
+            error: "store_unavailable",
+            message: "The onboarding store is unavailable; nothing was sent: retry later with the same Idempotency-Key",
+          });
+        }
+        if (claim.kind === "mismatch") {
+          throw new HttpError(422, {
+            error: "idempotency_key_reused",
+            message:
+              "This Idempotency-Key was used with a different request body in the last 24 h: use a new key for a new request",
+            fields: [{ field: IDEMPOTENCY_HEADER, message: "already used with a different body" }],
+          });
+        }
+        if (claim.kind === "replay") {
+          ctx.status = 202;
+          ctx.set("idempotent-replayed", "true");
+          ctx.body = claim.response;
+          logger.info(
+            "onboard.replayed",
+            { request_id: requestId, first_request_id: claim.response.request_id },
+            otelContext,
+          );
+          return;
+        }
+        if (claim.kind === "resend") {
+          sendRequestId = claim.requestId;
+          acceptedAt = new Date(claim.acceptedAt);
+        }
+      }
+      const message = buildOnboardingMessage(result.value, sendRequestId, acceptedAt);
       let messageId: string;
       try {
         ({ messageId } = await publisher.publish(message, otelContext));
@@ -370,19 +433,34 @@ export function createApp(deps: AppDeps): Koa<OnboardState> {
         }
         logger.error(
           "onboard.queue_unavailable",
-          { request_id: requestId, customer_id: message.customer_id, error },
+          { request_id: sendRequestId, customer_id: message.customer_id, error },
           otelContext,
         );
+        // A timed-out send may still have reached SQS: say so, and how to retry without onboarding twice.
         throw new HttpError(503, {
           error: "queue_unavailable",
-          message: "The onboarding queue is unavailable; retry later",
+          message: idempotencyKey
+            ? "The onboarding queue did not confirm the request; it may have been accepted. Retry with the same Idempotency-Key"
+            : "The onboarding queue did not confirm the request; it may have been accepted. Retry with an Idempotency-Key to be sure it is onboarded once",
+          ...(idempotencyKey ? { retry_with_same_idempotency_key: true } : {}),
+        });
+      }
+      const response: AcceptedResponse = {
+        request_id: sendRequestId,
+        customer_id: message.customer_id,
+        trace_id: traceIdOf(otelContext),
+      };
+      if (idempotencyKey && idempotency) {
+        // Sent already: failing to remember it only means a retry re-sends (and the consumer keeps one record).
+        await idempotency.complete(idempotencyKey, response, otelContext).catch((error: unknown) => {
+          logger.warn("onboard.idempotency_not_recorded", { request_id: sendRequestId, error }, otelContext);
         });
       }
       ctx.status = 202;
-      ctx.body = { request_id: requestId, customer_id: message.customer_id, trace_id: traceIdOf(otelContext) };
+      ctx.body = response;
       logger.info(
         "onboard.accepted",
-        { request_id: requestId, customer_id: message.customer_id, message_id: messageId },
+        { request_id: sendRequestId, customer_id: message.customer_id, message_id: messageId },
         otelContext,
       );
     } catch (error) {

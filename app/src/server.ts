@@ -8,8 +8,9 @@ import { flushWithin } from "../../telemetry/provider";
 import { createApp } from "./app";
 import { readServerConfig, type ServerConfig } from "./config";
 import { createHttpServer } from "./http-server";
+import { createDynamoIdempotencyStore } from "./idempotency";
 import { createSqsPublisher } from "./publisher";
-import { createDynamoStatusReader } from "./status";
+import { createApiDynamoClient, createDynamoStatusReader } from "./status";
 
 /** In-flight requests get this long after SIGTERM; then remaining connections are closed. */
 const DRAIN_TIMEOUT_MS = 20_000;
@@ -27,10 +28,12 @@ function main(): void {
   }
   const tracer = trace.getTracer(config.serviceName, config.serviceVersion);
   const publisher = createSqsPublisher({ queueUrl: config.queueUrl, tracer });
-  const statusReader = config.tableName ? createDynamoStatusReader({ tableName: config.tableName, tracer }) : undefined;
+  const { tableName } = config;
+  const dynamo = tableName ? createApiDynamoClient() : undefined;
   const app = createApp({
     publisher,
-    statusReader,
+    statusReader: dynamo && tableName ? createDynamoStatusReader({ client: dynamo, tableName, tracer }) : undefined,
+    idempotency: dynamo && tableName ? createDynamoIdempotencyStore({ client: dynamo, tableName, tracer }) : undefined,
     tracer,
     logger,
     incomingTraceContext: config.incomingTraceContext,
@@ -67,7 +70,7 @@ function main(): void {
       clearTimeout(drainTimer);
       clearInterval(idleSweep);
       publisher.close();
-      statusReader?.close();
+      dynamo?.destroy();
       const delegate = (trace.getTracerProvider() as { getDelegate?: () => unknown }).getDelegate?.() as
         { forceFlush?: () => Promise<void>; shutdown?: () => Promise<void> } | undefined;
       const flush = delegate?.shutdown

@@ -13,6 +13,8 @@ export interface BenchConfig {
     /** Handler invocations per receiver-down scenario. */
     downInvocations: number;
   };
+  /** The onboarding store: cold init with/without it, per-record time in-memory vs DynamoDB (dynalite). */
+  store: { coldRuns: number; batches: number; warmupBatches: number };
   pipeline: {
     sustainedRate: number;
     sustainedSeconds: number;
@@ -29,6 +31,7 @@ export function configFor(mode: Mode): BenchConfig {
       api: { connections: 4, roundSeconds: 1, rounds: 1, warmupSeconds: 0.5, drainTimeoutMs: 8000 },
       cold: { runs: 3 },
       flush: { invocations: 30, spansPerFlush: 10, downRecords: 2, downTimeoutMs: 3000, downInvocations: 1 },
+      store: { coldRuns: 2, batches: 5, warmupBatches: 1 },
       pipeline: { sustainedRate: 10, sustainedSeconds: 2, stepRates: [20], stepSeconds: 1, drainMs: 10000 },
     };
   }
@@ -39,6 +42,7 @@ export function configFor(mode: Mode): BenchConfig {
     cold: { runs: 20 },
     // 3 s = Lambda's default function timeout.
     flush: { invocations: 600, spansPerFlush: 10, downRecords: 10, downTimeoutMs: 3000, downInvocations: 3 },
+    store: { coldRuns: 20, batches: 200, warmupBatches: 20 },
     pipeline: {
       sustainedRate: 100,
       sustainedSeconds: 60,

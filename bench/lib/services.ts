@@ -26,6 +26,9 @@ export const startSqsStub = () => startProc("sqs-stub.ts");
 export const startSecretsStub = () => startProc("secrets-stub.ts");
 export const startReceiver = () => startProc("otlp-receiver.ts");
 export const startFauxqsServer = () => startProc("fauxqs-server.ts");
+/** dynalite with the onboarding table named {@link BENCH_TABLE}. */
+export const startDynalite = () => startProc("dynalite-server.ts");
+export const BENCH_TABLE = "onboarding-bench";
 
 export interface ReceiverCounts {
   spans: number;

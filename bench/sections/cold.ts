@@ -39,14 +39,14 @@ Promise.resolve(p).then(() => {
 `;
 }
 
-interface RunResult {
+export interface RunResult {
   wallMs: number;
   stdout: string;
   stderr: string;
   code: number | null;
 }
 
-function timedNode(args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
+export function timedNode(args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
     const proc = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });

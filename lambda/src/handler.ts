@@ -5,7 +5,7 @@
  */
 import { createInMemoryOnboardingStore, processOnboarding, type OnboardingStore } from "./onboarding";
 import { createHandler, type SqsHandler } from "./sqs-handler";
-import { createDynamoClient, createDynamoOnboardingStore } from "./store";
+import { createDynamoCall, createDynamoOnboardingStore } from "./store";
 import { initLambdaTelemetry } from "./tracing";
 
 const telemetry = initLambdaTelemetry();
@@ -17,7 +17,7 @@ const telemetry = initLambdaTelemetry();
 function createStore(env: NodeJS.ProcessEnv = process.env): OnboardingStore {
   const tableName = env.ONBOARDING_TABLE_NAME?.trim();
   if (tableName)
-    return createDynamoOnboardingStore({ client: createDynamoClient(env), tableName, tracer: telemetry.tracer });
+    return createDynamoOnboardingStore({ call: createDynamoCall(env), tableName, tracer: telemetry.tracer });
   return createInMemoryOnboardingStore();
 }
 const store = createStore();

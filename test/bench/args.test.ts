@@ -22,13 +22,19 @@ describe("bench arguments", function () {
     const run = bench("--help");
     assert.equal(run.status, 0, run.stderr);
     assert.equal(run.stdout.trim(), USAGE.trim());
-    assert.match(run.stdout, /--only <a,b> +run only these sections: api, cold, flush, pipeline, exporter-faults, sidecar/);
+    assert.match(
+      run.stdout,
+      /--only <a,b> +run only these sections: api, cold, store, flush, pipeline, exporter-faults, sidecar/,
+    );
     assert.equal(statSync(path.join(REPO_ROOT, "bench/results.json")).mtimeMs, committed);
   });
 
   it("refuses unknown flags and sections with the usage (exit 2)", () => {
     for (const [args, message] of [
-      [["--only", "apii"], /unknown section\(s\) "apii" — sections: api, cold, flush, pipeline, exporter-faults, sidecar/],
+      [
+        ["--only", "apii"],
+        /unknown section\(s\) "apii" — sections: api, cold, store, flush, pipeline, exporter-faults, sidecar/,
+      ],
       [["--fast"], /unknown argument "--fast"/],
       [["--only"], /--only needs a value/],
     ] as const) {
@@ -42,7 +48,7 @@ describe("bench arguments", function () {
   it("marks --only runs partial, so they write results.local.json and never the committed results", () => {
     assert.deepEqual(parseArgs([]), {
       mode: "full",
-      only: ["api", "cold", "flush", "pipeline", "exporter-faults", "sidecar"],
+      only: ["api", "cold", "store", "flush", "pipeline", "exporter-faults", "sidecar"],
       md: true,
       partial: false,
     });

@@ -1,6 +1,7 @@
 /**
  * OnboardingTable: on demand, point-in-time recovery, its own customer-managed key (usable only via DynamoDB),
- * deletion protection in production; the consumer may put/update/get its items and the API only get them.
+ * deletion protection in production, TTL on `expires_at`; the consumer may put/update/get its items, the API get them
+ * and write only its own prefixed items (`dynamodb:LeadingKeys`).
  */
 import * as assert from "node:assert/strict";
 import { OnboardingTable } from "../../packages/traced-components/src/onboarding-table";
@@ -27,6 +28,7 @@ describe("OnboardingTable", () => {
     assert.deepEqual(table.attributes, [{ name: "request_id", type: "S" }]);
     assert.deepEqual(table.pointInTimeRecovery, { enabled: true });
     assert.equal(table.deletionProtectionEnabled, false, "off by default (dev stacks can be torn down)");
+    assert.deepEqual(table.ttl, { attributeName: "expires_at", enabled: true }, "the API's idempotency items expire");
   });
 
   it("is encrypted with its own rotating customer-managed key, usable by the account only through DynamoDB", () => {
@@ -71,7 +73,7 @@ describe("OnboardingTable in the stack", function () {
   const tableOf = (run: Awaited<ReturnType<typeof runStackProgram>>) =>
     run.resources.find((r) => r.type === "aws:dynamodb/table:Table")!;
 
-  it("dev: no deletion protection; the API's task role may only GetItem on the table (and decrypt with its key)", async () => {
+  it("dev: no deletion protection; the API's task role may GetItem, and PutItem/UpdateItem only its prefixed items", async () => {
     const run = await runStackProgram({ preview: false });
     const table = tableOf(run);
     assert.equal(table.inputs.deletionProtectionEnabled, false);
@@ -81,14 +83,30 @@ describe("OnboardingTable in the stack", function () {
     const policy = run.resources.find(
       (r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.inputs.role === taskRole.state.name,
     )!;
-    const grants = grantsOf(JSON.parse(policy.inputs.policy));
+    const document = JSON.parse(policy.inputs.policy);
+    const grants = grantsOf(document);
     assert.deepEqual(grants.ReadOnboarding, {
       effect: "Allow",
       actions: ["dynamodb:GetItem"],
       resources: [table.state.arn],
     });
+    const write = document.Statement.find((s: { Sid?: string }) => s.Sid === "RecordApiItems");
+    assert.deepEqual(
+      { actions: [write.Action].flat().sort(), resource: write.Resource, condition: write.Condition },
+      {
+        actions: ["dynamodb:PutItem", "dynamodb:UpdateItem"],
+        resource: table.state.arn,
+        condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["idempotency#*", "accepted#*"] } },
+      },
+      "writes only items keyed idempotency#… or accepted#…, never a consumer's record",
+    );
     const dynamo = Object.values(grants).flatMap((g) => g.actions.filter((a) => a.startsWith("dynamodb:")));
-    assert.deepEqual(dynamo, ["dynamodb:GetItem"]);
+    assert.deepEqual(dynamo.sort(), ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]);
+    assert.deepEqual(grants.UseOnboardingTableKey, {
+      effect: "Allow",
+      actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+      resources: [table.inputs.serverSideEncryption.kmsKeyArn],
+    });
     assert.equal(run.outputs.tableName, table.state.name);
   });
 

@@ -41,6 +41,9 @@ describe("local trace store", () => {
     assert.equal(classify([server, producer]), "open");
     assert.equal(classify([consumer, producer]), "open");
     assert.equal(classify([{ ...server, attributes: { "http.response.status_code": 400 } }]), "complete");
+    const read = { ...server, attributes: { "http.request.method": "GET", "http.response.status_code": 200 } };
+    assert.equal(classify([read]), "complete", "a status read sends nothing");
+    assert.equal(classify([{ ...read, attributes: { ...read.attributes, "http.request.method": "POST" } }]), "open");
     assert.equal(classify([{ ...server, attributes: { "http.response.status_code": 202 } }]), "open");
     const batch = span("CONSUMER", "process onboarding", "d".repeat(16), undefined, {
       attributes: { "messaging.batch.message_count": 1 },

@@ -27,6 +27,8 @@ describe("runtime: bundles (scripts/build.ts)", function () {
     assert.ok(lambda.bytes <= 700_000, `lambda bundle is ${lambda.bytes} bytes`);
     const source = readFileSync(lambda.outfile, "utf8");
     assert.match(source, /require\("@aws-sdk\/client-secrets-manager"\)/);
+    // The store signs its DynamoDB calls itself (lambda/src/aws-json.ts): the SDK client cost ≈ 105 ms of cold init.
+    assert.doesNotMatch(source, /@aws-sdk\/client-dynamodb/);
     // OpenTelemetry is bundled, except the OTLP/HTTP exporter: its own bundle beside the handler (scripts/build.ts).
     const otelRequires = [...source.matchAll(/require\("(@opentelemetry\/[^"]+)"\)/g)].map((m) => m[1]);
     assert.deepEqual([...new Set(otelRequires)], ["@opentelemetry/exporter-trace-otlp-proto"]);

@@ -7,16 +7,24 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { PutItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SpanKind, type Tracer } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import type { Context as LambdaContext } from "aws-lambda";
 import { createApp } from "../../app/src/app";
+import { createDynamoIdempotencyStore } from "../../app/src/idempotency";
+import type { Publisher } from "../../app/src/publisher";
 import { createDynamoStatusReader } from "../../app/src/status";
 import { createHandler } from "../../lambda/src/sqs-handler";
 import { processOnboarding } from "../../lambda/src/onboarding";
 import { createDynamoOnboardingStore } from "../../lambda/src/store";
-import { createOnboardingTable, localDynamoClient, startDynamoDb, type LocalDynamoDb } from "../../local/dynamodb";
+import {
+  createOnboardingTable,
+  localDynamoCall,
+  localDynamoClient,
+  startDynamoDb,
+  type LocalDynamoDb,
+} from "../../local/dynamodb";
 import { createJsonLogger } from "../../telemetry/logger";
 import { closedPort, makeRecord, VALID_REQUEST } from "./helpers";
 import { recordingPublisher } from "./fakes";
@@ -34,8 +42,11 @@ describe("runtime: GET /onboard/{request_id} (dynalite)", function () {
   let client: DynamoDBClient;
   const servers: Server[] = [];
 
-  async function serve(reader: Parameters<typeof createApp>[0]["statusReader"]): Promise<string> {
-    const server = createServer(createApp({ publisher, statusReader: reader, tracer, logger }).callback());
+  async function serve(
+    reader: Parameters<typeof createApp>[0]["statusReader"],
+    api: Partial<Parameters<typeof createApp>[0]> = {},
+  ): Promise<string> {
+    const server = createServer(createApp({ publisher, statusReader: reader, tracer, logger, ...api }).callback());
     servers.push(server);
     server.listen(0, "127.0.0.1");
     await once(server, "listening");
@@ -58,14 +69,29 @@ describe("runtime: GET /onboard/{request_id} (dynalite)", function () {
   beforeEach(() => exporter.reset());
 
   it("404 (unknown or not processed yet) → accepted → processed with processed_at and the customer id", async () => {
-    const base = await serve(createDynamoStatusReader({ tableName: TABLE, tracer, client }));
-    const post = await fetch(`${base}/onboard`, {
+    // A send SQS has not confirmed yet: the request is known to nobody.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let sent!: (requestId: string) => void;
+    const sending = new Promise<string>((resolve) => (sent = resolve));
+    const gatedPublisher: Publisher = {
+      ...publisher,
+      publish: async (message, parent) => {
+        sent(message.request_id);
+        await gate;
+        return publisher.publish(message, parent);
+      },
+    };
+    const base = await serve(createDynamoStatusReader({ tableName: TABLE, tracer, client }), {
+      publisher: gatedPublisher,
+      idempotency: createDynamoIdempotencyStore({ client, tableName: TABLE, tracer }),
+    });
+    const post = fetch(`${base}/onboard`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", "idempotency-key": "lifecycle-1" },
       body: JSON.stringify(VALID_REQUEST),
     });
-    assert.equal(post.status, 202);
-    const { request_id: requestId } = (await post.json()) as { request_id: string };
+    const requestId = await sending;
 
     const before = await fetch(`${base}/onboard/${requestId}`);
     assert.equal(before.status, 404);
@@ -73,17 +99,8 @@ describe("runtime: GET /onboard/{request_id} (dynalite)", function () {
     assert.equal(notFound.error, "not_found");
     assert.match(String(notFound.message), /unknown request_id, or not processed yet/i);
 
-    // What the API records for an accepted request (Idempotency-Key): status only, no processed_at.
-    await client.send(
-      new PutItemCommand({
-        TableName: TABLE,
-        Item: {
-          request_id: { S: requestId },
-          status: { S: "accepted" },
-          customer_id: { S: VALID_REQUEST.customer_id },
-        },
-      }),
-    );
+    release(); // SQS took it: the API notes the request as accepted
+    assert.equal((await post).status, 202);
     const accepted = await fetch(`${base}/onboard/${requestId}`);
     assert.equal(accepted.status, 200);
     assert.deepEqual(await accepted.json(), {
@@ -98,7 +115,11 @@ describe("runtime: GET /onboard/{request_id} (dynalite)", function () {
       logger,
       flush: async () => "flushed",
       processMessage: (m, _r, ctx) =>
-        processOnboarding(m, createDynamoOnboardingStore({ client, tableName: TABLE, tracer }), ctx),
+        processOnboarding(
+          m,
+          createDynamoOnboardingStore({ call: localDynamoCall(db.endpoint), tableName: TABLE, tracer }),
+          ctx,
+        ),
     });
     const result = await handler(
       { Records: [makeRecord({ messageId: "m-1", body: JSON.stringify(published.at(-1)) })] },
@@ -114,21 +135,24 @@ describe("runtime: GET /onboard/{request_id} (dynalite)", function () {
     assert.ok(!Number.isNaN(Date.parse(body.processed_at)), `processed_at ${body.processed_at}`);
   });
 
-  it("the read is a GetItem CLIENT span under the SERVER span GET /onboard/:request_id", async () => {
+  it("the reads are GetItem CLIENT spans under the SERVER span GET /onboard/:request_id (record, then accepted note)", async () => {
     const base = await serve(createDynamoStatusReader({ tableName: TABLE, tracer, client }));
     const id = "0b7c9a52-3c1e-4a7e-9d2f-6a2b7e1f0c11";
     assert.equal((await fetch(`${base}/onboard/${id}`)).status, 404);
     const spans = exporter.getFinishedSpans();
     const serverSpan = spans.find((s) => s.kind === SpanKind.SERVER)!;
-    const read = spans.find((s) => s.kind === SpanKind.CLIENT)!;
+    const reads = spans.filter((s) => s.kind === SpanKind.CLIENT);
     assert.equal(serverSpan.name, "GET /onboard/:request_id");
     assert.equal(serverSpan.attributes["http.route"], "/onboard/:request_id");
     assert.equal(serverSpan.attributes["http.response.status_code"], 404);
-    assert.equal(read.name, `GetItem ${TABLE}`);
-    assert.equal(read.parentSpanContext?.spanId, serverSpan.spanContext().spanId);
-    assert.equal(read.attributes["db.system.name"], "aws.dynamodb");
-    assert.equal(read.attributes["db.operation.name"], "GetItem");
-    assert.deepEqual(read.attributes["aws.dynamodb.table_names"], [TABLE]);
+    assert.equal(reads.length, 2, "the consumer's record, then the API's accepted note");
+    for (const read of reads) {
+      assert.equal(read.name, `GetItem ${TABLE}`);
+      assert.equal(read.parentSpanContext?.spanId, serverSpan.spanContext().spanId);
+      assert.equal(read.attributes["db.system.name"], "aws.dynamodb");
+      assert.equal(read.attributes["db.operation.name"], "GetItem");
+      assert.deepEqual(read.attributes["aws.dynamodb.table_names"], [TABLE]);
+    }
   });
 
   it("bad ids → 400 naming request_id, without reading the table", async () => {

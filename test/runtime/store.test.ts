@@ -4,13 +4,23 @@
  * (nothing lost), and the write is a CLIENT span under the record's `process` span.
  */
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { GetItemCommand, ScanCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import type { Context as LambdaContext, SQSRecord } from "aws-lambda";
 import { createHandler } from "../../lambda/src/sqs-handler";
 import { processOnboarding } from "../../lambda/src/onboarding";
-import { createDynamoOnboardingStore } from "../../lambda/src/store";
-import { createOnboardingTable, localDynamoClient, startDynamoDb, type LocalDynamoDb } from "../../local/dynamodb";
+import type { AwsJsonCall } from "../../lambda/src/aws-json";
+import { createDynamoCall, createDynamoOnboardingStore } from "../../lambda/src/store";
+import {
+  createOnboardingTable,
+  localDynamoCall as dynamoCallTo,
+  localDynamoClient,
+  startDynamoDb,
+  type LocalDynamoDb,
+} from "../../local/dynamodb";
 import { flushWithin } from "../../telemetry/provider";
 import { closedPort, makeRecord, validMessageBody } from "./helpers";
 import { lambdaTelemetry } from "./fakes";
@@ -18,11 +28,38 @@ import { lambdaTelemetry } from "./fakes";
 const TABLE = "onboarding-test";
 const lambdaContext = () => ({ awsRequestId: "r", getRemainingTimeInMillis: () => 10_000 }) as unknown as LambdaContext;
 
-/** One Lambda execution environment: its own tracer, logger, DynamoDB client and handler. */
-function environment(client: DynamoDBClient) {
+/**
+ * A real HTTP hop in front of dynalite that answers `status` + `__type` instead of forwarding when the request body
+ * names `requestId` (DynamoDB's throttling and server errors, which dynalite never produces).
+ */
+async function faultyFront(target: string, requestId: string, status: number, type: string): Promise<Server> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      if (body.includes(requestId)) {
+        res.writeHead(status, { "content-type": "application/x-amz-json-1.0" });
+        res.end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message: "injected" }));
+        return;
+      }
+      const upstream = request(target, { method: "POST", headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
+      upstream.end(body);
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return server;
+}
+
+/** One Lambda execution environment: its own tracer, logger, DynamoDB connection and handler. */
+function environment(call: AwsJsonCall) {
   const { exporter, provider, logs, logger } = lambdaTelemetry();
   const tracer = provider.getTracer("t") as Tracer;
-  const store = createDynamoOnboardingStore({ client, tableName: TABLE, tracer });
+  const store = createDynamoOnboardingStore({ call, tableName: TABLE, tracer });
   const handler = createHandler({
     tracer,
     logger,
@@ -44,12 +81,7 @@ describe("runtime: DynamoDB onboarding store (dynalite)", function () {
   this.timeout(30_000);
   let db: LocalDynamoDb;
   let reader: DynamoDBClient;
-  const clients: DynamoDBClient[] = [];
-  const client = () => {
-    const c = localDynamoClient(db.endpoint);
-    clients.push(c);
-    return c;
-  };
+  const client = () => dynamoCallTo(db.endpoint);
   const itemCount = async (requestId: string) =>
     (
       await reader.send(
@@ -67,7 +99,6 @@ describe("runtime: DynamoDB onboarding store (dynalite)", function () {
     reader = localDynamoClient(db.endpoint);
   });
   after(async () => {
-    for (const c of clients) c.destroy();
     reader.destroy();
     await db.close();
   });
@@ -110,16 +141,12 @@ describe("runtime: DynamoDB onboarding store (dynalite)", function () {
 
   it("the store unreachable → that record fails alone (partial batch response); the retry records it, nothing lost", async () => {
     const real = client();
-    // A client that cannot reach the store for one request (connection refused), and reaches it for the others.
-    const port = await closedPort();
-    const unreachable = localDynamoClient(`http://127.0.0.1:${port}`);
-    clients.push(unreachable);
-    const flaky = {
-      send: (command: { input: { Key?: { request_id?: { S?: string } } } }) =>
-        command.input.Key?.request_id?.S === "req-down"
-          ? unreachable.send(command as never)
-          : real.send(command as never),
-    } as unknown as DynamoDBClient;
+    // A connection that cannot reach the store for one request (connection refused), and reaches it for the others.
+    const unreachable = dynamoCallTo(`http://127.0.0.1:${await closedPort()}`);
+    const flaky: AwsJsonCall = (operation, input) =>
+      (input as { Key: { request_id: { S: string } } }).Key.request_id.S === "req-down"
+        ? unreachable(operation, input)
+        : real(operation, input);
     const env = environment(flaky);
     const result = await env.handler(
       { Records: [record("m-ok", "req-up"), record("m-down", "req-down"), record("m-ok2", "req-up2")] },
@@ -140,6 +167,53 @@ describe("runtime: DynamoDB onboarding store (dynalite)", function () {
     );
     assert.deepEqual(retry.outcomes(), ["processed"]);
     assert.equal(await itemCount("req-down"), 1);
+  });
+
+  for (const [status, type] of [
+    [400, "ProvisionedThroughputExceededException"],
+    [400, "ThrottlingException"],
+    [500, "InternalServerError"],
+  ] as const) {
+    it(`DynamoDB answering ${status} ${type} → that record fails alone (retryable), the others are recorded`, async () => {
+      const front = await faultyFront(db.endpoint, `req-${type}`, status, type);
+      try {
+        const call = dynamoCallTo(`http://127.0.0.1:${(front.address() as AddressInfo).port}`);
+        const env = environment(call);
+        const result = await env.handler(
+          { Records: [record(`m-${type}`, `req-${type}`), record(`m-ok-${type}`, `req-ok-${type}`)] },
+          lambdaContext(),
+        );
+        assert.deepEqual(result.batchItemFailures, [{ itemIdentifier: `m-${type}` }]);
+        assert.equal(await itemCount(`req-${type}`), 0);
+        assert.equal(await itemCount(`req-ok-${type}`), 1);
+        const failed = env.exporter.getFinishedSpans().find((s) => s.kind === SpanKind.CLIENT && s.status.code);
+        assert.equal(failed?.attributes["error.type"], type);
+        const log = env.logs.find((l) => l.event === "onboarding.record_failed") as Record<string, unknown>;
+        assert.equal(log.error_type, type);
+        await assert.rejects(call("UpdateItem", { Key: { request_id: { S: `req-${type}` } } }), {
+          name: type,
+          statusCode: status,
+          retryable: true,
+        });
+      } finally {
+        front.closeAllConnections();
+        front.close();
+      }
+    });
+  }
+
+  it("the SDK-free call is signed the way DynamoDB accepts and maps its errors by name (dynalite)", async () => {
+    const call = client();
+    await assert.rejects(call("GetItem", { TableName: "no-such-table", Key: { request_id: { S: "x" } } }), {
+      name: "ResourceNotFoundException",
+      retryable: false,
+      statusCode: 400,
+    });
+    await assert.rejects(dynamoCallTo(`http://127.0.0.1:${await closedPort()}`)("GetItem", {}), {
+      name: "ECONNREFUSED",
+      retryable: true,
+    });
+    assert.throws(() => createDynamoCall({}), /AWS_ACCESS_KEY_ID/);
   });
 
   it("the write is a CLIENT span under the record's process span, with the database attributes", async () => {

@@ -34,7 +34,9 @@ export {
   type MetricStreamFormat,
   validateCoralogixMetricStreamArgs,
 } from "./metric-stream";
-export { ONBOARDING_TABLE_HASH_KEY, OnboardingTable, type OnboardingTableArgs } from "./onboarding-table";
+export { OnboardingTable, type OnboardingTableArgs } from "./onboarding-table";
+/** How the table's items are keyed: what a consumer in another codebase writes and the API reads. */
+export { TABLE_HASH_KEY as ONBOARDING_TABLE_HASH_KEY } from "./store-keys";
 export {
   DASHBOARD_DEFAULTS,
   PipelineDashboard,

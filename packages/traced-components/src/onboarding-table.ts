@@ -1,16 +1,21 @@
 /**
  * OnboardingTable: the DynamoDB table the consumer records each onboarding request in, once per `request_id`
  * (lambda/src/store.ts). On demand, point-in-time recovery on, encrypted with its own customer-managed key (usable
- * only through DynamoDB), deletion protection in production. Grants are statements scoped to this table and its key:
- * `recordStatements` for the consumer (PutItem, UpdateItem, GetItem), `readStatements` for the API (GetItem).
+ * only through DynamoDB), deletion protection in production, TTL on `expires_at` (the API's idempotency items expire;
+ * the consumer's records have no such attribute and stay). Grants are statements scoped to this table and its key:
+ * `recordStatements` for the consumer (PutItem, UpdateItem, GetItem), `apiStatements` for the API (GetItem, and
+ * PutItem/UpdateItem of its own prefixed items only — app/src/store-keys.ts).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { PolicyStatement } from "./iam";
 import { createCustomerManagedKey } from "./kms";
-
-/** The table's partition key (a string): one item per onboarding request. */
-export const ONBOARDING_TABLE_HASH_KEY = "request_id";
+import {
+  ACCEPTED_KEY_PREFIX,
+  EXPIRES_AT_ATTRIBUTE,
+  IDEMPOTENCY_KEY_PREFIX,
+  TABLE_HASH_KEY,
+} from "./store-keys";
 
 export interface OnboardingTableArgs {
   /**
@@ -40,8 +45,9 @@ export class OnboardingTable extends pulumi.ComponentResource {
       name,
       {
         billingMode: "PAY_PER_REQUEST",
-        hashKey: ONBOARDING_TABLE_HASH_KEY,
-        attributes: [{ name: ONBOARDING_TABLE_HASH_KEY, type: "S" }],
+        hashKey: TABLE_HASH_KEY,
+        attributes: [{ name: TABLE_HASH_KEY, type: "S" }],
+        ttl: { attributeName: EXPIRES_AT_ATTRIBUTE, enabled: true },
         pointInTimeRecovery: { enabled: true },
         serverSideEncryption: { enabled: true, kmsKeyArn: this.key.arn },
         deletionProtectionEnabled: args.deletionProtection ?? false,
@@ -66,11 +72,29 @@ export class OnboardingTable extends pulumi.ComponentResource {
     ];
   }
 
-  /** What the API needs for the status endpoint: read one item of this table, with its key. */
-  get readStatements(): PolicyStatement[] {
+  /**
+   * What the API needs: read items (status, idempotency lookups), and write only its own items — those whose partition
+   * key starts with `idempotency#` or `accepted#`. `dynamodb:LeadingKeys` is the partition key of the item a
+   * PutItem/UpdateItem touches (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html),
+   * so the API can never overwrite, or fake, a consumer's `processed` record (keyed by the bare request_id). A second
+   * table would isolate the same items at the cost of another table, key and backup; the prefix keeps one of each.
+   */
+  get apiStatements(): PolicyStatement[] {
     return [
       { sid: "ReadOnboarding", actions: ["dynamodb:GetItem"], resources: [this.arn] },
-      { sid: "DecryptOnboardingTable", actions: ["kms:Decrypt"], resources: [this.keyArn] },
+      {
+        sid: "RecordApiItems",
+        actions: ["dynamodb:PutItem", "dynamodb:UpdateItem"],
+        resources: [this.arn],
+        conditions: [
+          {
+            test: "ForAllValues:StringLike",
+            variable: "dynamodb:LeadingKeys",
+            values: [`${IDEMPOTENCY_KEY_PREFIX}*`, `${ACCEPTED_KEY_PREFIX}*`],
+          },
+        ],
+      },
+      { sid: "UseOnboardingTableKey", actions: ["kms:Decrypt", "kms:GenerateDataKey"], resources: [this.keyArn] },
     ];
   }
 }

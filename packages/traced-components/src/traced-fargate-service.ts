@@ -126,12 +126,13 @@ export interface TracedFargateServiceArgs extends TracedServiceArgs {
    */
   readonly cluster?: ExistingClusterArgs;
   /**
-   * The table the status endpoint (`GET /onboard/{request_id}`) reads (`ONBOARDING_TABLE_NAME`); the task role may
-   * get its items and decrypt with its key, nothing else. Without it the endpoint answers 404 for every id.
+   * The table the status endpoint (`GET /onboard/{request_id}`) reads and `Idempotency-Key`s are recorded in
+   * (`ONBOARDING_TABLE_NAME`); the task role may get its items and put/update only the API's own (prefixed) items, with
+   * its key. Without it the endpoint answers 404 for every id and the header is not honoured.
    * @default none
    * @example new OnboardingTable("onboarding")
    */
-  readonly table?: Pick<OnboardingTable, "name" | "readStatements">;
+  readonly table?: Pick<OnboardingTable, "name" | "apiStatements">;
   /**
    * Coralogix subsystem name (`CX_SUBSYSTEM_NAME`) and OpenTelemetry `service.name`.
    * @default "onboarding-api"
@@ -587,7 +588,7 @@ export class TracedFargateService extends pulumi.ComponentResource {
         description: `The ${name} API: sends to its queue`,
         service: "ecs-tasks.amazonaws.com",
         trustConditions: sameAccountTrust(this),
-        statements: [...queueSendStatements(args.queue), ...(args.table?.readStatements ?? [])],
+        statements: [...queueSendStatements(args.queue), ...(args.table?.apiStatements ?? [])],
       },
       this,
     );

@@ -1,0 +1,203 @@
+/**
+ * Idempotent `POST /onboard`: a client that sends an `Idempotency-Key` can retry safely.
+ *
+ * The first request with a key records it with one conditional `PutItem` (`attribute_not_exists(request_id) OR
+ * expires_at < :now`: only one request can claim a live key) under `idempotency#<sha256 of the key>`, as `pending`,
+ * with the request_id it will send and a hash of its canonical body; after SQS took the message it becomes `sent`
+ * with the response. A later request with the same key within 24 h:
+ *
+ * - same body, `sent`: the first response again (same `request_id`), nothing sent;
+ * - same body, `pending` (the first send failed or its outcome is unknown: SQS may have taken a message the API gave up
+ *   on): sent again with the SAME `request_id`, so the consumer's conditional write keeps one record (a duplicate
+ *   delivery is reported as `duplicate`);
+ * - another body: `mismatch` (the API answers 422).
+ *
+ * DynamoDB's TTL deletes expired items only eventually (typically within two days, and "items that have expired and not
+ * been deleted will still show up in reads"), so the expiry is checked here too, not left to TTL:
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/howitworks-ttl.html
+ */
+import { createHash } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import { GetItemCommand, PutItemCommand, UpdateItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { Context, Tracer } from "@opentelemetry/api";
+import { tracedDynamoCall } from "../../telemetry/dynamodb";
+import type { OnboardRequest } from "./onboard";
+import { ACCEPTED_KEY_PREFIX, EXPIRES_AT_ATTRIBUTE, IDEMPOTENCY_KEY_PREFIX, TABLE_HASH_KEY } from "../../packages/traced-components/src/store-keys";
+
+export const IDEMPOTENCY_HEADER = "idempotency-key";
+/** How long a key is remembered. */
+export const IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60;
+/**
+ * How long the `accepted` note outlives the send: SQS's longest message retention (14 days). Past that the message can
+ * no longer be on the queue, so "accepted, not processed yet" would no longer be true.
+ */
+export const ACCEPTED_NOTE_SECONDS = 14 * 24 * 60 * 60;
+
+/** 1–255 printable ASCII characters (space to tilde). */
+const KEY_PATTERN = /^[\x20-\x7e]{1,255}$/;
+
+/** The header's value, undefined without one; `{ problem }` when it is unusable (the API answers 400). */
+export function readIdempotencyKey(req: IncomingMessage): { key?: string; problem?: string } {
+  const values = req.headersDistinct[IDEMPOTENCY_HEADER];
+  if (values === undefined) return {};
+  if (values.length > 1) return { problem: "send one Idempotency-Key header, not several" };
+  const key = values[0];
+  if (!KEY_PATTERN.test(key)) return { problem: "must be 1 to 255 printable ASCII characters" };
+  return { key };
+}
+
+/**
+ * The body's identity for "same request": SHA-256 of the validated fields in a fixed order, so key order, whitespace
+ * between tokens and the whitespace the validation trims do not make two equal requests differ.
+ */
+export function canonicalBodyHash(request: OnboardRequest): string {
+  const canonical = JSON.stringify([request.customer_id, request.email, request.company_size, request.name]);
+  return createHash("sha256").update(canonical).digest("hex");
+}
+
+/** What the API answered (202) for the key's request. */
+export interface AcceptedResponse {
+  readonly request_id: string;
+  readonly customer_id: string;
+  readonly trace_id: string;
+}
+
+export type Claim =
+  | { readonly kind: "new" }
+  | { readonly kind: "replay"; readonly response: AcceptedResponse }
+  | { readonly kind: "resend"; readonly requestId: string; readonly acceptedAt: string }
+  | { readonly kind: "mismatch" };
+
+export interface ClaimRequest {
+  readonly key: string;
+  readonly bodyHash: string;
+  /** What this request would send if the key is new. */
+  readonly requestId: string;
+  readonly customerId: string;
+  readonly acceptedAt: string;
+}
+
+export interface IdempotencyStore {
+  /** Claims the key for this request, or says what the key's earlier request became. Rejects when unreadable. */
+  claim(request: ClaimRequest, parent: Context): Promise<Claim>;
+  /** The key's request was taken by SQS: remember the response, and note the request as `accepted`. */
+  complete(key: string, response: AcceptedResponse, parent: Context): Promise<void>;
+}
+
+export interface DynamoIdempotencyStoreOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  readonly tracer: Tracer;
+  readonly now?: () => Date;
+}
+
+const itemKey = (key: string) => ({
+  [TABLE_HASH_KEY]: { S: IDEMPOTENCY_KEY_PREFIX + createHash("sha256").update(key).digest("hex") },
+});
+const isConditionFailed = (error: unknown) =>
+  (error as { name?: string } | undefined)?.name === "ConditionalCheckFailedException";
+const CALL_TIMEOUT_MS = 2500;
+
+export function createDynamoIdempotencyStore(options: DynamoIdempotencyStoreOptions): IdempotencyStore {
+  const { client, tableName, tracer } = options;
+  const nowSeconds = () => Math.floor((options.now ?? (() => new Date()))().getTime() / 1000);
+  const signal = () => ({ abortSignal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
+
+  const put = (request: ClaimRequest, parent: Context) => {
+    const now = nowSeconds();
+    return tracedDynamoCall(
+      tracer,
+      parent,
+      "PutItem",
+      tableName,
+      () =>
+        client.send(
+          new PutItemCommand({
+            TableName: tableName,
+            Item: {
+              ...itemKey(request.key),
+              state: { S: "pending" },
+              first_request_id: { S: request.requestId },
+              body_sha256: { S: request.bodyHash },
+              customer_id: { S: request.customerId },
+              accepted_at: { S: request.acceptedAt },
+              [EXPIRES_AT_ATTRIBUTE]: { N: String(now + IDEMPOTENCY_WINDOW_SECONDS) },
+            },
+            ConditionExpression: "attribute_not_exists(#key) OR #expires < :now",
+            ExpressionAttributeNames: { "#key": TABLE_HASH_KEY, "#expires": EXPIRES_AT_ATTRIBUTE },
+            ExpressionAttributeValues: { ":now": { N: String(now) } },
+          }),
+          signal(),
+        ),
+      isConditionFailed,
+    );
+  };
+
+  return {
+    async claim(request, parent) {
+      // Twice at most: the live item found by a failed put can expire before it is read (then the key is free again).
+      for (let attempt = 0; attempt < 2; attempt++) {
+        try {
+          await put(request, parent);
+          return { kind: "new" };
+        } catch (error) {
+          if (!isConditionFailed(error)) throw error;
+        }
+        const { Item: item } = await tracedDynamoCall(tracer, parent, "GetItem", tableName, () =>
+          client.send(
+            new GetItemCommand({ TableName: tableName, Key: itemKey(request.key), ConsistentRead: true }),
+            signal(),
+          ),
+        );
+        if (!item || Number(item[EXPIRES_AT_ATTRIBUTE]?.N ?? 0) < nowSeconds()) continue;
+        if (item.body_sha256?.S !== request.bodyHash) return { kind: "mismatch" };
+        const requestId = item.first_request_id?.S ?? "";
+        if (item.state?.S === "sent") {
+          return {
+            kind: "replay",
+            response: {
+              request_id: requestId,
+              customer_id: item.customer_id?.S ?? "",
+              trace_id: item.trace_id?.S ?? "",
+            },
+          };
+        }
+        return { kind: "resend", requestId, acceptedAt: item.accepted_at?.S ?? "" };
+      }
+      throw new Error("Idempotency-Key claim raced with its expiry twice");
+    },
+
+    async complete(key, response, parent) {
+      const now = nowSeconds();
+      await Promise.all([
+        tracedDynamoCall(tracer, parent, "UpdateItem", tableName, () =>
+          client.send(
+            new UpdateItemCommand({
+              TableName: tableName,
+              Key: itemKey(key),
+              UpdateExpression: "SET #state = :sent, trace_id = :trace_id",
+              // Never create the item (it would have no expiry) if TTL removed it meanwhile.
+              ConditionExpression: "attribute_exists(#key)",
+              ExpressionAttributeNames: { "#state": "state", "#key": TABLE_HASH_KEY },
+              ExpressionAttributeValues: { ":sent": { S: "sent" }, ":trace_id": { S: response.trace_id } },
+            }),
+            signal(),
+          ),
+        ),
+        tracedDynamoCall(tracer, parent, "PutItem", tableName, () =>
+          client.send(
+            new PutItemCommand({
+              TableName: tableName,
+              Item: {
+                [TABLE_HASH_KEY]: { S: ACCEPTED_KEY_PREFIX + response.request_id },
+                customer_id: { S: response.customer_id },
+                [EXPIRES_AT_ATTRIBUTE]: { N: String(now + ACCEPTED_NOTE_SECONDS) },
+              },
+            }),
+            signal(),
+          ),
+        ),
+      ]);
+    },
+  };
+}

@@ -1,0 +1,242 @@
+/**
+ * `POST /onboard` with an `Idempotency-Key`, against dynalite: the header is validated (400 naming it); the same key
+ * and body within 24 h answer the first response and send nothing; another body is 422; without the header nothing
+ * changes; an unreadable store is a 503 that sends nothing. The API writes only its own prefixed items.
+ */
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { ScanCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { type Tracer } from "@opentelemetry/api";
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
+import { createApp } from "../../app/src/app";
+import { canonicalBodyHash, createDynamoIdempotencyStore } from "../../app/src/idempotency";
+import type { OnboardRequest } from "../../app/src/onboard";
+import type { Publisher } from "../../app/src/publisher";
+import { PublishError } from "../../app/src/publisher";
+import { ACCEPTED_KEY_PREFIX, IDEMPOTENCY_KEY_PREFIX } from "../../packages/traced-components/src/store-keys";
+import { createOnboardingTable, localDynamoClient, startDynamoDb, type LocalDynamoDb } from "../../local/dynamodb";
+import { createJsonLogger } from "../../telemetry/logger";
+import { closedPort, VALID_REQUEST } from "./helpers";
+import { recordingPublisher } from "./fakes";
+
+const TABLE = "onboarding-idempotency";
+
+describe("runtime: POST /onboard with an Idempotency-Key (dynalite)", function () {
+  this.timeout(30_000);
+  const exporter = new InMemorySpanExporter();
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  const tracer = provider.getTracer("idempotency-test") as Tracer;
+  const logger = createJsonLogger({ service: "test", write: () => undefined });
+  let db: LocalDynamoDb;
+  let client: DynamoDBClient;
+  const servers: Server[] = [];
+
+  async function serve(publisher: Publisher, options: { now?: () => Date; client?: DynamoDBClient } = {}) {
+    const idempotency = createDynamoIdempotencyStore({
+      client: options.client ?? client,
+      tableName: TABLE,
+      tracer,
+      now: options.now,
+    });
+    const server = createServer(createApp({ publisher, idempotency, tracer, logger }).callback());
+    servers.push(server);
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+  const post = (base: string, body: unknown, key?: string) =>
+    fetch(`${base}/onboard`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(key === undefined ? {} : { "idempotency-key": key }) },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
+  /** A POST with raw header lines (fetch refuses some of the values under test). */
+  const rawPost = (base: string, headers: [string, string][]) =>
+    new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+      const body = JSON.stringify(VALID_REQUEST);
+      const req = request(`${base}/onboard`, { method: "POST" }, (res) => {
+        let text = "";
+        res.on("data", (c: Buffer) => (text += c.toString("latin1")));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }),
+        );
+      });
+      req.on("error", reject);
+      req.setHeader("content-type", "application/json");
+      req.setHeader("content-length", String(Buffer.byteLength(body)));
+      const grouped = new Map<string, string[]>();
+      for (const [name, value] of headers) grouped.set(name, [...(grouped.get(name) ?? []), value]);
+      for (const [name, values] of grouped) req.setHeader(name, values.length === 1 ? values[0] : values);
+      req.end(body);
+    });
+  const apiItems = async () =>
+    ((await client.send(new ScanCommand({ TableName: TABLE }))).Items ?? []).map((i) => i.request_id.S!);
+
+  before(async () => {
+    db = await startDynamoDb();
+    await createOnboardingTable(db.endpoint, TABLE);
+    client = localDynamoClient(db.endpoint);
+  });
+  after(async () => {
+    for (const s of servers) {
+      s.closeAllConnections();
+      s.close();
+    }
+    client.destroy();
+    await db.close();
+  });
+
+  it("a bad Idempotency-Key → 400 naming the header, nothing sent", async () => {
+    const { publisher, published } = recordingPublisher();
+    const base = await serve(publisher);
+    const cases: [string, [string, string][]][] = [
+      ["empty", [["idempotency-key", ""]]],
+      ["256 characters", [["idempotency-key", "k".repeat(256)]]],
+      ["a TAB", [["idempotency-key", "a\tb"]]],
+      ["non-ASCII", [["idempotency-key", "clé"]]],
+      [
+        "two headers",
+        [
+          ["idempotency-key", "a"],
+          ["idempotency-key", "b"],
+        ],
+      ],
+    ];
+    for (const [what, headers] of cases) {
+      const res = await rawPost(base, headers);
+      assert.equal(res.status, 400, what);
+      assert.equal(res.body.error, "invalid_idempotency_key", what);
+      assert.deepEqual(
+        (res.body.fields as { field: string }[]).map((f) => f.field),
+        ["idempotency-key"],
+        what,
+      );
+    }
+    assert.equal(published.length, 0);
+    assert.equal((await rawPost(base, [["idempotency-key", "k".repeat(255)]])).status, 202, "255 is fine");
+    assert.equal((await rawPost(base, [["idempotency-key", " ~!x"]])).status, 202, "printable ASCII is fine");
+  });
+
+  it("same key, same body (any key order or spacing) → the first response, one message; the API writes only its prefixed items", async () => {
+    const { publisher, published } = recordingPublisher();
+    const base = await serve(publisher);
+    const first = await post(base, VALID_REQUEST, "order-7");
+    assert.equal(first.status, 202);
+    const firstBody = (await first.json()) as Record<string, string>;
+    const reordered = `{ "name": "  Ada ", "company_size":"medium","email":"ada@example.com","customer_id":"cust-42" }`;
+    for (const body of [VALID_REQUEST, reordered]) {
+      const again = await post(base, body, "order-7");
+      assert.equal(again.status, 202);
+      assert.equal(again.headers.get("idempotent-replayed"), "true");
+      assert.deepEqual(await again.json(), firstBody, "the first response: same request_id and trace_id");
+    }
+    assert.equal(published.length, 1, "no second message");
+    assert.equal(published[0].request_id, firstBody.request_id);
+    const items = await apiItems();
+    assert.ok(items.includes(ACCEPTED_KEY_PREFIX + firstBody.request_id));
+    assert.ok(items.every((k) => k.startsWith(IDEMPOTENCY_KEY_PREFIX) || k.startsWith(ACCEPTED_KEY_PREFIX)));
+    assert.ok(!items.some((k) => k.includes("order-7")), "the key itself is not stored (only its hash)");
+  });
+
+  it("same key, another body → 422 idempotency_key_reused naming the header, nothing sent", async () => {
+    const { publisher, published } = recordingPublisher();
+    const base = await serve(publisher);
+    assert.equal((await post(base, VALID_REQUEST, "reuse-1")).status, 202);
+    const res = await post(base, { ...VALID_REQUEST, name: "Grace" }, "reuse-1");
+    assert.equal(res.status, 422);
+    const body = (await res.json()) as { error: string; message: string; fields: { field: string }[] };
+    assert.equal(body.error, "idempotency_key_reused");
+    assert.match(body.message, /different request body/);
+    assert.deepEqual(
+      body.fields.map((f) => f.field),
+      ["idempotency-key"],
+    );
+    assert.equal(published.length, 1);
+  });
+
+  it("without the header nothing changes: each POST is its own request", async () => {
+    const { publisher, published } = recordingPublisher();
+    const base = await serve(publisher);
+    const a = (await (await post(base, VALID_REQUEST)).json()) as { request_id: string };
+    const b = (await (await post(base, VALID_REQUEST)).json()) as { request_id: string };
+    assert.notEqual(a.request_id, b.request_id);
+    assert.equal(published.length, 2);
+  });
+
+  it("a key is remembered 24 h: after that the same key is a new request", async () => {
+    const { publisher, published } = recordingPublisher();
+    let clock = Date.parse("2026-01-01T00:00:00Z");
+    const base = await serve(publisher, { now: () => new Date(clock) });
+    const first = (await (await post(base, VALID_REQUEST, "day-1")).json()) as { request_id: string };
+    clock += 24 * 3600 * 1000 - 1000;
+    const within = (await (await post(base, VALID_REQUEST, "day-1")).json()) as { request_id: string };
+    assert.equal(within.request_id, first.request_id);
+    clock += 2000;
+    const after = (await (await post(base, { ...VALID_REQUEST, name: "Other" }, "day-1")).json()) as {
+      request_id: string;
+    };
+    assert.notEqual(after.request_id, first.request_id, "an expired key is free, even for another body");
+    assert.equal(published.length, 2);
+  });
+
+  it("a send that failed → 503 saying it may have been accepted; the retry with the key re-sends the SAME request_id", async () => {
+    const { publisher: ok, published } = recordingPublisher();
+    let failing = true;
+    const publisher: Publisher = {
+      ...ok,
+      publish: async (message, parent) => {
+        if (failing) {
+          published.push(message); // SQS took it, but the API gave up waiting
+          throw new PublishError("SQS SendMessage failed: aborted", "AbortError");
+        }
+        return ok.publish(message, parent);
+      },
+    };
+    const base = await serve(publisher);
+    const unsure = await post(base, VALID_REQUEST, "retry-me");
+    assert.equal(unsure.status, 503);
+    const body = (await unsure.json()) as { error: string; message: string; retry_with_same_idempotency_key: boolean };
+    assert.equal(body.error, "queue_unavailable");
+    assert.match(body.message, /may have been accepted.*same Idempotency-Key/);
+    assert.equal(body.retry_with_same_idempotency_key, true);
+
+    failing = false;
+    const retried = await post(base, VALID_REQUEST, "retry-me");
+    assert.equal(retried.status, 202);
+    const { request_id: requestId } = (await retried.json()) as { request_id: string };
+    assert.deepEqual(
+      published.map((m) => m.request_id),
+      [requestId, requestId],
+      "the retry carries the first attempt's request_id (and accepted_at)",
+    );
+    assert.equal(published[1].accepted_at, published[0].accepted_at);
+    // Once sent, the key replays instead of sending again.
+    assert.equal((await post(base, VALID_REQUEST, "retry-me")).headers.get("idempotent-replayed"), "true");
+    assert.equal(published.length, 2);
+  });
+
+  it("the store unreachable → 503 store_unavailable, nothing sent", async () => {
+    const { publisher, published } = recordingPublisher();
+    const down = localDynamoClient(`http://127.0.0.1:${await closedPort()}`);
+    const base = await serve(publisher, { client: down });
+    const res = await post(base, VALID_REQUEST, "down-1");
+    assert.equal(res.status, 503);
+    const body = (await res.json()) as { error: string; message: string };
+    assert.equal(body.error, "store_unavailable");
+    assert.match(body.message, /nothing was sent.*same Idempotency-Key/);
+    assert.equal(published.length, 0);
+    assert.equal((await post(base, VALID_REQUEST)).status, 202, "without the header the store is not needed");
+    down.destroy();
+  });
+
+  it("canonicalBodyHash: equal for equal validated requests, different when any field differs", () => {
+    const base: OnboardRequest = { customer_id: "c", email: "a@b.co", company_size: "small", name: "n" };
+    assert.equal(canonicalBodyHash(base), canonicalBodyHash({ ...base }));
+    for (const field of ["customer_id", "email", "name"] as const) {
+      assert.notEqual(canonicalBodyHash(base), canonicalBodyHash({ ...base, [field]: `${base[field]}x` }), field);
+    }
+    assert.notEqual(canonicalBodyHash(base), canonicalBodyHash({ ...base, company_size: "large" }));
+  });
+});

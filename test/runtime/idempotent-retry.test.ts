@@ -1,0 +1,208 @@
+/**
+ * A 503 must not turn into a duplicate customer, end to end with real protocols: fauxqs behind an HTTP hop that
+ * forwards SendMessage but holds SQS's answer past the API's publish timeout (SQS took the message; the API answers
+ * 503), a retry with the same Idempotency-Key once the hop heals (202, the same request_id), then the Lambda consumer
+ * over everything on the queue against dynalite: exactly one record, the second delivery reported as `duplicate`.
+ */
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { ScanCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { ReceiveMessageCommand, SQSClient, type Message } from "@aws-sdk/client-sqs";
+import type { Tracer } from "@opentelemetry/api";
+import type { Context as LambdaContext } from "aws-lambda";
+import { createApp } from "../../app/src/app";
+import { createDynamoIdempotencyStore } from "../../app/src/idempotency";
+import { createSqsClient, createSqsPublisher } from "../../app/src/publisher";
+import { createDynamoStatusReader } from "../../app/src/status";
+import { createHandler } from "../../lambda/src/sqs-handler";
+import { processOnboarding } from "../../lambda/src/onboarding";
+import { createDynamoOnboardingStore } from "../../lambda/src/store";
+import {
+  createOnboardingTable,
+  localDynamoCall,
+  localDynamoClient,
+  startDynamoDb,
+  type LocalDynamoDb,
+} from "../../local/dynamodb";
+import { flushWithin } from "../../telemetry/provider";
+import { lambdaTelemetry } from "./fakes";
+import { REGION, startFauxqs, TEST_CREDENTIALS, toLambdaRecord, VALID_REQUEST, type Fauxqs } from "./helpers";
+
+const TABLE = "onboarding-retry";
+const PUBLISH_TIMEOUT_MS = 400;
+
+/**
+ * An HTTP hop to `target`: every request is forwarded; while `holding`, the upstream answer is kept back (never sent:
+ * the client has given up by then). `forwarded` counts the requests that reached the target.
+ */
+async function startHoldingHop(target: string) {
+  const state = { holding: false, forwarded: 0, held: 0 };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const hold = state.holding;
+      const upstream = request(target + (req.url ?? "/"), { method: req.method, headers: req.headers }, (up) => {
+        state.forwarded++;
+        if (hold) {
+          state.held++;
+          up.resume(); // SQS answered; the answer never reaches the API
+          return;
+        }
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
+      upstream.on("error", () => res.destroy());
+      upstream.end(Buffer.concat(chunks));
+    });
+    res.on("error", () => undefined);
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return { state, endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+describe("runtime: a 503 retried with the same Idempotency-Key is one customer (fauxqs, dynalite)", function () {
+  this.timeout(30_000);
+  let sqs: Fauxqs;
+  let db: LocalDynamoDb;
+  let dynamo: DynamoDBClient;
+  let hop: Awaited<ReturnType<typeof startHoldingHop>>;
+  let api: Server;
+  let reader: SQSClient;
+
+  before(async () => {
+    [sqs, db] = await Promise.all([startFauxqs(), startDynamoDb()]);
+    await createOnboardingTable(db.endpoint, TABLE);
+    dynamo = localDynamoClient(db.endpoint);
+    hop = await startHoldingHop(sqs.address);
+    reader = new SQSClient({ endpoint: sqs.address, region: REGION, credentials: TEST_CREDENTIALS });
+  });
+  after(async () => {
+    api?.closeAllConnections();
+    api?.close();
+    hop?.server.closeAllConnections();
+    hop?.server.close();
+    reader?.destroy();
+    dynamo?.destroy();
+    await db?.close();
+    await sqs?.stop();
+  });
+
+  it("SendMessage answered too late → 503; retry with the key → 202, same request_id; the consumer keeps one record", async () => {
+    const queue = sqs.createQueue("onboarding-retry");
+    const { provider: apiProvider } = lambdaTelemetry();
+    const tracer = apiProvider.getTracer("api") as Tracer;
+    const publisher = createSqsPublisher({
+      queueUrl: queue.queueUrl,
+      tracer,
+      client: createSqsClient({
+        endpoint: hop.endpoint,
+        credentials: TEST_CREDENTIALS,
+        timeouts: {
+          connectionTimeoutMillis: 1000,
+          requestTimeoutMillis: 10_000,
+          maxAttempts: 1,
+          publishTimeoutMillis: PUBLISH_TIMEOUT_MS,
+        },
+      }),
+    });
+    const app = createApp({
+      publisher,
+      tracer,
+      logger: lambdaTelemetry().logger,
+      idempotency: createDynamoIdempotencyStore({ client: dynamo, tableName: TABLE, tracer }),
+      statusReader: createDynamoStatusReader({ client: dynamo, tableName: TABLE, tracer }),
+    });
+    api = createServer(app.callback());
+    api.listen(0, "127.0.0.1");
+    await once(api, "listening");
+    const base = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+    const post = () =>
+      fetch(`${base}/onboard`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "idempotency-key": "signup-ada-1" },
+        body: JSON.stringify(VALID_REQUEST),
+      });
+
+    hop.state.holding = true;
+    const unsure = await post();
+    assert.equal(unsure.status, 503);
+    const unsureBody = (await unsure.json()) as { error: string; message: string };
+    assert.equal(unsureBody.error, "queue_unavailable");
+    assert.match(unsureBody.message, /may have been accepted.*same Idempotency-Key/);
+    // SQS did take the message the API gave up on.
+    await waitUntil(() => hop.state.held === 1);
+    assert.equal(hop.state.forwarded, 1);
+
+    hop.state.holding = false;
+    const retried = await post();
+    assert.equal(retried.status, 202);
+    const { request_id: requestId } = (await retried.json()) as { request_id: string };
+
+    const messages = await receiveAll(reader, queue.queueUrl, 2);
+    assert.deepEqual(
+      messages.map((m) => (JSON.parse(m.Body ?? "{}") as { request_id: string }).request_id),
+      [requestId, requestId],
+      "both messages carry the request_id of the 503'd attempt",
+    );
+
+    // The consumer (one batch per message, as two deliveries would arrive) against dynalite.
+    const lambda = lambdaTelemetry();
+    const ltracer = lambda.provider.getTracer("lambda") as Tracer;
+    const store = createDynamoOnboardingStore({
+      call: localDynamoCall(db.endpoint),
+      tableName: TABLE,
+      tracer: ltracer,
+    });
+    const handler = createHandler({
+      tracer: ltracer,
+      logger: lambda.logger,
+      flush: (ms) => flushWithin(lambda.provider, ms),
+      processMessage: (m, _r, ctx) => processOnboarding(m, store, ctx),
+    });
+    const context = { awsRequestId: "r", getRemainingTimeInMillis: () => 10_000 } as unknown as LambdaContext;
+    for (const message of messages) {
+      const result = await handler({ Records: [toLambdaRecord(message, queue.queueArn)] }, context);
+      assert.deepEqual(result.batchItemFailures, []);
+    }
+    const outcomes = lambda.exporter
+      .getFinishedSpans()
+      .filter((s) => s.name.startsWith("process "))
+      .map((s) => s.attributes["onboarding.outcome"]);
+    assert.deepEqual(outcomes, ["processed", "duplicate"]);
+    assert.equal(lambda.logs.filter((l) => l.event === "onboarding.duplicate").length, 1);
+
+    const records = await dynamo.send(
+      new ScanCommand({
+        TableName: TABLE,
+        FilterExpression: "customer_id = :c AND attribute_exists(processed_at)",
+        ExpressionAttributeValues: { ":c": { S: VALID_REQUEST.customer_id } },
+      }),
+    );
+    assert.equal(records.Count, 1, "exactly one customer record");
+    assert.equal(records.Items?.[0].request_id.S, requestId);
+    const status = (await (await fetch(`${base}/onboard/${requestId}`)).json()) as { status: string };
+    assert.equal(status.status, "processed");
+    publisher.close();
+  });
+});
+
+async function waitUntil(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(check(), "condition never held");
+}
+
+async function receiveAll(client: SQSClient, queueUrl: string, expected: number): Promise<Message[]> {
+  const messages: Message[] = [];
+  for (let i = 0; i < 20 && messages.length < expected; i++) {
+    const out = await client.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ["All"] }),
+    );
+    messages.push(...(out.Messages ?? []));
+  }
+  assert.equal(messages.length, expected);
+  return messages;
+}
