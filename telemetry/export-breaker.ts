@@ -169,13 +169,17 @@ export class ExportBreaker<T> {
     }
   }
 
-  /** Buffers what fits; what does not is dropped (counted, logged) and makes the result `kept: false`. */
-  private keep(items: T[]): { kept: boolean; error?: Error } {
+  /**
+   * Buffers what fits. Overflow is dropped, counted and logged here at a bounded rate, and the call still resolves
+   * `kept: true`: a FAILED result would make the batch processor log one more error line per export for the whole
+   * outage.
+   */
+  private keep(items: T[]): { kept: true } {
     const room = Math.max(0, this.options.maxBufferedItems - this.buffer.length);
     for (let i = 0; i < Math.min(room, items.length); i++) this.buffer.push(items[i]);
     const overflow = items.length - room;
-    if (overflow <= 0) return { kept: true };
-    return this.drop(overflow, new Error(`export buffer full (${this.options.maxBufferedItems} spans)`));
+    if (overflow > 0) this.drop(overflow, new Error(`export buffer full (${this.options.maxBufferedItems} spans)`));
+    return { kept: true };
   }
 
   private drop(count: number, cause: Error): { kept: false; error: Error } {
@@ -202,7 +206,8 @@ export class ExportBreaker<T> {
   private recover(): void {
     if (!this.open) return;
     this.open = false;
-    diag.info(
+    // warn like the line that opened the streak, so the default log level (warn) shows both ends of an outage.
+    diag.warn(
       `OTLP export to ${this.options.target} recovered after ${Math.round(this.now() - this.openedAt)} ms; ` +
         `sending ${this.buffer.length} buffered span(s), ${this.droppedInStreak} dropped during the outage`,
     );

@@ -4,13 +4,16 @@
  * length, PROTOCOL-HTTP2.md) and a field walker over protobuf's wire format (varint / fixed64 / length-delimited /
  * fixed32), enough for `google.rpc.Status` → `RetryInfo` in `grpc-status-details-bin`.
  */
-import { gunzipSync, gzipSync } from "node:zlib";
+import type * as Zlib from "node:zlib";
+
+/** Loaded on first use: most deployments never compress, and every module loaded counts in a Lambda cold start. */
+const zlib = (): typeof Zlib => process.getBuiltinModule("node:zlib");
 
 export type GrpcCompression = "none" | "gzip";
 
 /** One gRPC message: flag byte (1 = compressed with the call's `grpc-encoding`), length, payload. */
 export function frameGrpcMessage(payload: Uint8Array, compression: GrpcCompression): Buffer {
-  const body = compression === "gzip" ? gzipSync(payload) : payload;
+  const body = compression === "gzip" ? zlib().gzipSync(payload) : payload;
   const frame = Buffer.allocUnsafe(5 + body.length);
   frame[0] = compression === "gzip" ? 1 : 0;
   frame.writeUInt32BE(body.length, 1);
@@ -26,7 +29,7 @@ export function unframeGrpcMessage(body: Buffer, encoding: string | undefined): 
   const payload = body.subarray(5, 5 + length);
   if (body[0] === 0) return payload;
   if (encoding !== "gzip") throw new Error(`gRPC message compressed with unsupported encoding "${encoding ?? ""}"`);
-  return gunzipSync(payload);
+  return zlib().gunzipSync(payload);
 }
 
 export interface ProtoField {

@@ -9,7 +9,7 @@ import path from "node:path";
 import { DiagLogLevel, diag, type DiagLogger } from "@opentelemetry/api";
 import { ExportResultCode } from "@opentelemetry/core";
 import { readProtoFields, retryDelayFromStatusDetails } from "../../telemetry/export-wire";
-import { USER_AGENT, resolveCompression } from "../../telemetry/otlp-http2-exporter";
+import { Http2OtlpTraceExporter, USER_AGENT, resolveCompression } from "../../telemetry/otlp-http2-exporter";
 import { createExporter, makeSpans } from "./exporters";
 import {
   partialSuccessResponse,
@@ -123,6 +123,16 @@ describe("telemetry: Lambda exporter protocol (retry codes, partial_success, use
       () => resolveCompression({ OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: "br" }),
       /OTEL_EXPORTER_OTLP_TRACES_COMPRESSION="br" is not supported by the Lambda's OTLP exporter \(use gzip or none\)/,
     );
+  });
+
+  it("refuses a deadline that is not a positive number with a clear error", () => {
+    const settings = { url: "http://127.0.0.1:4317", headers: {}, source: "otel-env" as const };
+    for (const timeoutMillis of [0, -1, Number.NaN]) {
+      assert.throws(
+        () => new Http2OtlpTraceExporter(settings, { timeoutMillis, env: {} }),
+        /OTLP export timeout must be > 0 ms, got/,
+      );
+    }
   });
 
   it("reads RetryInfo's delay from grpc-status-details-bin; anything unreadable counts as none", () => {
