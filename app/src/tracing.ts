@@ -32,10 +32,7 @@ export function startApiTracing(env: NodeJS.ProcessEnv = process.env): TracerPro
   // The API never talks to Coralogix itself (no key in the app): it exports to the collector sidecar, or wherever
   // OTEL_EXPORTER_OTLP_ENDPOINT points. CORALOGIX_DOMAIN belongs to the sidecar and is ignored here.
   const settings = resolveExporterSettings({ env, allowCoralogix: false });
-  // Under the batch processor's 5 s export timeout: when the processor gives up first it starts the next export
-  // beside the one still waiting, and with a stalled sidecar those piled up (+53 MB RSS in the bench's sidecar
-  // section with 5000 here).
-  const exporter = createOtlpTraceExporter(settings, { env, defaultTimeoutMillis: 4000 });
+  const exporter = createOtlpTraceExporter(settings, { env });
   const provider = createTracerProvider({ resource, exporter, batch: SERVICE_BATCH_DEFAULTS, env, logger });
   // What sdk-trace-node's NodeTracerProvider.register() did, which 3.x folded into @opentelemetry/sdk-trace: the
   // AsyncLocalStorage context manager, so `context.active()` follows async work (the JSON logger's trace ids,
