@@ -91,8 +91,16 @@ class BoundedBackoffGrpcTransport implements IExporterTransport {
   }
 }
 
+/**
+ * Per-Export deadline when `OTEL_EXPORTER_OTLP_(TRACES_)TIMEOUT` is unset. The SDK default (10 s) is too long, and it
+ * stays under the API batch processor's 5 s export timeout (`SERVICE_BATCH_DEFAULTS`): when the processor gives up
+ * first it starts the next export beside the one still waiting, and with a stalled sidecar those piled up (+53 MB RSS
+ * in the bench's sidecar section with 5 s here).
+ */
+export const DEFAULT_EXPORT_TIMEOUT_MILLIS = 4000;
+
 export interface OtlpExporterOptions {
-  /** Per-Export deadline when `OTEL_EXPORTER_OTLP_(TRACES_)TIMEOUT` is unset. The SDK default (10 s) is too long. */
+  /** @default DEFAULT_EXPORT_TIMEOUT_MILLIS */
   readonly defaultTimeoutMillis?: number;
   readonly env?: NodeJS.ProcessEnv;
 }
@@ -103,7 +111,11 @@ export function createOtlpTraceExporter(settings: ExporterSettings, options: Otl
   const metadata = new Metadata();
   for (const [k, v] of Object.entries(settings.headers)) metadata.set(k, v);
   const config = convertLegacyOtlpGrpcOptions(
-    { url: settings.url, metadata, timeoutMillis: resolveExportTimeout(env, options.defaultTimeoutMillis ?? 5000) },
+    {
+      url: settings.url,
+      metadata,
+      timeoutMillis: resolveExportTimeout(env, options.defaultTimeoutMillis ?? DEFAULT_EXPORT_TIMEOUT_MILLIS),
+    },
     "TRACES",
   );
   const delegate = createOtlpNetworkExportDelegate(

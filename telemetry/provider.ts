@@ -166,6 +166,7 @@ export interface TracerProviderOptions {
   readonly maxExportBytes?: number;
   /** Counts and logs lost spans; by default a reporter logging to `logger` (or OTel's diag). */
   readonly spanLoss?: SpanLossReporter;
+  /** Where the default `spanLoss` logs. */
   readonly logger?: Logger;
   /** Extra processors (tests use a SimpleSpanProcessor over an in-memory exporter). */
   readonly spanProcessors?: SpanProcessor[];
@@ -174,8 +175,8 @@ export interface TracerProviderOptions {
 }
 
 /**
- * A BatchSpanProcessor whose `forceFlush` also waits for exports already in flight. The SDK's only exports what is
- * still queued (`BatchSpanProcessorBase._flushAll`): a batch sent earlier because the queue reached
+ * A BatchSpanProcessor whose `forceFlush` also waits for exports already in flight. The SDK's own only exports what
+ * is still queued (`BatchSpanProcessorBase._flushAll`): a batch sent earlier because the queue reached
  * `maxExportBatchSize` may still be on the wire when it resolves, and a Lambda is frozen right after. The exporters
  * here settle their in-flight calls in their own `forceFlush` (otlp-exporter-base's `OTLPExportDelegate`, and
  * telemetry/otlp-http2-exporter.ts).

@@ -5,14 +5,16 @@
  * splits a batch whose size bound exceeds the budget into requests that each fit, and drops (counted and logged by
  * {@link SpanLossReporter}) only a span that does not fit alone — never the rest of its batch.
  *
- * Sizes come from telemetry/span-size.ts (an upper bound, no encoding); only a span whose bound alone exceeds the
- * budget is encoded with the exporters' own `ProtobufTraceSerializer` to decide exactly before it is dropped.
+ * Sizes come from telemetry/span-size.ts (upper bounds, no encoding): first with every character counted as 3 bytes
+ * (no string is measured — the API's 2048-span batches always pass here), then, only for a batch that may not fit,
+ * with exact UTF-8 lengths to split it. Only a span whose bound alone exceeds the budget is encoded with the
+ * exporters' own `ProtobufTraceSerializer` to decide exactly before it is dropped.
  */
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace";
 import type { SpanLossReporter } from "./span-loss";
-import { envelopeBytesUpperBound, spanBytesUpperBound } from "./span-size";
+import { envelopeBytesUpperBound, quickStringBytes, spanBytesUpperBound } from "./span-size";
 
 /** 3.5 MiB: half a MiB below gRPC's default 4 MiB receive limit, for the frame and whatever a proxy adds. */
 export const DEFAULT_MAX_EXPORT_BYTES = 3.5 * 1024 * 1024;
@@ -81,21 +83,21 @@ export class SizeBoundedSpanExporter implements SpanExporter {
     // Every chunk is charged every envelope of the batch (almost always one resource and one scope).
     const envelopes = new Map<object, Set<object>>();
     let envelopeBytes = 0;
-    const sizes = new Array<number>(spans.length);
-    let total = 0;
-    for (let i = 0; i < spans.length; i++) {
-      const span = spans[i];
+    let quickTotal = 0;
+    for (const span of spans) {
       let scopes = envelopes.get(span.resource);
       if (!scopes) envelopes.set(span.resource, (scopes = new Set()));
       if (!scopes.has(span.instrumentationScope)) {
         scopes.add(span.instrumentationScope);
         envelopeBytes += envelopeBytesUpperBound(span.resource, span.instrumentationScope);
       }
-      sizes[i] = spanBytesUpperBound(span);
-      total += sizes[i];
+      quickTotal += spanBytesUpperBound(span, quickStringBytes);
     }
     const budget = this.maxRequestBytes - envelopeBytes;
-    if (total <= budget) return [spans];
+    // The common case, decided without measuring a string: even at 3 bytes per character the batch fits.
+    if (quickTotal <= budget) return [spans];
+    const sizes = spans.map((span) => spanBytesUpperBound(span));
+    if (sizes.reduce((a, b) => a + b, 0) <= budget) return [spans];
 
     const chunks: ReadableSpan[][] = [];
     let chunk: ReadableSpan[] = [];

@@ -20,70 +20,81 @@ const FIXED64 = 10;
 /** Tag + 4 bytes. */
 const FIXED32 = 6;
 
-const utf8 = (text: string): number => Buffer.byteLength(text, "utf8");
-const text = (value: string | undefined): number => (value ? DELIMITED + utf8(value) : 0);
+/** How many bytes a string takes in the request: exactly, or bounded without looking at it. */
+export type StringBytes = (text: string) => number;
+/** Exact UTF-8 length, what the serializer writes (~170 ns per short string on the bench machine). */
+export const utf8Bytes: StringBytes = (text) => Buffer.byteLength(text, "utf8");
+/** A UTF-16 code unit is at most 3 UTF-8 bytes (a surrogate pair, 2 units, is 4): ~8× cheaper, up to 3× high. */
+export const quickStringBytes: StringBytes = (text) => 3 * text.length;
 
-function anyValueBytes(value: unknown): number {
-  if (typeof value === "string") return DELIMITED + utf8(value);
+const text = (value: string | undefined, m: StringBytes): number => (value ? DELIMITED + m(value) : 0);
+
+function anyValueBytes(value: unknown, m: StringBytes): number {
+  if (typeof value === "string") return DELIMITED + m(value);
   if (typeof value === "boolean" || typeof value === "number") return VARINT;
   if (value instanceof Uint8Array) return DELIMITED + value.length;
   if (Array.isArray(value)) {
     let bytes = DELIMITED;
-    for (const item of value as unknown[]) bytes += DELIMITED + anyValueBytes(item);
+    for (const item of value as unknown[]) bytes += DELIMITED + anyValueBytes(item, m);
     return bytes;
   }
   if (value !== null && typeof value === "object") {
     let bytes = DELIMITED;
-    for (const [key, item] of Object.entries(value)) bytes += DELIMITED + text(key) + DELIMITED + anyValueBytes(item);
+    for (const [key, item] of Object.entries(value)) {
+      bytes += DELIMITED + text(key, m) + DELIMITED + anyValueBytes(item, m);
+    }
     return bytes;
   }
   return 0; // null/undefined: an empty AnyValue, already charged by its enclosing field
 }
 
-function attributesBytes(attributes: Attributes | undefined): number {
+function attributesBytes(attributes: Attributes | undefined, m: StringBytes): number {
   let bytes = 0;
   if (!attributes) return bytes;
   for (const key in attributes) {
     if (!Object.prototype.hasOwnProperty.call(attributes, key)) continue;
-    bytes += DELIMITED + DELIMITED + utf8(key) + DELIMITED + anyValueBytes(attributes[key] as AttributeValue);
+    bytes += DELIMITED + DELIMITED + m(key) + DELIMITED + anyValueBytes(attributes[key] as AttributeValue, m);
   }
   return bytes;
 }
 
-function eventBytes(event: TimedEvent): number {
-  return DELIMITED + FIXED64 + text(event.name) + attributesBytes(event.attributes) + VARINT;
+function eventBytes(event: TimedEvent, m: StringBytes): number {
+  return DELIMITED + FIXED64 + text(event.name, m) + attributesBytes(event.attributes, m) + VARINT;
 }
 
-function linkBytes(link: Link): number {
+function linkBytes(link: Link, m: StringBytes): number {
   const traceState = link.context.traceState?.serialize();
   return (
     DELIMITED +
     (DELIMITED + 16) +
     (DELIMITED + 8) +
-    text(traceState) +
-    attributesBytes(link.attributes) +
+    text(traceState, m) +
+    attributesBytes(link.attributes, m) +
     VARINT +
     FIXED32
   );
 }
 
-/** Upper bound of one span's bytes inside its ScopeSpans (the span's own tag and length included). */
-export function spanBytesUpperBound(span: ReadableSpan): number {
+/**
+ * Upper bound of one span's bytes inside its ScopeSpans (the span's own tag and length included); strings are
+ * measured by `m` (exactly by default).
+ */
+export function spanBytesUpperBound(span: ReadableSpan, m: StringBytes = utf8Bytes): number {
   let bytes =
     DELIMITED + // the span field itself
     (DELIMITED + 16) + // trace_id
     (DELIMITED + 8) + // span_id
-    text(span.spanContext().traceState?.serialize()) +
+    text(span.spanContext().traceState?.serialize(), m) +
     (DELIMITED + 8) + // parent_span_id
-    text(span.name) +
+    text(span.name, m) +
     VARINT + // kind
     2 * FIXED64 + // start, end
-    attributesBytes(span.attributes) +
+    attributesBytes(span.attributes, m) +
     3 * VARINT + // dropped attribute/event/link counts
-    (DELIMITED + text(span.status.message) + VARINT) + // status
+    (DELIMITED + text(span.status.message, m) + VARINT) + // status
     FIXED32; // flags
-  for (const event of span.events) bytes += eventBytes(event);
-  for (const link of span.links) bytes += linkBytes(link);
+  for (const event of span.events) bytes += eventBytes(event, m);
+  for (const link of span.links) bytes += linkBytes(link, m);
   return bytes;
 }
 
@@ -93,12 +104,13 @@ const scopeAttributes = (scope: InstrumentationScope): Attributes | undefined =>
 
 /** Upper bound of one ResourceSpans + ScopeSpans envelope (everything of a request but its spans). */
 export function envelopeBytesUpperBound(resource: Resource, scope: InstrumentationScope): number {
+  const m = utf8Bytes;
   return (
     DELIMITED + // ResourceSpans
-    (DELIMITED + attributesBytes(resource.attributes) + VARINT) + // Resource
-    text(resource.schemaUrl) +
+    (DELIMITED + attributesBytes(resource.attributes, m) + VARINT) + // Resource
+    text(resource.schemaUrl, m) +
     DELIMITED + // ScopeSpans
-    (DELIMITED + text(scope.name) + text(scope.version) + attributesBytes(scopeAttributes(scope)) + VARINT) + // InstrumentationScope
-    text(scope.schemaUrl)
+    (DELIMITED + text(scope.name, m) + text(scope.version, m) + attributesBytes(scopeAttributes(scope), m) + VARINT) +
+    text(scope.schemaUrl, m)
   );
 }

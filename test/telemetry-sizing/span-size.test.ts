@@ -9,7 +9,7 @@ import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace";
 import { createTracerProvider } from "../../telemetry/provider";
 import { createServiceResource } from "../../telemetry/resource";
-import { envelopeBytesUpperBound, spanBytesUpperBound } from "../../telemetry/span-size";
+import { envelopeBytesUpperBound, quickStringBytes, spanBytesUpperBound } from "../../telemetry/span-size";
 
 function spans(): ReadableSpan[] {
   const memory = new InMemorySpanExporter();
@@ -65,6 +65,8 @@ describe("span size upper bound", () => {
       const bound = spanBytesUpperBound(span) + envelopeBytesUpperBound(span.resource, span.instrumentationScope);
       assert.ok(bound >= actual, `${span.name}: bound ${bound} < actual ${actual}`);
       assert.ok(bound <= 2 * actual + 1024, `${span.name}: bound ${bound} far above actual ${actual}`);
+      const quick = spanBytesUpperBound(span, quickStringBytes);
+      assert.ok(quick >= spanBytesUpperBound(span), `${span.name}: quick bound ${quick} below the exact-string one`);
     }
   });
 
