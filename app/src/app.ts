@@ -411,7 +411,8 @@ export function createApp(deps: AppDeps): Koa<OnboardState> {
         }
         if (claim.kind === "resend") {
           sendRequestId = claim.requestId;
-          acceptedAt = new Date(claim.acceptedAt);
+          const firstAcceptedAt = new Date(claim.acceptedAt);
+          if (!Number.isNaN(firstAcceptedAt.getTime())) acceptedAt = firstAcceptedAt;
         }
       }
       const message = buildOnboardingMessage(result.value, sendRequestId, acceptedAt);

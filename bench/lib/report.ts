@@ -78,7 +78,7 @@ export function renderMarkdown(r: BenchResults): string {
     rows.push([
       "Powertools idempotency + DynamoDB persistence layer, cold init alone (bundled, SDK from node_modules)",
       "—",
-      `+${fmt(c.powertoolsIdempotencyMs, 1)} ms above bare node (the hand-rolled conditional write: ${fmt(c.storeMs, 1)} ms)`,
+      `+${fmt(c.powertoolsIdempotencyMs, 1)} ms above bare node (the hand-rolled conditional write: ${fmt(c.storeMs, 1)} ms); in the child: Powertools require + set-up ${fmt(c.inChild.powertoolsMs, 1)} ms, handler ready ${fmt(c.inChild.withStoreMs, 1)} ms with the store vs ${fmt(c.inChild.withoutStoreMs, 1)} ms without`,
       "",
     ]);
     rows.push([

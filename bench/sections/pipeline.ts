@@ -24,6 +24,8 @@ export interface PipelineStep {
   completedRate: number;
   invocations: number;
   spansExpected: number;
+  /** `UpdateItem` CLIENT spans received in the step (the onboarding store's writes; not counted in spansExpected). */
+  storeWrites: number;
   spansReceived: number;
   spanRatio: number;
   tracesComplete: number;
@@ -47,6 +49,8 @@ interface TraceParts {
 class SpanIndex {
   readonly traces = new Map<string, TraceParts>();
   batchSpans = 0;
+  /** The consumer's `UpdateItem` CLIENT spans: the store is in the path (one per processed record). */
+  storeWrites = 0;
 
   add(spans: readonly ReceivedSpan[]): void {
     for (const span of spans) {
@@ -59,6 +63,7 @@ class SpanIndex {
         parts = { producers: [], consumers: [] };
         this.traces.set(span.traceId, parts);
       }
+      if (span.kind === "CLIENT" && span.name.startsWith("UpdateItem ")) this.storeWrites++;
       if (span.kind === "SERVER") parts.server = span;
       else if (span.kind === "PRODUCER") parts.producers.push(span);
       else if (span.kind === "CONSUMER") parts.consumers.push(span);
@@ -91,6 +96,7 @@ async function runStep(
 ): Promise<PipelineStep> {
   const invocationsBefore = stack.eventSourceMapping.invocations.length;
   const batchBefore = index.batchSpans;
+  const writesBefore = index.storeWrites;
   const load = spawnNode(
     path.join(REPO_ROOT, "bench", "procs", "rate-load.ts"),
     [JSON.stringify({ url: stack.apiUrl, rate, seconds, offset })],
@@ -136,6 +142,7 @@ async function runStep(
     completedRate: round(reply.accepted / reply.completedSeconds, 1),
     invocations,
     spansExpected,
+    storeWrites: index.storeWrites - writesBefore,
     spansReceived,
     spanRatio: spansExpected > 0 ? round(spansReceived / spansExpected, 4) : Number.NaN,
     tracesComplete,
@@ -168,6 +175,7 @@ export async function benchPipeline(cfg: BenchConfig["pipeline"], log: (s: strin
     await runStep(stack, index, 5, 1, 9_000_000, 10000);
     const describe = (s: PipelineStep) =>
       `${s.rate} req/s × ${s.seconds} s: accepted ${s.accepted}/${s.sent}, spans ${s.spansReceived}/${s.spansExpected} ` +
+      `(+${s.storeWrites} UpdateItem) ` +
       `(${round(s.spanRatio * 100, 2)} %), traces complete ${s.tracesComplete}/${s.accepted} ` +
       `(${round(s.traceRatio * 100, 2)} %), ${s.invocations} invocations, p99 ${s.latencyMs.p99} ms, drain ${s.drainMs} ms`;
 

@@ -33,6 +33,11 @@ export interface StoreResult {
     storeMs: number;
     /** Powertools idempotency + its DynamoDB persistence layer alone, bundled, above bare node. */
     powertoolsIdempotencyMs: number;
+    /**
+     * Inside the child (no process start-up, less noise on a busy box): require → ready of the handler with and
+     * without the store, and require + set-up of the Powertools bundle. Medians.
+     */
+    inChild: { withStoreMs: number; withoutStoreMs: number; storeMs: number; powertoolsMs: number };
   };
   perRecord: {
     batches: number;
@@ -130,22 +135,29 @@ export async function benchStore(cfg: BenchConfig["store"], log: (s: string) => 
     const run = async (args: string[], env: NodeJS.ProcessEnv) => {
       const r = await timedNode(args, env);
       if (r.code !== 0) throw new Error(`cold child failed (${r.code}): ${r.stderr.slice(-1500)}`);
-      return r.wallMs;
+      const line = r.stdout.trim().split("\n").pop();
+      return { wallMs: r.wallMs, readyMs: line ? (JSON.parse(line) as { readyMs: number }).readyMs : 0 };
     };
+    const powertoolsChild =
+      `const t0 = performance.now(); require(${JSON.stringify(powertools)}); ` +
+      `process.stdout.write(JSON.stringify({ readyMs: performance.now() - t0 }) + "\\n");`;
     await run(["-e", child], withStore); // page cache
     const variants = {
       bare: () => run(["-e", ""], withoutStore),
       with: () => run(["-e", child], withStore),
       without: () => run(["-e", child], withoutStore),
-      powertools: () => run(["-e", `require(${JSON.stringify(powertools)})`], withoutStore),
+      powertools: () => run(["-e", powertoolsChild], withoutStore),
     };
     const names = Object.keys(variants) as (keyof typeof variants)[];
     const samples = { bare: [] as number[], with: [] as number[], without: [] as number[], powertools: [] as number[] };
+    const inChild = { bare: [] as number[], with: [] as number[], without: [] as number[], powertools: [] as number[] };
     await variants.powertools(); // page cache, and a clear error if it cannot load
     for (let i = 0; i < cfg.coldRuns; i++) {
       for (let j = 0; j < names.length; j++) {
         const which = names[(i + j) % names.length];
-        samples[which].push(await variants[which]());
+        const sample = await variants[which]();
+        samples[which].push(sample.wallMs);
+        inChild[which].push(sample.readyMs);
       }
     }
     const bare = median(samples.bare);
@@ -156,11 +168,18 @@ export async function benchStore(cfg: BenchConfig["store"], log: (s: string) => 
       withoutStoreAddedMs: round(median(samples.without) - bare, 1),
       storeMs: round(median(samples.with) - median(samples.without), 1),
       powertoolsIdempotencyMs: round(median(samples.powertools) - bare, 1),
+      inChild: {
+        withStoreMs: round(median(inChild.with), 1),
+        withoutStoreMs: round(median(inChild.without), 1),
+        storeMs: round(median(inChild.with) - median(inChild.without), 1),
+        powertoolsMs: round(median(inChild.powertools), 1),
+      },
     };
     log(
       `  store cold: +${cold.withStoreAddedMs} ms with the DynamoDB store, +${cold.withoutStoreAddedMs} ms without ` +
         `(store ${cold.storeMs} ms; bare ${cold.bareNodeMs} ms, ${cfg.coldRuns} runs each); Powertools idempotency ` +
-        `alone +${cold.powertoolsIdempotencyMs} ms`,
+        `alone +${cold.powertoolsIdempotencyMs} ms; in the child: ready ${cold.inChild.withStoreMs} vs ` +
+        `${cold.inChild.withoutStoreMs} ms, Powertools ${cold.inChild.powertoolsMs} ms`,
     );
 
     // Per record: the same handler over the two stores, batch by batch.

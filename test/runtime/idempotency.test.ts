@@ -4,10 +4,11 @@
  * changes; an unreadable store is a 503 that sends nothing. The API writes only its own prefixed items.
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ScanCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { PutItemCommand, ScanCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { type Tracer } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { createApp } from "../../app/src/app";
@@ -215,6 +216,29 @@ describe("runtime: POST /onboard with an Idempotency-Key (dynalite)", function (
     // Once sent, the key replays instead of sending again.
     assert.equal((await post(base, VALID_REQUEST, "retry-me")).headers.get("idempotent-replayed"), "true");
     assert.equal(published.length, 2);
+  });
+
+  it("a pending key whose first accepted_at is unreadable is re-sent with a valid accepted_at (not a 500)", async () => {
+    const { publisher, published } = recordingPublisher();
+    const base = await serve(publisher);
+    const key = "legacy-1";
+    const requestId = "6f1c2b9e-8a51-4f0e-9a8c-3d2e1f0a9b7c";
+    await client.send(
+      new PutItemCommand({
+        TableName: TABLE,
+        Item: {
+          request_id: { S: IDEMPOTENCY_KEY_PREFIX + createHash("sha256").update(key).digest("hex") },
+          state: { S: "pending" },
+          first_request_id: { S: requestId },
+          body_sha256: { S: canonicalBodyHash(VALID_REQUEST as OnboardRequest) },
+          expires_at: { N: String(Math.floor(Date.now() / 1000) + 3600) },
+        },
+      }),
+    );
+    const res = await post(base, VALID_REQUEST, key);
+    assert.equal(res.status, 202);
+    assert.equal(((await res.json()) as { request_id: string }).request_id, requestId);
+    assert.ok(!Number.isNaN(Date.parse(published[0].accepted_at)), published[0].accepted_at);
   });
 
   it("the store unreachable → 503 store_unavailable, nothing sent", async () => {
