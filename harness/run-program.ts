@@ -9,7 +9,8 @@
  *   run.invokes    // every data-source token it invoked (getRegion, getServiceQuota, …)
  *   run.location   // pwd, entry and tsconfig the host would use
  *
- * Runs are deterministic, so identical requests share one child (the stack, kms and policy tests reuse them).
+ * Runs are deterministic, so identical requests share one child: the tests take theirs from the named modes of
+ * harness/stack-modes.ts, so that as few distinct runs as possible are made.
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
