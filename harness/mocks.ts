@@ -52,9 +52,9 @@ export function promiseOf<T>(value: pulumi.Input<T>): Promise<T> {
   return new Promise((resolve) => pulumi.output(value).apply((v) => resolve(v as T)));
 }
 
-/** Waits until Pulumi has processed every pending registration. */
-export function settle(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
+/** Whether an Output's value is known in this run (`isKnown` exists at runtime but is @internal in the typings). */
+export function isKnown(output: pulumi.Input<unknown>): Promise<boolean> {
+  return (pulumi.output(output) as unknown as { isKnown: Promise<boolean> }).isKnown;
 }
 
 /** Renders an `aws.iam.getPolicyDocument` invoke the way AWS does, so tests assert on real policy JSON. */
