@@ -209,12 +209,26 @@ export interface MockOptions {
   readonly stack?: string;
 }
 
+/** A registration request as the monitor receives it (the SDK's generated gRPC message). */
+export type RegisterResourceRequest = any;
+
+const registrationListeners: ((request: RegisterResourceRequest) => void)[] = [];
+
+/**
+ * Calls `listener` with every registration request from now until the next installMocks, for what a
+ * RecordedResource does not keep (resource options such as customTimeouts).
+ */
+export function onRegisterResource(listener: (request: RegisterResourceRequest) => void): void {
+  registrationListeners.push(listener);
+}
+
 /**
  * Installs the recording mocks. Call again to switch mode; it clears the recorded resources.
  */
 export function installMocks(options: MockOptions = {}): void {
   recorded.length = 0;
   invokedTokens.length = 0;
+  registrationListeners.length = 0;
   const stack = options.stack ?? "test";
   const inputsOnly = (options.preview ?? false) && (options.unknownComputedOutputs ?? false);
   const meta = new Map<string, { parent: string; dependencies: string[] }>();
@@ -260,6 +274,7 @@ export function installMocks(options: MockOptions = {}): void {
       parent: req.getParent(),
       dependencies: req.getDependenciesList(),
     });
+    for (const listener of registrationListeners) listener(req);
     return register(req, callback);
   };
 }
