@@ -245,6 +245,7 @@ describe("stack program with Pulumi.prod.yaml", function () {
     // The component test checks the refusal itself; this one that the stack names its config key and runs the rest.
     const failed = await runStackProgram({
       ...STACK_MODES.prodReservedUpdate,
+      preview: true,
       serviceQuotas: { "lambda/L-B99A9384": 10 },
     }).then(
       () => assert.fail("the program must fail"),
