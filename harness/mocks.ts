@@ -52,9 +52,9 @@ export function promiseOf<T>(value: pulumi.Input<T>): Promise<T> {
   return new Promise((resolve) => pulumi.output(value).apply((v) => resolve(v as T)));
 }
 
-/** Waits until Pulumi has processed every pending registration. */
-export function settle(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
+/** Whether an Output's value is known in this run (`isKnown` exists at runtime but is @internal in the typings). */
+export function isKnown(output: pulumi.Input<unknown>): Promise<boolean> {
+  return (pulumi.output(output) as unknown as { isKnown: Promise<boolean> }).isKnown;
 }
 
 /** Renders an `aws.iam.getPolicyDocument` invoke the way AWS does, so tests assert on real policy JSON. */
@@ -209,12 +209,26 @@ export interface MockOptions {
   readonly stack?: string;
 }
 
+/** A registration request as the monitor receives it (the SDK's generated gRPC message). */
+export type RegisterResourceRequest = any;
+
+const registrationListeners: ((request: RegisterResourceRequest) => void)[] = [];
+
+/**
+ * Calls `listener` with every registration request from now until the next installMocks, for what a
+ * RecordedResource does not keep (resource options such as customTimeouts).
+ */
+export function onRegisterResource(listener: (request: RegisterResourceRequest) => void): void {
+  registrationListeners.push(listener);
+}
+
 /**
  * Installs the recording mocks. Call again to switch mode; it clears the recorded resources.
  */
 export function installMocks(options: MockOptions = {}): void {
   recorded.length = 0;
   invokedTokens.length = 0;
+  registrationListeners.length = 0;
   const stack = options.stack ?? "test";
   const inputsOnly = (options.preview ?? false) && (options.unknownComputedOutputs ?? false);
   const meta = new Map<string, { parent: string; dependencies: string[] }>();
@@ -260,6 +274,7 @@ export function installMocks(options: MockOptions = {}): void {
       parent: req.getParent(),
       dependencies: req.getDependenciesList(),
     });
+    for (const listener of registrationListeners) listener(req);
     return register(req, callback);
   };
 }

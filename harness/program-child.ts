@@ -11,7 +11,16 @@
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { locateProgram } from "./language-host";
-import { installMocks, invokedTokens, mockServiceQuotas, recorded, setStackConfig, settleAll } from "./mocks";
+import {
+  installMocks,
+  invokedTokens,
+  isKnown,
+  mockServiceQuotas,
+  promiseOf,
+  recorded,
+  setStackConfig,
+  settleAll,
+} from "./mocks";
 import type { ProgramRequest, ProgramResult } from "./program-protocol";
 import { toJson } from "./serialize";
 
@@ -21,9 +30,7 @@ async function exportsOf(program: unknown): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(program)) {
     if (key === "__esModule") continue;
-    // `isKnown` and `promise()` exist at runtime but are @internal in the typings.
-    const output = pulumi.output(value) as unknown as { isKnown: Promise<boolean>; promise(): Promise<unknown> };
-    out[key] = (await output.isKnown) ? await output.promise() : pulumi.runtime.unknownValue;
+    out[key] = (await isKnown(value)) ? await promiseOf(value) : pulumi.runtime.unknownValue;
   }
   return out;
 }

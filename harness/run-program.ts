@@ -9,7 +9,8 @@
  *   run.invokes    // every data-source token it invoked (getRegion, getServiceQuota, …)
  *   run.location   // pwd, entry and tsconfig the host would use
  *
- * Runs are deterministic, so identical requests share one child (the stack, kms and policy tests reuse them).
+ * Runs are deterministic, so identical requests share one child: the tests take theirs from the named modes of
+ * harness/stack-modes.ts, so that as few distinct runs as possible are made.
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -101,13 +102,18 @@ function runInChild(request: ProgramRequest, typescript: "tsx" | "host", timeout
   fs.writeFileSync(requestFile, JSON.stringify(request));
   const location = locateProgram(request.projectRoot);
   const register = typescript === "host" ? path.join(__dirname, "host-typescript.js") : require.resolve("tsx/cjs");
+  const env: NodeJS.ProcessEnv = { ...process.env, PULUMI_NODEJS_TSCONFIG_PATH: location.tsconfig ?? "tsconfig.json" };
+  // Under `c8` (npm test) only update runs report coverage: V8 coverage about doubles a run's CPU time, and a
+  // preview runs the same program code as its update. What only a preview child runs (an export left unknown) is
+  // reported as not covered.
+  if (request.preview) delete env.NODE_V8_COVERAGE;
   const child = spawn(
     process.execPath,
     ["--require", register, path.join(__dirname, "program-child.ts"), requestFile],
     {
       // The host is started in the program's pwd too; host-typescript.js looks for the tsconfig there.
       cwd: location.pwd,
-      env: { ...process.env, PULUMI_NODEJS_TSCONFIG_PATH: location.tsconfig ?? "tsconfig.json" },
+      env,
       stdio: ["ignore", "pipe", "pipe"],
     },
   );

@@ -10,16 +10,21 @@ import {
   certificateArnProblem,
   checkFargateSize,
   checkLogRetention,
-  DEFAULT_COLLECTOR_IMAGE,
   DEFAULT_LOG_RETENTION_DAYS,
   DOMAIN_EXAMPLES,
   domainNameProblem,
+  FARGATE_DEFAULTS,
   hostedZoneIdProblem,
   INTEGRATION_TYPES,
+  LAMBDA_DEFAULTS,
+  METRIC_STREAM_DEFAULTS,
   type MetricStreamFormat,
+  QUEUE_DEFAULTS,
   resolveCoralogixDomain,
 } from "@traced-onboarding/components";
 import { PROJECT_ROOT } from "./project-root";
+
+const DAY_SECONDS = 24 * 60 * 60;
 
 export const PROJECT = "traced-onboarding";
 
@@ -63,8 +68,9 @@ export interface StackConfig {
 }
 
 /**
- * Defaults of the optional keys. Pulumi.yaml repeats them (a test checks they agree) because the CLI treats a
- * declared key without a default as required; `""` and `-1` there mean "not set".
+ * Defaults of the optional keys: the components' own defaults wherever a key sets a component arg, so each default
+ * has one source. Pulumi.yaml repeats them (a test checks they agree) because the CLI treats a declared key without a
+ * default as required; `""` and `-1` there mean "not set".
  */
 export const CONFIG_DEFAULTS = {
   applicationName: "customer-onboarding",
@@ -85,22 +91,22 @@ export const CONFIG_DEFAULTS = {
   alarmEmail: "",
   /** `-1`: unreserved. */
   lambdaReservedConcurrency: -1,
-  apiCpu: 256,
-  apiMemory: 512,
-  apiDesiredCount: 2,
-  natGateways: "Single",
-  collectorImage: DEFAULT_COLLECTOR_IMAGE,
-  lambdaMemoryMb: 512,
-  lambdaTimeoutSeconds: 30,
-  batchSize: 10,
-  batchingWindowSeconds: 1,
-  maxConcurrency: 5,
-  maxReceiveCount: 5,
-  queueRetentionDays: 4,
-  dlqRetentionDays: 14,
+  apiCpu: FARGATE_DEFAULTS.cpu,
+  apiMemory: FARGATE_DEFAULTS.memory,
+  apiDesiredCount: FARGATE_DEFAULTS.desiredCount,
+  natGateways: FARGATE_DEFAULTS.natGateways,
+  collectorImage: FARGATE_DEFAULTS.collectorImage,
+  lambdaMemoryMb: LAMBDA_DEFAULTS.memorySizeMb,
+  lambdaTimeoutSeconds: LAMBDA_DEFAULTS.timeoutSeconds,
+  batchSize: LAMBDA_DEFAULTS.batchSize,
+  batchingWindowSeconds: LAMBDA_DEFAULTS.batchingWindowSeconds,
+  maxConcurrency: LAMBDA_DEFAULTS.maximumConcurrency,
+  maxReceiveCount: QUEUE_DEFAULTS.deadLetter.maxReceiveCount,
+  queueRetentionDays: QUEUE_DEFAULTS.messageRetentionSeconds / DAY_SECONDS,
+  dlqRetentionDays: QUEUE_DEFAULTS.deadLetter.retentionSeconds / DAY_SECONDS,
   logRetentionDays: DEFAULT_LOG_RETENTION_DAYS,
-  metricStreamFormat: "opentelemetry0.7",
-  backupExpirationDays: 30,
+  metricStreamFormat: METRIC_STREAM_DEFAULTS.format,
+  backupExpirationDays: METRIC_STREAM_DEFAULTS.backupExpirationDays,
 } as const;
 
 /** Every key the program reads (without the project prefix). */

@@ -2,12 +2,17 @@
 import type { ChildProcess } from "node:child_process";
 
 /**
- * SIGTERM, then SIGKILL if the child has not exited within `graceMs`; resolves once it has exited (`exited` is the
- * promise of its exit). A child that has already exited is left alone.
+ * `signal` (SIGTERM), then SIGKILL if the child has not exited within `graceMs`; resolves once it has exited
+ * (`exited` is the promise of its exit). A child that has already exited is left alone.
  */
-export async function stopChild(child: ChildProcess, exited: Promise<unknown>, graceMs: number): Promise<void> {
+export async function stopChild(
+  child: ChildProcess,
+  exited: Promise<unknown>,
+  graceMs: number,
+  signal: NodeJS.Signals = "SIGTERM",
+): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill("SIGTERM");
+  child.kill(signal);
   const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
   await exited;
   clearTimeout(timer);

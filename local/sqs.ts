@@ -8,6 +8,11 @@ import { findPackageJSON } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import {
+  DEFAULT_MAX_RECEIVE_COUNT,
+  minimumVisibilityTimeout,
+  type QueueConsumer,
+} from "../packages/traced-components/src/delivery-rules";
 
 export interface LocalSqsOptions {
   /** 0 = ephemeral. @default 0 */
@@ -19,12 +24,17 @@ export interface LocalSqsOptions {
   /** Main queue name; the DLQ is `<queueName>-dlq`. @default "onboarding" */
   readonly queueName?: string;
   /**
-   * Seconds a received message stays invisible. The stack derives it from the function timeout
-   * (≥ 6 × timeout + batching window); locally it is short so redelivery of a failed record is visible in seconds.
-   * @default 5
+   * The queue's consumer. As on the stack's queue, it sets the visibility timeout by the delivery rules
+   * (infra/components/delivery-rules.ts: 6 × its timeout + batching window), so a short local function timeout
+   * makes redelivery of a failed record visible in seconds.
+   */
+  readonly consumer?: QueueConsumer;
+  /**
+   * Seconds a received message stays invisible, overriding what `consumer` gives (tests that want redelivery at once).
+   * @default from `consumer`, else the server's own (SQS: 30), as the stack's queue without a consumer
    */
   readonly visibilityTimeoutSeconds?: number;
-  /** Receives before a message moves to the DLQ. @default 3 */
+  /** Receives before a message moves to the DLQ. @default the delivery rules' (5) */
   readonly maxReceiveCount?: number;
 }
 
@@ -123,8 +133,11 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
   const region = options.region ?? "us-east-1";
   const queueName = options.queueName ?? "onboarding";
   const dlqName = `${queueName}-dlq`;
-  const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 5;
-  const maxReceiveCount = options.maxReceiveCount ?? 3;
+  // SQS takes whole seconds; the rules' minimum may have a fraction (a batching window under a second).
+  const visibility =
+    options.visibilityTimeoutSeconds ??
+    (options.consumer ? Math.ceil(minimumVisibilityTimeout(options.consumer)) : undefined);
+  const maxReceiveCount = options.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT;
 
   // fauxqs is ESM-only (its package exports have only an "import" condition), so load it with a real import().
   // buildApp + our own listen(): startFauxqs() always binds 0.0.0.0, and the local stack stays on loopback.
@@ -140,7 +153,7 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
   const attributesOf = async (queueUrl: string) =>
     (await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["All"] }))).Attributes ??
     {};
-  let dlqUrl: string, dlqArn: string, queueUrl: string, queueArn: string;
+  let dlqUrl: string, dlqArn: string, queueUrl: string, queueArn: string, visibilityTimeoutSeconds: number;
   try {
     dlqUrl = (
       await client.send(
@@ -153,13 +166,15 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
         new CreateQueueCommand({
           QueueName: queueName,
           Attributes: {
-            VisibilityTimeout: String(visibilityTimeoutSeconds),
+            ...(visibility === undefined ? {} : { VisibilityTimeout: String(visibility) }),
             RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
           },
         }),
       )
     ).QueueUrl!;
-    queueArn = (await attributesOf(queueUrl)).QueueArn!;
+    const attributes = await attributesOf(queueUrl);
+    queueArn = attributes.QueueArn!;
+    visibilityTimeoutSeconds = Number(attributes.VisibilityTimeout);
   } catch (error) {
     client.destroy();
     await app.close();

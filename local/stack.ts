@@ -12,12 +12,10 @@
  * The API and the function are configured only through environment variables (the names in contracts.md); nothing
  * local-only is loaded into them.
  */
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import {
   startEventSourceMapping,
@@ -26,7 +24,7 @@ import {
   type InvocationSummary,
 } from "./event-source-mapping";
 import { DEFAULT_MAX_RECEIVE_COUNT, minimumVisibilityTimeout } from "../packages/traced-components/src/delivery-rules";
-import { stopChild } from "./child-process";
+import { startApiProcess } from "./api-process";
 import { freePort, freePorts } from "./ports";
 
 export { freePort, freePorts };
@@ -348,11 +346,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...otlpEnv,
       ...options.apiEnv,
     };
-    const api = await startApiProcess(root, apiEnv, apiPort, (line, stream) => options.onLog?.("api", line, stream), {
-      // Ctrl-C reaches the API too (same process group): it drains and exits 0 on its own SIGINT, as in production.
-      stackStopping: () => stopped !== undefined,
+    const api = await startApiProcess({
+      root,
+      env: apiEnv,
+      port: apiPort,
+      onLine: (line, stream) => options.onLog?.("api", line, stream),
     });
-    cleanups.push(() => api.stop(5000));
+    void api.exited.then((code) => {
+      // Ctrl-C reaches the API too (same process group): it drains and exits 0 on its own SIGINT, as in production.
+      if (!api.stopping && stopped === undefined)
+        options.onLog?.(
+          "api",
+          `[local] the API process exited unexpectedly (code ${code}); restart npm start`,
+          "stderr",
+        );
+    });
+    cleanups.push(() => api.stop({ graceMs: 5000 }));
 
     const sqsClient: SQSClient = sqs.createClient();
     cleanups.push(() => sqsClient.destroy());
@@ -467,71 +476,6 @@ async function ensureBundles(root: string, mode: "always" | "if-missing" | "neve
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { buildBundles } = require(buildScript) as { buildBundles: () => Promise<unknown> };
   await buildBundles();
-}
-
-interface ApiProcess {
-  readonly pid: number;
-  stop(graceMs: number): Promise<void>;
-}
-
-/** `node --require dist/app/tracing.js dist/app/server.js`, resolved once GET /healthz answers. */
-async function startApiProcess(
-  root: string,
-  env: Record<string, string>,
-  port: number,
-  onLog: (line: string, stream: "stdout" | "stderr") => void,
-  { stackStopping }: { stackStopping: () => boolean },
-): Promise<ApiProcess> {
-  const child = spawn(
-    process.execPath,
-    ["--require", path.join(root, "dist/app/tracing.js"), path.join(root, "dist/app/server.js")],
-    { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  const tail: string[] = [];
-  for (const stream of ["stdout", "stderr"] as const) {
-    createInterface({ input: child[stream] }).on("line", (line) => {
-      tail.push(line.length > 400 ? `${line.slice(0, 400)}…` : line);
-      if (tail.length > 20) tail.shift();
-      onLog(line, stream);
-    });
-  }
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  let stopping = false;
-  const stop = (graceMs: number) => {
-    stopping = true;
-    return stopChild(child, exited, graceMs);
-  };
-  void exited.then((code) => {
-    if (!stopping && !stackStopping())
-      onLog(`[local] the API process exited unexpectedly (code ${code}); restart npm start`, "stderr");
-  });
-
-  const deadline = Date.now() + 15_000;
-  let exitCode: number | null | undefined;
-  void exited.then((code) => (exitCode = code));
-  for (;;) {
-    if (exitCode !== undefined) {
-      throw new Error(`The API exited with code ${exitCode} during startup:\n${tail.join("\n")}`);
-    }
-    if (await healthy(port)) break;
-    if (Date.now() > deadline) {
-      await stop(1000);
-      throw new Error(`The API did not answer GET /healthz on port ${port} within 15 s:\n${tail.join("\n")}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return { pid: child.pid ?? -1, stop };
-}
-
-function healthy(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = http.get({ host: "127.0.0.1", port, path: "/healthz", agent: false, timeout: 1000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on("error", () => resolve(false));
-    req.on("timeout", () => req.destroy());
-  });
 }
 
 /** POST JSON without keep-alive (nothing lingers after the stack stops). */

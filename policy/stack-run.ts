@@ -3,17 +3,11 @@
  * the Pulumi language host would choose, under the shared mocks) and shapes what it registered as a policy pack
  * sees it: inputs, props (inputs + provider state + id) and the stack resource with the exports as outputs.
  */
-import { PROJECT, runStackProgram, TEST_API_KEY, type StackRun } from "../harness/run-program";
+import { PROJECT, runStackProgram, type StackRun } from "../harness/run-program";
 import type { RecordedStackResource, Runs } from "./evaluate";
 import { unwrapSecrets } from "../harness/mocks";
 
 export const STACK = "dev";
-
-/**
- * The Coralogix key the stack is run with (set as secret config). Any occurrence outside the secret version is a
- * leak; `coralogix-key-only-in-secret-version` finds it.
- */
-export const TEST_CORALOGIX_KEY = TEST_API_KEY;
 
 function asPolicySees(run: StackRun): RecordedStackResource[] {
   const resources: RecordedStackResource[] = run.resources.map((r) => {
@@ -42,7 +36,8 @@ function asPolicySees(run: StackRun): RecordedStackResource[] {
 /**
  * The stack as a preview and as an update. The preview answers like the engine on a new stack: computed outputs
  * unknown, so an `.apply()` on one never runs and a resource created inside it is missing, as in a real preview.
- * `config` overrides Pulumi.dev.yaml's, e.g. to switch options on.
+ * `config` overrides Pulumi.dev.yaml's, e.g. to switch options on (the runs are harness/stack-modes.ts's `devPreviewNew`
+ * and `devUpdate`, or their `everyOption…` pair with its config, shared with the infra tests).
  */
 export async function runStack(projectRoot?: string, config?: Record<string, string>): Promise<Runs> {
   const [preview, update] = await Promise.all([

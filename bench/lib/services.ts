@@ -1,8 +1,9 @@
 /** Starting the bench's helper processes (SQS servers, OTLP receiver) and the real bundled API. */
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { startApiProcess } from "../../local/api-process";
 import { formatResourceAttributesEnv } from "../../telemetry/resource";
-import { Child, REPO_ROOT, baseEnv, freePort, spawnNode, waitForHttp } from "./proc";
+import { Child, REPO_ROOT, baseEnv, freePort, spawnNode } from "./proc";
 
 const TSX = ["--require", "tsx/cjs"];
 
@@ -42,7 +43,8 @@ export async function receiverCounts(receiver: Service): Promise<ReceiverCounts>
 }
 
 export interface ApiProcess {
-  child: Child;
+  /** The API process: its pid (for CPU accounting), its last output, stop(). */
+  child: Pick<Child, "pid" | "output" | "stop">;
   url: string;
   tracing: boolean;
 }
@@ -99,13 +101,17 @@ export async function startApi(options: {
     ...serviceIdentityEnv("onboarding-api"),
     OTEL_SDK_DISABLED: options.tracing ? undefined : "true",
   });
-  const child = spawnNode(DIST.server, [], {
+  const api = await startApiProcess({
+    root: REPO_ROOT,
     env,
-    nodeArgs: ["--require", DIST.tracing],
-    ipc: false,
+    port,
     logFile: path.join(tmpdir(), `bench-api-${options.name}-${process.pid}.log`),
+    startTimeoutMs: 30000,
   });
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/healthz`, 30000, () => child.proc.exitCode === null && child.proc.signalCode === null);
-  return { child, url, tracing: options.tracing };
+  const child = {
+    pid: api.pid,
+    output: api.output,
+    stop: (signal?: NodeJS.Signals, graceMs?: number) => api.stop({ signal, graceMs }),
+  };
+  return { child, url: api.url, tracing: options.tracing };
 }

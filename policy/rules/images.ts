@@ -2,7 +2,7 @@
  * Container-image rules: Lambda images pinned by digest, and image platforms that match where they run. Images are
  * `docker-build:index:Image` (tags, platforms[]) or the older `docker:index/image:Image` (imageName, build.platform).
  */
-import { containersOf } from "./containers";
+import { containersOf } from "./ecs";
 import { asArray, asRecord, asString, isUnknown, ofType } from "./model";
 import type { ResourceRule, StackResource, StackRule, Violation } from "./model";
 import { DOCKER_BUILD_IMAGE, DOCKER_IMAGE, FUNCTION, TASK_DEFINITION } from "./types";

@@ -1,17 +1,21 @@
 /** Every rule of the stack, in report order: security first, then deploy readiness. */
-import { containerRules } from "./containers";
+import { collectorRules } from "./collector";
+import { ecsRules } from "./ecs";
 import { iamRules } from "./iam";
 import { imageRules } from "./images";
 import type { Rule } from "./model";
 import { platformRules } from "./platform";
 import { programRules } from "./program";
+import { secretRules } from "./secrets";
 import { sqsRules } from "./sqs";
 import { telemetryRules } from "./telemetry";
 
 const all: readonly Rule[] = [
   ...sqsRules,
   ...iamRules,
-  ...containerRules,
+  ...ecsRules,
+  ...collectorRules,
+  ...secretRules,
   ...imageRules,
   ...telemetryRules,
   ...platformRules,

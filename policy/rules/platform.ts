@@ -22,7 +22,7 @@ import {
   SSE_CONFIG_TYPES,
   TASK_DEFINITION,
 } from "./types";
-import { containerName, containersOf } from "./containers";
+import { containerName, containersOf } from "./ecs";
 
 /** Resources of `types` whose `bucket` input points at `bucket`. */
 function attachedTo(

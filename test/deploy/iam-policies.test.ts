@@ -1,9 +1,9 @@
 /**
  * The deployer's and previewer's IAM policies (deploy/iam) against what the stack really does: the stack program
- * runs as `pulumi up` with Pulumi.dev.yaml, and production-like with every option (domain, canary, Fargate Spot,
- * reserved concurrency, so the Service Quotas invoke runs), and every registered type and invoked data source must
- * have an entry in deploy/iam/permissions.ts whose actions the policy files allow, on a scope that contains the
- * resource's real ARN.
+ * runs (the shared modes of harness/stack-modes.ts) with Pulumi.dev.yaml, with every dev option (domain, canary,
+ * Fargate Spot), and as production, previewed and with reserved concurrency (so the Service Quotas invoke runs), and
+ * every registered type and invoked data source must have an entry in deploy/iam/permissions.ts whose actions the
+ * policy files allow, on a scope that contains the resource's real ARN.
  */
 import * as assert from "node:assert/strict";
 import {
@@ -16,8 +16,8 @@ import {
 } from "../../deploy/iam/generate";
 import { IMPLICIT_INVOKES, INVOKE_PERMISSIONS, RESOURCE_PERMISSIONS } from "../../deploy/iam/permissions";
 import type { RecordedResource } from "../../harness/mocks";
-import { runStackProgram, STACK_RUN_TEST_TIMEOUT_MS, type StackRun } from "../../harness/run-program";
-import { PROD_OPERATOR_CONFIG } from "../infra/fixtures";
+import { STACK_RUN_TEST_TIMEOUT_MS, type StackRun } from "../../harness/run-program";
+import { stackRun } from "../../harness/stack-modes";
 
 /** IAM's wildcard match: `*` any run of characters (":" and "/" too), `?` one character; actions ignore case. */
 function iamMatch(pattern: string, value: string, ignoreCase = false): boolean {
@@ -66,25 +66,10 @@ describe("deployer and previewer IAM policies (deploy/iam)", function () {
   const previewer = loaded("previewer");
 
   before(async () => {
-    const everything = {
-      ...PROD_OPERATOR_CONFIG,
-      canary: "true",
-      lambdaReservedConcurrency: "50",
-    };
-    runs = await Promise.all([
-      runStackProgram({ preview: false }),
-      runStackProgram({ preview: false, stack: "prod", config: everything }),
-      runStackProgram({ preview: true, stack: "prod", config: everything }),
-      // Spot is refused in production: the dev stack with it and a domain brought with its certificate.
-      runStackProgram({
-        preview: false,
-        config: {
-          fargateSpot: "true",
-          domainName: "api.acme.io",
-          certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab",
-        },
-      }),
-    ]);
+    // Spot is refused in production, so the dev stack brings it (with the domain and the canary).
+    runs = await Promise.all(
+      (["devUpdate", "everyOptionUpdate", "prodPreview", "prodReservedUpdate"] as const).map(stackRun),
+    );
   });
 
   it("exercises the option-dependent types and invokes (domain, canary, Spot, Service Quotas)", () => {

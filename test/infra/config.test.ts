@@ -5,7 +5,7 @@ import { parse } from "yaml";
 import { CONFIG_DEFAULTS, CONFIG_KEYS, loadConfig, parseStackConfig, type RawConfig } from "../../infra/config";
 import { installMocks, setStackConfig } from "../../harness/mocks";
 import { stackFileConfig } from "../../harness/run-program";
-import { PROD_OPERATOR_CONFIG } from "./fixtures";
+import { PROD_OPERATOR_CONFIG } from "../../harness/stack-modes";
 
 const context = { stack: "dev", packageVersion: "0.1.0", hasApiKey: true };
 const project = parse(fs.readFileSync("Pulumi.yaml", "utf8")) as {

@@ -18,8 +18,9 @@ import { inputFiles, sourceHash } from "../../packages/traced-components/src/sou
 import { LAMBDA_DEFAULTS } from "../../packages/traced-components/src/traced-container-lambda";
 import { FARGATE_DEFAULTS } from "../../packages/traced-components/src/traced-fargate-service";
 import { contextSources, stagesOf } from "../runtime/dockerfile";
-import { containersOf } from "../../policy/rules/containers";
-import { runStackProgram, STACK_RUN_TEST_TIMEOUT_MS } from "../../harness/run-program";
+import { containersOf } from "../../policy/rules/ecs";
+import { STACK_RUN_TEST_TIMEOUT_MS } from "../../harness/run-program";
+import { stackRun } from "../../harness/stack-modes";
 
 const IMAGES: [string, ImageBuildArgs, string][] = [
   ["lambda", LAMBDA_DEFAULTS.image, "lambda"],
@@ -156,7 +157,7 @@ describe("container images: build inputs and tags", function () {
   });
 
   it("the stack pushes both images with docker-build, tagged by content, and runs them by digest", async () => {
-    const run = await runStackProgram({ preview: false });
+    const run = await stackRun("devUpdate");
     const images = run.resources.filter((r) => r.type === "docker-build:index:Image");
     assert.deepEqual(images.map((i) => i.name).sort(), ["onboarding-api-image", "onboarding-consumer-image"]);
     assert.deepEqual(
@@ -180,7 +181,7 @@ describe("container images: build inputs and tags", function () {
   });
 
   it("every volume the task mounts in the app container is a VOLUME of app/Dockerfile (so ECS keeps its permissions)", async () => {
-    const run = await runStackProgram({ preview: false });
+    const run = await stackRun("devUpdate");
     const task = run.resources.find((r) => r.type === "aws:ecs/taskDefinition:TaskDefinition")!;
     const app = containersOf(task.inputs).find((c) => c.name === "app")!;
     const mounts = ((app.mountPoints ?? []) as { containerPath: string }[]).map((m) => m.containerPath);

@@ -8,13 +8,6 @@ export const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:
 export const SECRET_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/secret-key";
 export const TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:alarms";
 
-/** What the operator sets on the prod stack before its first `pulumi up` (see the comments in Pulumi.prod.yaml). */
-export const PROD_OPERATOR_CONFIG = {
-  domainName: "api.acme.io",
-  hostedZoneId: "Z0123456789ABCDEFGHIJ",
-  alarmEmail: "oncall@acme.io",
-} as const;
-
 /** Stands in for a TelemetrySecret: only the ARNs, as the components take them. */
 export const fakeSecret = () => ({ arn: pulumi.output(SECRET_ARN), keyArn: pulumi.output(SECRET_KEY_ARN) });
 

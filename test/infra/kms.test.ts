@@ -6,7 +6,8 @@ import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { createCustomerManagedKey, KEY_ADMIN_ACTIONS } from "../../packages/traced-components/src/kms";
 import { installMocks, MOCK_ACCOUNT, resourceNamed, settleAll } from "../../harness/mocks";
-import { runStackProgram, STACK_RUN_TEST_TIMEOUT_MS } from "../../harness/run-program";
+import { STACK_RUN_TEST_TIMEOUT_MS } from "../../harness/run-program";
+import { stackRun } from "../../harness/stack-modes";
 
 const ROOT = `arn:aws:iam::${MOCK_ACCOUNT}:root`;
 
@@ -87,7 +88,7 @@ describe("createCustomerManagedKey", function () {
 describe("the stack's keys", function () {
   this.timeout(STACK_RUN_TEST_TIMEOUT_MS);
   it("let exactly the services that use each key do so", async () => {
-    const { resources } = await runStackProgram({ preview: false });
+    const { resources } = await stackRun("devUpdate");
     const usage = (name: string) => {
       const statements = keyPolicy(resources, name).Statement;
       const via = statements.find((s) => s.Sid === "AccountUsesThroughServices")?.Condition.StringEquals;

@@ -4,10 +4,7 @@
  */
 import * as assert from "node:assert/strict";
 import * as aws from "@pulumi/aws";
-import { installMocks, promiseOf, resourceNamed, settleAll } from "../../harness/mocks";
-
-/** Whether an Output is known (`isKnown` exists at runtime but is @internal in the typings). */
-const isKnown = (output: unknown) => (output as { isKnown: Promise<boolean> }).isKnown;
+import { installMocks, isKnown, promiseOf, resourceNamed, settleAll } from "../../harness/mocks";
 
 describe("infra test mocks", () => {
   it("reject an invoke without a handler, naming it", async () => {

@@ -7,8 +7,9 @@ import * as assert from "node:assert/strict";
 import { OnboardingTable } from "../../packages/traced-components/src/onboarding-table";
 import { TracedContainerLambda } from "../../packages/traced-components/src/traced-container-lambda";
 import { grantsOf, inlinePolicyOfRole, MOCK_ACCOUNT, resourceNamed, settleAll } from "../../harness/mocks";
-import { runStackProgram, STACK_RUN_TEST_TIMEOUT_MS } from "../../harness/run-program";
-import { PROD_OPERATOR_CONFIG, SECRET_READ_GRANTS, tracedServiceArgs } from "./fixtures";
+import { STACK_RUN_TEST_TIMEOUT_MS, type StackRun } from "../../harness/run-program";
+import { stackRun } from "../../harness/stack-modes";
+import { SECRET_READ_GRANTS, tracedServiceArgs } from "./fixtures";
 
 const TABLE_ARN = `arn:aws:dynamodb:eu-west-1:${MOCK_ACCOUNT}:customers-mock`;
 const TABLE_KEY_ARN = `arn:aws:kms:eu-west-1:${MOCK_ACCOUNT}:key/key-customers-key`;
@@ -70,11 +71,10 @@ describe("OnboardingTable", () => {
 
 describe("OnboardingTable in the stack", function () {
   this.timeout(STACK_RUN_TEST_TIMEOUT_MS);
-  const tableOf = (run: Awaited<ReturnType<typeof runStackProgram>>) =>
-    run.resources.find((r) => r.type === "aws:dynamodb/table:Table")!;
+  const tableOf = (run: StackRun) => run.resources.find((r) => r.type === "aws:dynamodb/table:Table")!;
 
   it("dev: no deletion protection; the API's task role may GetItem, and PutItem/UpdateItem only its prefixed items", async () => {
-    const run = await runStackProgram({ preview: false });
+    const run = await stackRun("devUpdate");
     const table = tableOf(run);
     assert.equal(table.inputs.deletionProtectionEnabled, false);
     const taskRole = run.resources.find(
@@ -111,7 +111,7 @@ describe("OnboardingTable in the stack", function () {
   });
 
   it("prod: deletion protection on (and the resource protected)", async () => {
-    const run = await runStackProgram({ preview: true, stack: "prod", config: { ...PROD_OPERATOR_CONFIG } });
+    const run = await stackRun("prodPreview");
     assert.equal(tableOf(run).inputs.deletionProtectionEnabled, true);
     assert.deepEqual(tableOf(run).inputs.pointInTimeRecovery, { enabled: true });
   });

@@ -1,5 +1,6 @@
 /**
- * The whole stack program (infra/index.ts) under mocks with Pulumi.dev.yaml's config, in preview and update mode.
+ * The whole stack program (infra/index.ts) under mocks, in the shared modes of harness/stack-modes.ts: Pulumi.dev.yaml
+ * in preview and update mode, with every option, and Pulumi.prod.yaml; plus the runs that must fail.
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -14,7 +15,7 @@ import {
   TEST_API_KEY,
   UNKNOWN_OUTPUT,
 } from "../../harness/run-program";
-import { PROD_OPERATOR_CONFIG } from "./fixtures";
+import { EVERY_OPTION_CONFIG, PROD_OPERATOR_CONFIG, STACK_MODES, stackRun } from "../../harness/stack-modes";
 
 /** Each image build's context and Dockerfile as the docker-build provider receives them. */
 function imageBuilds(resources: readonly RecordedResource[]): { name: string; context: string; dockerfile: string }[] {
@@ -40,7 +41,7 @@ for (const preview of [true, false]) {
     const ofType = (type: string): RecordedResource[] => run.resources.filter((r) => r.type === type);
 
     before(async () => {
-      run = await runStackProgram({ preview });
+      run = await stackRun(preview ? "devPreview" : "devUpdate");
     });
 
     it("exports the API URL, queue/DLQ/key/secret/function identifiers, ECS cluster and service, dashboard URL", () => {
@@ -199,7 +200,7 @@ describe("stack program compiled the way the Pulumi Node language host compiles 
   this.timeout(STACK_RUN_TEST_TIMEOUT_MS);
 
   it("type-checks and loads under the host's ts-node with the project's typescript and tsconfig.json", async () => {
-    const run = await runStackProgram({ preview: true, typescript: "host" });
+    const run = await stackRun("devPreview");
     assert.equal(run.location.tsconfig, path.join(PROJECT_ROOT, "tsconfig.json"));
     assert.ok(run.resources.some((r) => r.type === "aws:lambda/function:Function"));
   });
@@ -209,8 +210,8 @@ describe("stack program, preview vs update", function () {
   this.timeout(STACK_RUN_TEST_TIMEOUT_MS);
   it("registers the same resources when every computed output is unknown (nothing is created inside .apply)", async () => {
     const key = (r: RecordedResource) => `${r.type} ${r.name}`;
-    const preview = await runStackProgram({ preview: true, unknownComputedOutputs: true });
-    const update = await runStackProgram({ preview: false });
+    const preview = await stackRun("devPreviewNew");
+    const update = await stackRun("devUpdate");
     assert.deepEqual(preview.resources.map(key).sort(), update.resources.map(key).sort());
     // The run really was engine-like: what AWS computes is not known yet, so no .apply on it ran.
     assert.equal(preview.outputs.queueUrl, UNKNOWN_OUTPUT);
@@ -220,11 +221,9 @@ describe("stack program, preview vs update", function () {
 
 describe("stack program with Pulumi.prod.yaml", function () {
   this.timeout(STACK_RUN_TEST_TIMEOUT_MS);
-  const prod = (config: Record<string, string> = {}, serviceQuotas?: Record<string, number>) =>
-    runStackProgram({ preview: true, stack: "prod", config: { ...PROD_OPERATOR_CONFIG, ...config }, serviceQuotas });
 
   it("runs more tasks, serves HTTPS on its domain, alerts the operator's on-call address and keeps logs longer", async () => {
-    const run = await prod();
+    const run = await stackRun("prodPreview");
     const one = (type: string) => run.resources.filter((r) => r.type === type)[0];
     assert.equal(one("aws:lambda/function:Function").inputs.reservedConcurrentExecutions, undefined);
     assert.equal(one("aws:ecs/service:Service").inputs.desiredCount, 4);
@@ -240,13 +239,18 @@ describe("stack program with Pulumi.prod.yaml", function () {
   });
 
   it("reserves Lambda concurrency when set and the account's quota (mocked 1000) allows it", async () => {
-    const run = await prod({ lambdaReservedConcurrency: "50" });
+    const run = await stackRun("prodReservedUpdate");
     const fn = run.resources.find((r) => r.type === "aws:lambda/function:Function")!;
     assert.equal(fn.inputs.reservedConcurrentExecutions, 50);
   });
 
   it("fails before creating the function when the account's quota is too small, naming the config key", async () => {
-    const failed = await prod({ lambdaReservedConcurrency: "50" }, { "lambda/L-B99A9384": 10 }).then(
+    // The component test checks the refusal itself; this one that the stack names its config key and runs the rest.
+    const failed = await runStackProgram({
+      ...STACK_MODES.prodReservedUpdate,
+      preview: true,
+      serviceQuotas: { "lambda/L-B99A9384": 10 },
+    }).then(
       () => assert.fail("the program must fail"),
       (error: unknown) => error as StackRunError,
     );
@@ -263,33 +267,64 @@ describe("stack program with Pulumi.prod.yaml", function () {
   });
 });
 
-describe("stack program with metricStreamFormat json", function () {
+describe("stack program with invalid config", function () {
   this.timeout(STACK_RUN_TEST_TIMEOUT_MS);
-  it("fails before creating anything: Coralogix no longer ingests json (CloudWatch_Metrics_JSON was removed)", async () => {
-    const failed = await runStackProgram({ preview: false, config: { metricStreamFormat: "json" } }).then(
+  // Two unrelated mistakes in one run: the program validates all of its config before creating anything, so one
+  // run shows both messages (each rule is checked on its own in config.test.ts).
+  let failed: StackRunError;
+
+  before(async () => {
+    failed = await runStackProgram({
+      preview: false,
+      config: {
+        metricStreamFormat: "json",
+        certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab",
+      },
+    }).then(
       () => assert.fail("the program must fail"),
       (error: unknown) => error as StackRunError,
     );
+  });
+
+  it("fails before creating anything", () => {
+    assert.ok(failed instanceof StackRunError, String(failed));
+    assert.deepEqual(failed.resources, [], "nothing is created");
+  });
+
+  it("metricStreamFormat json: Coralogix no longer ingests json (CloudWatch_Metrics_JSON was removed)", () => {
+    assert.ok(failed.message.includes("ConfigError: Invalid stack config:\n"), failed.message);
     assert.ok(
       failed.message.includes(
-        "ConfigError: Invalid stack config:\n  - traced-onboarding:metricStreamFormat json is no longer ingested by " +
+        "\n  - traced-onboarding:metricStreamFormat json is no longer ingested by " +
           "Coralogix (it removed the CloudWatch_Metrics_JSON integration type); allowed: opentelemetry0.7; e.g. " +
           "pulumi config set metricStreamFormat opentelemetry0.7\n",
       ),
       failed.message,
     );
-    assert.deepEqual(failed.resources, [], "nothing is created");
+  });
+
+  it("certificateArn without domainName, naming both keys", () => {
+    assert.match(
+      failed.message,
+      /traced-onboarding:certificateArn needs traced-onboarding:domainName: .* e\.g\. pulumi config set domainName api\.example\.com/,
+    );
   });
 });
 
-describe("stack program with a domain (domainName + hostedZoneId)", function () {
+describe("stack program with every option (domain, canary, Fargate Spot)", function () {
   this.timeout(STACK_RUN_TEST_TIMEOUT_MS);
-  const ZONE = "Z0123456789ABCDEFGHIJ";
+  const ZONE = EVERY_OPTION_CONFIG.hostedZoneId;
   let run: StackRun;
   const named = (type: string, name: string) => run.resources.find((r) => r.type === type && r.name === name)!;
 
   before(async () => {
-    run = await runStackProgram({ preview: false, config: { domainName: "api.acme.io", hostedZoneId: ZONE } });
+    run = await stackRun("everyOptionUpdate");
+  });
+
+  it("registers the same resources in a preview with unknown outputs as in an update", async () => {
+    const key = (r: RecordedResource) => `${r.type} ${r.name}`;
+    const preview = await stackRun("everyOptionPreviewNew");
+    assert.deepEqual(preview.resources.map(key).sort(), run.resources.map(key).sort());
   });
 
   it("exports https://<domainName> as apiUrl", () => {
@@ -317,40 +352,7 @@ describe("stack program with a domain (domainName + hostedZoneId)", function () 
     assert.equal(named("aws:lb/listener:Listener", "onboarding-api-http").inputs.defaultActions[0].type, "redirect");
   });
 
-  it("fails before creating anything when certificateArn comes without domainName, naming both keys", async () => {
-    const failed = await runStackProgram({
-      preview: true,
-      config: { certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab" },
-    }).then(
-      () => assert.fail("the program must fail"),
-      (error: unknown) => error as StackRunError,
-    );
-    assert.match(
-      failed.message,
-      /traced-onboarding:certificateArn needs traced-onboarding:domainName: .* e\.g\. pulumi config set domainName api\.example\.com/,
-    );
-    assert.deepEqual(failed.resources, []);
-  });
-});
-
-describe("stack program with every option (domain, canary, Fargate Spot)", function () {
-  this.timeout(STACK_RUN_TEST_TIMEOUT_MS);
-  const config = {
-    domainName: "api.acme.io",
-    hostedZoneId: "Z0123456789ABCDEFGHIJ",
-    canary: "true",
-    fargateSpot: "true",
-  };
-
-  it("registers the same resources in a preview with unknown outputs as in an update", async () => {
-    const key = (r: RecordedResource) => `${r.type} ${r.name}`;
-    const preview = await runStackProgram({ preview: true, unknownComputedOutputs: true, config });
-    const update = await runStackProgram({ preview: false, config });
-    assert.deepEqual(preview.resources.map(key).sort(), update.resources.map(key).sort());
-  });
-
-  it("runs the canary against apiUrl, alarms on its success to the alarm topic, and exports its name", async () => {
-    const run = await runStackProgram({ preview: false, config });
+  it("runs the canary against apiUrl, alarms on its success to the alarm topic, and exports its name", () => {
     const [canary] = run.resources.filter((r) => r.type === "aws:synthetics/canary:Canary");
     assert.equal(canary.inputs.name, "onboarding-dev");
     assert.deepEqual(canary.inputs.runConfig.environmentVariables, { API_URL: "https://api.acme.io" });
@@ -362,8 +364,7 @@ describe("stack program with every option (domain, canary, Fargate Spot)", funct
     assert.deepEqual(alarm.inputs.dimensions, { CanaryName: "onboarding-dev" });
   });
 
-  it("runs the API on FARGATE_SPOT", async () => {
-    const run = await runStackProgram({ preview: false, config });
+  it("runs the API on FARGATE_SPOT", () => {
     const service = run.resources.find((r) => r.type === "aws:ecs/service:Service")!;
     assert.deepEqual(service.inputs.capacityProviderStrategies, [{ capacityProvider: "FARGATE_SPOT", weight: 1 }]);
     assert.equal(service.inputs.launchType, undefined);

@@ -17,6 +17,7 @@ import {
   inlinePolicyOfRole,
   promiseOf,
   resourceNamed,
+  onRegisterResource,
   resourcesOfType,
   settleAll,
 } from "../../harness/mocks";
@@ -30,9 +31,7 @@ const baseArgs = serviceIdentityArgs("us2");
 /** Records each resource's customTimeouts option (the mocks keep inputs and dependencies, not options). */
 function captureCustomTimeouts(): Map<string, { create: string; update: string; delete: string }> {
   const out = new Map<string, { create: string; update: string; delete: string }>();
-  const monitor = pulumi.runtime.getMonitor() as any;
-  const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req: any, callback: unknown) => {
+  onRegisterResource((req) => {
     const timeouts = req.getCustomtimeouts();
     if (timeouts) {
       out.set(req.getName(), {
@@ -41,8 +40,7 @@ function captureCustomTimeouts(): Map<string, { create: string; update: string; 
         delete: timeouts.getDelete(),
       });
     }
-    return register(req, callback);
-  };
+  });
   return out;
 }
 

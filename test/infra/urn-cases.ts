@@ -3,7 +3,7 @@
  * so every component and every optional child is covered.
  */
 import type { StackRunOptions } from "../../harness/run-program";
-import { PROD_OPERATOR_CONFIG } from "./fixtures";
+import { PROD_OPERATOR_CONFIG } from "../../harness/stack-modes";
 
 export const URN_CASES: Record<string, StackRunOptions> = {
   dev: { preview: false },

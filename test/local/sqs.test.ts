@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
 import {
+  GetQueueAttributesCommand,
   GetQueueUrlCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
 } from "@aws-sdk/client-sqs";
+import { DEFAULT_MAX_RECEIVE_COUNT, minimumVisibilityTimeout } from "../../packages/traced-components/src/delivery-rules";
+import { LOCAL_DEFAULTS } from "../../local/stack";
 import { startLocalSqs, type LocalSqs } from "../../local/sqs";
 
 describe("local SQS (fauxqs through its public API)", function () {
@@ -84,5 +87,37 @@ describe("local SQS (fauxqs through its public API)", function () {
     } finally {
       client.destroy();
     }
+  });
+
+  // Otherwise `npm start` would show behaviour (double deliveries, another road to the DLQ) that production has not.
+  it("creates the queue by the stack's delivery rules: visibility from the consumer, the stack's maxReceiveCount", async () => {
+    const consumer = {
+      timeoutSeconds: LOCAL_DEFAULTS.functionTimeoutMs / 1000,
+      batchingWindowSeconds: LOCAL_DEFAULTS.maximumBatchingWindowMs / 1000,
+    };
+    sqs = await startLocalSqs({ consumer });
+    const client = sqs.createClient();
+    try {
+      const { Attributes } = await client.send(
+        new GetQueueAttributesCommand({ QueueUrl: sqs.queueUrl, AttributeNames: ["All"] }),
+      );
+      const visibility = Number(Attributes?.VisibilityTimeout);
+      assert.ok(
+        Number.isInteger(visibility) && visibility >= minimumVisibilityTimeout(consumer),
+        `visibility ${visibility}`,
+      );
+      assert.ok(visibility < minimumVisibilityTimeout(consumer) + 1, "the least whole number of seconds");
+      assert.equal(sqs.visibilityTimeoutSeconds, visibility);
+      const redrive = JSON.parse(Attributes?.RedrivePolicy ?? "{}") as { maxReceiveCount?: number | string };
+      assert.equal(Number(redrive.maxReceiveCount), DEFAULT_MAX_RECEIVE_COUNT);
+      assert.equal(sqs.maxReceiveCount, DEFAULT_MAX_RECEIVE_COUNT);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it("keeps the server's own visibility timeout (SQS: 30 s) when no consumer is described, as the stack's queue does", async () => {
+    sqs = await startLocalSqs();
+    assert.equal(sqs.visibilityTimeoutSeconds, 30);
   });
 });

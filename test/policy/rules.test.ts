@@ -5,13 +5,10 @@
 import * as assert from "node:assert/strict";
 import { evaluate, evaluateRule, formatReport, type RecordedStackResource, type Runs } from "../../policy/evaluate";
 import { get, rules, UNKNOWN } from "../../policy/rules";
-import {
-  cpuUnits,
-  enablesHealthCheckExtension,
-  FARGATE_SIZES,
-  literalSecret,
-  memoryMiB,
-} from "../../policy/rules/containers";
+import { FARGATE_MEMORY_BY_CPU } from "../../packages/traced-components/src/fargate-sizes";
+import { enablesHealthCheckExtension } from "../../policy/rules/collector";
+import { cpuUnits, memoryMiB } from "../../policy/rules/ecs";
+import { literalSecret } from "../../policy/rules/secrets";
 import { repositoryOf } from "../../policy/rules/images";
 import { isAccountRootKeyStatement, isServiceWildcard, statementsOf } from "../../policy/rules/iam";
 import {
@@ -865,8 +862,9 @@ describe("rule helpers", () => {
     assert.equal(cpuUnits("1 vCPU"), 1024);
     assert.equal(cpuUnits("256"), 256);
     assert.equal(memoryMiB("2 GB"), 2048);
-    assert.deepEqual(FARGATE_SIZES.get(256), [512, 1024, 2048]);
-    assert.equal(FARGATE_SIZES.get(16384)?.at(-1), 122880);
+    // The one size table (the component's), which the rule reads too.
+    assert.deepEqual(FARGATE_MEMORY_BY_CPU[256], [512, 1024, 2048]);
+    assert.equal(FARGATE_MEMORY_BY_CPU[16384]?.at(-1), 122880);
   });
 
   it("derives an image's repository from tags and digests", () => {

@@ -2,15 +2,16 @@
  * The whole stack program (Pulumi.yaml `main`) run under the shared mocks with Pulumi.dev.yaml config, as a preview
  * and as an update, judged by every rule. The report is printed; the test fails with it when any rule fails.
  */
-import { STACK_RUN_TEST_TIMEOUT_MS } from "../../harness/run-program";
+import { STACK_RUN_TEST_TIMEOUT_MS, TEST_API_KEY } from "../../harness/run-program";
+import { EVERY_OPTION_CONFIG } from "../../harness/stack-modes";
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { evaluate, evaluateRule, formatReport, type RuleResult } from "../../policy/evaluate";
 import { findReferenced, isUnknown, rules } from "../../policy/rules";
-import { containersOf } from "../../policy/rules/containers";
+import { containersOf } from "../../policy/rules/ecs";
 import { repositoryOf } from "../../policy/rules/images";
 import { sameResourcesInPreviewAndUpdate } from "../../policy/rules/program";
-import { runStack, STACK, TEST_CORALOGIX_KEY } from "../../policy/stack-run";
+import { runStack, STACK } from "../../policy/stack-run";
 import type { Runs } from "../../policy/evaluate";
 
 describe("the stack against every policy rule (program under mocks)", function () {
@@ -59,7 +60,7 @@ describe("the stack against every policy rule (program under mocks)", function (
 
   it("stores the configured Coralogix key in the secret version, where the leak rule looks for it", () => {
     const versions = runs.update.filter((r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion");
-    assert.ok(versions.some((v) => String(v.props.secretString).includes(TEST_CORALOGIX_KEY)));
+    assert.ok(versions.some((v) => String(v.props.secretString).includes(TEST_API_KEY)));
   });
 
   it("reports every rule", () => {
@@ -116,12 +117,7 @@ describe("the stack with every option (domain, canary, Fargate Spot) against eve
   this.timeout(STACK_RUN_TEST_TIMEOUT_MS);
 
   it("passes every rule: the canary's bucket is private and KMS-encrypted, its role uses * only where IAM requires", async () => {
-    const runs = await runStack(undefined, {
-      domainName: "api.acme.io",
-      hostedZoneId: "Z0123456789ABCDEFGHIJ",
-      canary: "true",
-      fargateSpot: "true",
-    });
+    const runs = await runStack(undefined, EVERY_OPTION_CONFIG);
     assert.ok(runs.update.some((r) => r.type === "aws:synthetics/canary:Canary"));
     const failed = evaluate(runs).filter((r) => r.status === "fail");
     assert.equal(failed.length, 0, `\n${formatReport(failed)}`);

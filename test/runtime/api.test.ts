@@ -424,6 +424,9 @@ describe("runtime: API bundle shutdown and OTEL_SDK_DISABLED", function () {
   });
 
   it("missing QUEUE_URL: exits non-zero with a message naming the variable", async () => {
-    await assert.rejects(startApi({ QUEUE_URL: "" }), /API exited with 1.*QUEUE_URL is required/);
+    await assert.rejects(
+      startApi({ QUEUE_URL: "" }),
+      /API exited with code 1 during startup:[^]*QUEUE_URL is required/,
+    );
   });
 });

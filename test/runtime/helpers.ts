@@ -1,13 +1,14 @@
 /**
- * Shared helpers for the runtime tests: build the bundles once per mocha run, start real fauxqs, spawn the API
- * bundle, convert SQS messages to Lambda records the way the event source mapping does.
+ * Shared helpers for the runtime tests: build the bundles once per mocha run, start real fauxqs, start the API
+ * bundle, hand-made Lambda records.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createServer, type Server, type Socket } from "node:net";
 import path from "node:path";
-import type { Message } from "@aws-sdk/client-sqs";
 import type { SQSRecord } from "aws-lambda";
+import { startApiProcess } from "../../local/api-process";
+import { freePort } from "../../local/ports";
 import { buildBundles, type BundleInfo } from "../../scripts/build";
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");
@@ -81,77 +82,41 @@ export interface JsonLine {
 export interface ApiProcess {
   readonly baseUrl: string;
   readonly child: ChildProcess;
+  /** Every JSON line it has logged so far (stdout and stderr). */
   readonly lines: JsonLine[];
-  /** Sends SIGTERM and resolves with the exit code. */
+  /** Sends `signal` (SIGTERM) and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-function collectJsonLines(stream: NodeJS.ReadableStream, into: JsonLine[], onLine?: (line: JsonLine) => void): void {
-  let buffer = "";
-  stream.setEncoding("utf8");
-  stream.on("data", (chunk: string) => {
-    buffer += chunk;
-    let nl: number;
-    while ((nl = buffer.indexOf("\n")) >= 0) {
-      const text = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
+/** Starts the API bundle (local/api-process.ts, as `npm start` does) on a free loopback port with test AWS settings. */
+export async function startApi(env: NodeJS.ProcessEnv): Promise<ApiProcess> {
+  await ensureBundles();
+  const lines: JsonLine[] = [];
+  const api = await startApiProcess({
+    root: REPO_ROOT,
+    port: await freePort(),
+    env: {
+      PATH: process.env.PATH,
+      HOST: "127.0.0.1",
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+      ...env,
+    },
+    onLine: (text) => {
       try {
-        const parsed = JSON.parse(text) as JsonLine;
-        into.push(parsed);
-        onLine?.(parsed);
+        lines.push(JSON.parse(text) as JsonLine);
       } catch {
         // not a JSON line (e.g. a Node warning)
       }
-    }
-  });
-}
-
-/** Spawns `node --require dist/app/tracing.js dist/app/server.js` and waits for `server.listening`. */
-export async function startApi(env: NodeJS.ProcessEnv): Promise<ApiProcess> {
-  await ensureBundles();
-  const child = spawn(
-    process.execPath,
-    ["--require", path.join(DIST, "app/tracing.js"), path.join(DIST, "app/server.js")],
-    {
-      cwd: REPO_ROOT,
-      env: {
-        PATH: process.env.PATH,
-        PORT: "0",
-        HOST: "127.0.0.1",
-        AWS_REGION: REGION,
-        AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
-        ...env,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
     },
-  );
-  const lines: JsonLine[] = [];
-  let stderr = "";
-  child.stderr!.setEncoding("utf8");
-  child.stderr!.on("data", (c: string) => (stderr += c));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`API did not start; stderr: ${stderr}`)), 10_000);
-    collectJsonLines(child.stdout!, lines, (line) => {
-      if (line.event === "server.listening") {
-        clearTimeout(timer);
-        resolve(line.port as number);
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`API exited with ${code}; stdout: ${JSON.stringify(lines)} stderr: ${stderr}`));
-    });
   });
-  const exited = once(child, "exit").then(([code]) => code as number | null);
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
-    child,
+    baseUrl: api.url,
+    child: api.child,
     lines,
-    stop: async (signal = "SIGTERM") => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
+    // Shutdown is what these tests watch: a slow drain must show as a failed assertion, not be cut short here.
+    stop: (signal = "SIGTERM") => api.stop({ signal, graceMs: 60_000 }),
   };
 }
 
@@ -164,38 +129,6 @@ export async function waitFor<T>(check: () => T | undefined | false, timeoutMs =
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-}
-
-/** An SQS message as the Lambda event source mapping delivers it (lowercase attribute shape). */
-export function toLambdaRecord(message: Message, queueArn: string): SQSRecord {
-  const messageAttributes: SQSRecord["messageAttributes"] = {};
-  for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
-    messageAttributes[name] = {
-      dataType: value.DataType ?? "String",
-      stringValue: value.StringValue,
-      binaryValue: value.BinaryValue ? Buffer.from(value.BinaryValue).toString("base64") : undefined,
-      stringListValues: [],
-      binaryListValues: [],
-    };
-  }
-  const attrs = message.Attributes ?? {};
-  return {
-    messageId: message.MessageId ?? "",
-    receiptHandle: message.ReceiptHandle ?? "",
-    body: message.Body ?? "",
-    attributes: {
-      ApproximateReceiveCount: attrs.ApproximateReceiveCount ?? "1",
-      SentTimestamp: attrs.SentTimestamp ?? String(Date.now()),
-      SenderId: attrs.SenderId ?? "000000000000",
-      ApproximateFirstReceiveTimestamp: attrs.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-      ...(attrs.AWSTraceHeader ? { AWSTraceHeader: attrs.AWSTraceHeader } : {}),
-    },
-    messageAttributes,
-    md5OfBody: message.MD5OfBody ?? "",
-    eventSource: "aws:sqs",
-    eventSourceARN: queueArn,
-    awsRegion: REGION,
-  };
 }
 
 /** A record with the given body/attributes (for hand-made bad records). */

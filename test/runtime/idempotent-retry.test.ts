@@ -28,7 +28,8 @@ import {
 } from "../../local/dynamodb";
 import { flushWithin } from "../../telemetry/provider";
 import { lambdaTelemetry } from "./fakes";
-import { REGION, startFauxqs, TEST_CREDENTIALS, toLambdaRecord, VALID_REQUEST, type Fauxqs } from "./helpers";
+import { toSqsRecord } from "../../local/event-source-mapping";
+import { REGION, startFauxqs, TEST_CREDENTIALS, VALID_REQUEST, type Fauxqs } from "./helpers";
 
 const TABLE = "onboarding-retry";
 const PUBLISH_TIMEOUT_MS = 400;
@@ -165,7 +166,7 @@ describe("runtime: a 503 retried with the same Idempotency-Key is one customer (
     });
     const context = { awsRequestId: "r", getRemainingTimeInMillis: () => 10_000 } as unknown as LambdaContext;
     for (const message of messages) {
-      const result = await handler({ Records: [toLambdaRecord(message, queue.queueArn)] }, context);
+      const result = await handler({ Records: [toSqsRecord(message, queue.queueArn, REGION)] }, context);
       assert.deepEqual(result.batchItemFailures, []);
     }
     const outcomes = lambda.exporter

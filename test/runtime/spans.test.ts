@@ -17,7 +17,8 @@ import { createInMemoryOnboardingStore, processOnboarding } from "../../lambda/s
 import { createJsonLogger } from "../../telemetry/logger";
 import { createTracerProvider, flushWithin } from "../../telemetry/provider";
 import { createServiceResource } from "../../telemetry/resource";
-import { REGION, TEST_CREDENTIALS, VALID_REQUEST, startFauxqs, toLambdaRecord, type Fauxqs } from "./helpers";
+import { toSqsRecord } from "../../local/event-source-mapping";
+import { REGION, TEST_CREDENTIALS, VALID_REQUEST, startFauxqs, type Fauxqs } from "./helpers";
 
 function inMemoryTracer(service: string, platform: "aws_ecs" | "aws_lambda") {
   const exporter = new InMemorySpanExporter();
@@ -164,7 +165,7 @@ describe("runtime: span shape (in-memory exporter, real fauxqs)", function () {
       flush: (ms) => flushWithin(lambda.provider, ms),
       processMessage: (m, _r, ctx) => processOnboarding(m, createInMemoryOnboardingStore(), ctx),
     });
-    const result = await handler({ Records: [toLambdaRecord(message, queue.queueArn)] }, lambdaContext());
+    const result = await handler({ Records: [toSqsRecord(message, queue.queueArn, REGION)] }, lambdaContext());
     assert.deepEqual(result, { batchItemFailures: [] });
     const lambdaSpans = lambda.exporter.getFinishedSpans();
     const [consumer] = lambdaSpans.filter((s) => s.attributes["messaging.message.id"] !== undefined);
@@ -227,7 +228,7 @@ describe("runtime: span shape (in-memory exporter, real fauxqs)", function () {
         return processOnboarding(m, createInMemoryOnboardingStore(), ctx);
       },
     });
-    const result = await handler({ Records: [toLambdaRecord(message, queue.queueArn)] }, lambdaContext());
+    const result = await handler({ Records: [toSqsRecord(message, queue.queueArn, REGION)] }, lambdaContext());
     assert.deepEqual(result, { batchItemFailures: [] });
     assert.deepEqual(seen, [{ tenant: "acme", plan: "gold plus" }]);
   });
@@ -248,7 +249,10 @@ describe("runtime: span shape (in-memory exporter, real fauxqs)", function () {
       flush: (ms) => flushWithin(lambda.provider, ms),
       processMessage: (m, _r, ctx) => processOnboarding(m, createInMemoryOnboardingStore(), ctx),
     });
-    const result = await handler({ Records: messages.map((m) => toLambdaRecord(m, queue.queueArn)) }, lambdaContext());
+    const result = await handler(
+      { Records: messages.map((m) => toSqsRecord(m, queue.queueArn, REGION)) },
+      lambdaContext(),
+    );
     assert.deepEqual(result.batchItemFailures, []);
 
     const spans = lambda.exporter.getFinishedSpans();
