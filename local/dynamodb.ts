@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import type { AwsJsonCall } from "../lambda/src/aws-json";
 import { createDynamoCall } from "../lambda/src/store";
-import { TABLE_HASH_KEY } from "../packages/traced-components/src/store-keys";
+import { TABLE_HASH_KEY } from "../packages/traced-components/src/contract/store-keys";
 
 export interface LocalDynamoDb {
   readonly endpoint: string;

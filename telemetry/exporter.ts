@@ -16,7 +16,7 @@
  * 2. Otherwise `CORALOGIX_DOMAIN` → `https://ingress.<domain>:443` (+ `/v1/traces`) with `authorization: Bearer <key>`.
  * 3. Otherwise the collector on this host: `http://localhost:4317` (grpc) or `http://localhost:4318/v1/traces`.
  */
-import { coralogixOtlpEndpoint } from "../packages/traced-components/src/coralogix";
+import { coralogixOtlpEndpoint } from "../packages/traced-components/src/contract/coralogix";
 
 export const DEFAULT_OTLP_GRPC_ENDPOINT = "http://localhost:4317";
 export const DEFAULT_OTLP_HTTP_ENDPOINT = "http://localhost:4318/v1/traces";

@@ -62,7 +62,7 @@ function nonEmpty(value: string | undefined): string | undefined {
   return trimmed ? trimmed : undefined;
 }
 
-export { formatResourceAttributesEnv } from "../packages/traced-components/src/resource-attributes-env";
+export { formatResourceAttributesEnv } from "../packages/traced-components/src/contract/resource-attributes-env";
 
 /** What the SDK's env detectors find in `process.env`; warns when a set `OTEL_RESOURCE_ATTRIBUTES` was discarded. */
 function detectEnvAttributes(): Record<string, AttributeValue> {

@@ -13,7 +13,6 @@ export interface ServerConfig {
   readonly port: number;
   readonly host: string;
   readonly serviceName: string;
-  readonly serviceVersion: string;
   /** Node http server timeouts (`HTTP_REQUEST_TIMEOUT_MS`, `HTTP_HEADERS_TIMEOUT_MS`, `HTTP_KEEP_ALIVE_TIMEOUT_MS`). */
   readonly http: HttpTimeouts;
   /** What an incoming `traceparent` is trusted with (`INCOMING_TRACE_CONTEXT`). */
@@ -81,7 +80,6 @@ export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
     port,
     host: env.HOST?.trim() || "0.0.0.0",
     serviceName: env.OTEL_SERVICE_NAME?.trim() || "onboarding-api",
-    serviceVersion: env.SERVICE_VERSION?.trim() || "0.0.0-dev",
     http: { requestTimeoutMillis, headersTimeoutMillis, keepAliveTimeoutMillis },
     incomingTraceContext: rawMode as IncomingTraceContext,
   };

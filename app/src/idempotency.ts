@@ -22,7 +22,12 @@ import { GetItemCommand, PutItemCommand, UpdateItemCommand, type DynamoDBClient 
 import type { Context, Tracer } from "@opentelemetry/api";
 import { tracedDynamoCall } from "../../telemetry/dynamodb";
 import type { OnboardRequest } from "./onboard";
-import { ACCEPTED_KEY_PREFIX, EXPIRES_AT_ATTRIBUTE, IDEMPOTENCY_KEY_PREFIX, TABLE_HASH_KEY } from "../../packages/traced-components/src/store-keys";
+import {
+  ACCEPTED_KEY_PREFIX,
+  EXPIRES_AT_ATTRIBUTE,
+  IDEMPOTENCY_KEY_PREFIX,
+  TABLE_HASH_KEY,
+} from "../../packages/traced-components/src/contract/store-keys";
 
 export const IDEMPOTENCY_HEADER = "idempotency-key";
 /** How long a key is remembered. */

@@ -26,7 +26,8 @@ function main(): void {
     logger.error("server.config_invalid", { error });
     process.exit(1);
   }
-  const tracer = trace.getTracer(config.serviceName, config.serviceVersion);
+  // The version belongs to the resource (service.version from OTEL_RESOURCE_ATTRIBUTES), not the tracer's scope.
+  const tracer = trace.getTracer(config.serviceName);
   const publisher = createSqsPublisher({ queueUrl: config.queueUrl, tracer });
   const { tableName } = config;
   const dynamo = tableName ? createApiDynamoClient() : undefined;

@@ -7,7 +7,11 @@
 import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import type { Context, Tracer } from "@opentelemetry/api";
 import { tracedDynamoCall } from "../../telemetry/dynamodb";
-import { ACCEPTED_KEY_PREFIX, EXPIRES_AT_ATTRIBUTE, TABLE_HASH_KEY } from "../../packages/traced-components/src/store-keys";
+import {
+  ACCEPTED_KEY_PREFIX,
+  EXPIRES_AT_ATTRIBUTE,
+  TABLE_HASH_KEY,
+} from "../../packages/traced-components/src/contract/store-keys";
 
 export type OnboardingStatus =
   | { readonly status: "processed"; readonly customer_id: string; readonly processed_at: string }

@@ -6,7 +6,10 @@ import {
   SendMessageBatchCommand,
   SendMessageCommand,
 } from "@aws-sdk/client-sqs";
-import { DEFAULT_MAX_RECEIVE_COUNT, minimumVisibilityTimeout } from "../../packages/traced-components/src/delivery-rules";
+import {
+  DEFAULT_MAX_RECEIVE_COUNT,
+  minimumVisibilityTimeout,
+} from "../../packages/traced-components/src/delivery-rules";
 import { LOCAL_DEFAULTS } from "../../local/stack";
 import { startLocalSqs, type LocalSqs } from "../../local/sqs";
 

@@ -177,7 +177,6 @@ describe("runtime: telemetry configuration", () => {
       port: 8000,
       host: "0.0.0.0",
       serviceName: "onboarding-api",
-      serviceVersion: "0.0.0-dev",
       http: { requestTimeoutMillis: 30_000, headersTimeoutMillis: 10_000, keepAliveTimeoutMillis: 65_000 },
       incomingTraceContext: "new-trace-with-link",
     });

@@ -16,7 +16,7 @@ import { canonicalBodyHash, createDynamoIdempotencyStore } from "../../app/src/i
 import type { OnboardRequest } from "../../app/src/onboard";
 import type { Publisher } from "../../app/src/publisher";
 import { PublishError } from "../../app/src/publisher";
-import { ACCEPTED_KEY_PREFIX, IDEMPOTENCY_KEY_PREFIX } from "../../packages/traced-components/src/store-keys";
+import { ACCEPTED_KEY_PREFIX, IDEMPOTENCY_KEY_PREFIX } from "../../packages/traced-components/src/contract/store-keys";
 import { createOnboardingTable, localDynamoClient, startDynamoDb, type LocalDynamoDb } from "../../local/dynamodb";
 import { createJsonLogger } from "../../telemetry/logger";
 import { closedPort, VALID_REQUEST } from "./helpers";

@@ -68,7 +68,9 @@ export const BUNDLE_BUILD_INPUTS = [
   "tsconfig.json",
   "scripts/build.ts",
   "telemetry/",
-  "packages/traced-components/src/coralogix.ts",
+  // What the runtime shares with the components (Coralogix domains, the table's keys, OTEL_RESOURCE_ATTRIBUTES
+  // syntax): pure modules, no Pulumi imports, so the bundles can include them.
+  "packages/traced-components/src/contract/",
 ] as const;
 
 /** Images kept per repository; older ones expire. */

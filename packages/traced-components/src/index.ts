@@ -22,7 +22,7 @@ export {
   coralogixFirehoseEndpoint,
   coralogixOtlpEndpoint,
   resolveCoralogixDomain,
-} from "./coralogix";
+} from "./contract/coralogix";
 export { DEFAULT_MAX_RECEIVE_COUNT, minimumVisibilityTimeout, type QueueConsumer } from "./delivery-rules";
 export { checkFargateSize, FARGATE_CPUS, FARGATE_MEMORY_BY_CPU } from "./fargate-sizes";
 export { checkLogRetention, DEFAULT_LOG_RETENTION_DAYS, LOG_RETENTION_DAYS } from "./log-retention";
@@ -36,7 +36,7 @@ export {
 } from "./metric-stream";
 export { OnboardingTable, type OnboardingTableArgs } from "./onboarding-table";
 /** How the table's items are keyed: what a consumer in another codebase writes and the API reads. */
-export { TABLE_HASH_KEY as ONBOARDING_TABLE_HASH_KEY } from "./store-keys";
+export { TABLE_HASH_KEY as ONBOARDING_TABLE_HASH_KEY } from "./contract/store-keys";
 export {
   DASHBOARD_DEFAULTS,
   PipelineDashboard,

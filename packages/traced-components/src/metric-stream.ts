@@ -12,7 +12,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { coralogixFirehoseEndpoint, resolveCoralogixDomain } from "./coralogix";
+import { coralogixFirehoseEndpoint, resolveCoralogixDomain } from "./contract/coralogix";
 import { createServiceRole } from "./iam";
 import { createCustomerManagedKey } from "./kms";
 import { checkLogRetention, DEFAULT_LOG_RETENTION_DAYS } from "./log-retention";

@@ -15,7 +15,7 @@ import {
   EXPIRES_AT_ATTRIBUTE,
   IDEMPOTENCY_KEY_PREFIX,
   TABLE_HASH_KEY,
-} from "./store-keys";
+} from "./contract/store-keys";
 
 export interface OnboardingTableArgs {
   /**

@@ -5,7 +5,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { resolveCoralogixDomain } from "./coralogix";
+import { resolveCoralogixDomain } from "./contract/coralogix";
 import { createAlarm } from "./alarms";
 import { BUNDLE_BUILD_INPUTS, imageUriProblems, serviceImage } from "./container-image";
 import { createServiceRole, deploymentScope, policyDocument, sameAccountTrust, writeLogsStatement } from "./iam";

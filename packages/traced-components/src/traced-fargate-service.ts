@@ -11,7 +11,7 @@ import * as path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
-import { resolveCoralogixDomain } from "./coralogix";
+import { resolveCoralogixDomain } from "./contract/coralogix";
 import { createAlarm } from "./alarms";
 import { ApiDomain, type ApiDomainArgs, validateApiDomainArgs } from "./api-domain";
 import { BUNDLE_BUILD_INPUTS, ecrRepositoryArn, imageUriProblems, serviceImage } from "./container-image";

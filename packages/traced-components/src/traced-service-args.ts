@@ -5,8 +5,8 @@
  * default differs between them (`queue`, `serviceName`, `transform`).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { resolveCoralogixDomain } from "./coralogix";
-import { formatResourceAttributesEnv } from "./resource-attributes-env";
+import { resolveCoralogixDomain } from "./contract/coralogix";
+import { formatResourceAttributesEnv } from "./contract/resource-attributes-env";
 import type { AlarmsArg } from "./alarms";
 import type { ImageBuildArgs } from "./container-image";
 import { checkLogRetention, DEFAULT_LOG_RETENTION_DAYS } from "./log-retention";
