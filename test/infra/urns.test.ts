@@ -4,7 +4,8 @@
 // main's program (commit `generatedFrom`) registered for each case of urn-cases.ts; it was generated once, from that
 // commit's tree, and must not be regenerated from this code.
 import * as assert from "node:assert/strict";
-import { runStackProgram, STACK_RUN_TEST_TIMEOUT_MS } from "../../harness/run-program";
+import { STACK_RUN_TEST_TIMEOUT_MS } from "../../harness/run-program";
+import { stackRun } from "../../harness/stack-modes";
 import before from "./fixtures/urns-before-package.json";
 import { URN_CASES } from "./urn-cases";
 
@@ -15,11 +16,11 @@ describe("URNs are the same as before the package move", function () {
     assert.deepEqual(Object.keys(before.cases).sort(), Object.keys(URN_CASES).sort());
   });
 
-  for (const [name, options] of Object.entries(URN_CASES)) {
+  for (const [name, mode] of Object.entries(URN_CASES)) {
     // Only the old URNs are checked: a resource added since is not a replacement, a renamed or retyped one
     // (or one under a renamed parent) is missing here.
     it(`${name}: registers every URN it registered before`, async () => {
-      const run = await runStackProgram(options);
+      const run = await stackRun(mode);
       const now = new Set(run.resources.map((r) => r.urn));
       const was = (before.cases as Record<string, string[]>)[name];
       assert.ok(was.length > 50, "the fixture holds the whole stack");
