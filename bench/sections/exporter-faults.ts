@@ -6,7 +6,6 @@
  * - cold init (require + construct + first export to loopback, in a fresh `node`, esbuild-bundled like the Lambda)
  *   of the shipped node:http2 exporter vs the official gRPC and OTLP/HTTP (protobuf) exporters, above bare `node`.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
@@ -17,6 +16,7 @@ import { BUNDLE_OPTIONS } from "../../scripts/build";
 import type { Mode } from "../lib/config";
 import { REPO_ROOT, baseEnv, sleep, spawnNode, type Child } from "../lib/proc";
 import { median, percentile, round } from "../lib/stats";
+import { timedNode } from "./cold";
 import { startBlackhole } from "./flush";
 
 export interface ExporterFaultsConfig {
@@ -227,18 +227,6 @@ const COLD_VARIANTS: { exporter: ColdInitVariant["exporter"]; source: string; ht
   },
 ];
 
-function timedNode(args: string[]): Promise<{ wallMs: number; stdout: string; stderr: string; code: number | null }> {
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const proc = spawn(process.execPath, args, { env: baseEnv(), stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    proc.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    proc.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    proc.on("error", reject);
-    proc.on("exit", (code) => resolve({ wallMs: performance.now() - start, stdout, stderr, code }));
-  });
-}
 
 async function measureColdInit(cfg: ExporterFaultsConfig): Promise<ExporterFaultsResult["cold"]> {
   const dir = mkdtempSync(path.join(tmpdir(), "bench-exporter-cold-"));
@@ -265,17 +253,17 @@ async function measureColdInit(cfg: ExporterFaultsConfig): Promise<ExporterFault
       }),
     );
     for (const b of bundles) {
-      const check = await timedNode([b.outfile, b.endpoint]); // untimed: page cache, and a clear error
+      const check = await timedNode([b.outfile, b.endpoint], baseEnv()); // untimed: page cache, and a clear error
       if (check.code !== 0) throw new Error(`${b.exporter} cold child failed: ${check.stdout}${check.stderr}`);
     }
     const bare: number[] = [];
     const runs = bundles.map(() => ({ wall: [] as number[], require: [] as number[], firstExport: [] as number[] }));
     for (let r = 0; r < cfg.coldRuns; r++) {
-      bare.push((await timedNode(["-e", ""])).wallMs);
+      bare.push((await timedNode(["-e", ""], baseEnv())).wallMs);
       // Rotate the order so no exporter always runs right after another's page-cache work.
       for (let k = 0; k < bundles.length; k++) {
         const i = (r + k) % bundles.length;
-        const run = await timedNode([bundles[i].outfile, bundles[i].endpoint]);
+        const run = await timedNode([bundles[i].outfile, bundles[i].endpoint], baseEnv());
         const inner = JSON.parse(run.stdout.trim()) as { requireMs: number; firstExportMs: number };
         runs[i].wall.push(run.wallMs);
         runs[i].require.push(inner.requireMs);
