@@ -142,8 +142,7 @@ const reservedConcurrency = integer(-1, 10000, -1, "20");
 
 /**
  * Every key the program reads (without the project prefix), in Pulumi.yaml's order: how it is parsed, its default
- * and an example. Ranges are the components' own, so an invalid value is named here by its key, never by a
- * component arg.
+ * and an example. A value that does not parse is reported here, by its key, and kept from the component checks.
  */
 export const CONFIG_TABLE = {
   /** Resolved Coralogix domain, e.g. `us2.coralogix.com`. */
