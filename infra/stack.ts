@@ -15,9 +15,7 @@ import {
   TracedFargateService,
   TracedQueue,
 } from "@traced-onboarding/components";
-import { PROJECT, isProduction, type StackConfig } from "./config";
-
-const DAY = 24 * 60 * 60;
+import { PROJECT, isProduction, queueArgs, type StackConfig } from "./config";
 
 /** The stack outputs (`pulumi stack output`). */
 export interface StackOutputs {
@@ -54,12 +52,9 @@ export function createStack(config: StackConfig): StackOutputs {
   const alarms = new AlarmTopic("alarms", { email: config.alarmEmail });
   const secret = new TelemetrySecret("coralogix-key", { apiKey: config.coralogixApiKey });
 
-  const queue = new TracedQueue("onboarding", {
-    consumer: { timeoutSeconds: config.lambdaTimeoutSeconds, batchingWindowSeconds: config.batchingWindowSeconds },
-    messageRetentionSeconds: config.queueRetentionDays * DAY,
-    deadLetter: { maxReceiveCount: config.maxReceiveCount, retentionSeconds: config.dlqRetentionDays * DAY },
-    alarms: { topicArn: alarms.topicArn },
-  });
+  // The same args the config's queue check validated (config.ts), consumer settings included.
+  const queueSettings = queueArgs(config);
+  const queue = new TracedQueue("onboarding", { ...queueSettings, alarms: { topicArn: alarms.topicArn } });
 
   const table = new OnboardingTable("onboarding-table", { deletionProtection: isProduction(config.environment) });
 
@@ -68,10 +63,10 @@ export function createStack(config: StackConfig): StackOutputs {
     queue,
     table,
     secret,
-    timeoutSeconds: config.lambdaTimeoutSeconds,
+    // The queue owns its consumer's timeout and batching window (its visibility timeout is computed from them).
+    ...queueSettings.consumer,
     memorySizeMb: config.lambdaMemoryMb,
     batchSize: config.batchSize,
-    batchingWindowSeconds: config.batchingWindowSeconds,
     maximumConcurrency: config.maxConcurrency,
     reservedConcurrency: config.lambdaReservedConcurrency,
     reservedConcurrencySetting: `${PROJECT}:lambdaReservedConcurrency`,

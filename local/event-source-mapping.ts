@@ -28,6 +28,7 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from "aws-lambda";
+import { LAMBDA_SERVICE_NAME } from "../packages/traced-components/src/contract/service-names";
 
 /** Serializable facts about one invocation; {@link createLambdaContext} turns them into a Lambda `Context`. */
 export interface InvocationInfo {
@@ -102,7 +103,7 @@ export interface EventSourceMappingOptions {
   readonly waitTimeSeconds?: number;
   /** `ReportBatchItemFailures` enabled on the mapping. @default true */
   readonly reportBatchItemFailures?: boolean;
-  /** @default "onboarding-lambda" */
+  /** @default LAMBDA_SERVICE_NAME ("onboarding-lambda") */
   readonly functionName?: string;
   /** @default 512 */
   readonly memoryLimitInMB?: number;
@@ -199,7 +200,7 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
   const concurrency = options.concurrency ?? 1;
   const waitTimeSeconds = options.waitTimeSeconds ?? 1;
   const reportBatchItemFailures = options.reportBatchItemFailures ?? true;
-  const functionName = options.functionName ?? "onboarding-lambda";
+  const functionName = options.functionName ?? LAMBDA_SERVICE_NAME;
   const accountId = options.queueArn.split(":")[4] ?? "000000000000";
   if (batchSize < 1 || (windowMs === 0 && batchSize > 10)) {
     throw new Error(`batchSize must be 1–10 without a batching window (got ${batchSize})`);

@@ -24,6 +24,7 @@ import {
   type InvocationSummary,
 } from "./event-source-mapping";
 import { DEFAULT_MAX_RECEIVE_COUNT, minimumVisibilityTimeout } from "../packages/traced-components/src/delivery-rules";
+import { LAMBDA_SERVICE_NAME } from "../packages/traced-components/src/contract/service-names";
 import { startApiProcess } from "./api-process";
 import { freePort, freePorts } from "./ports";
 
@@ -68,7 +69,7 @@ export const LOCAL_DEFAULTS = {
   functionTimeoutMs: FUNCTION_TIMEOUT_MS,
   concurrency: 2,
   initTimeoutMs: INIT_TIMEOUT_MS,
-  functionName: "onboarding-lambda",
+  functionName: LAMBDA_SERVICE_NAME,
 } as const;
 
 /** Which env var moves which port (for the port-in-use message). */

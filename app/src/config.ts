@@ -1,5 +1,6 @@
 /** API configuration: read once at startup, validated, fail fast (no insecure fallbacks). */
 import { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from "./http-server";
+import { API_SERVICE_NAME } from "../../packages/traced-components/src/contract/service-names";
 import {
   DEFAULT_INCOMING_TRACE_CONTEXT,
   INCOMING_TRACE_CONTEXT_MODES,
@@ -79,7 +80,7 @@ export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
     ...(env.ONBOARDING_TABLE_NAME?.trim() ? { tableName: env.ONBOARDING_TABLE_NAME.trim() } : {}),
     port,
     host: env.HOST?.trim() || "0.0.0.0",
-    serviceName: env.OTEL_SERVICE_NAME?.trim() || "onboarding-api",
+    serviceName: env.OTEL_SERVICE_NAME?.trim() || API_SERVICE_NAME,
     http: { requestTimeoutMillis, headersTimeoutMillis, keepAliveTimeoutMillis },
     incomingTraceContext: rawMode as IncomingTraceContext,
   };

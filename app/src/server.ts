@@ -3,6 +3,7 @@
  * in-flight requests finish (bounded), flush spans (bounded), exit 0 — well inside ECS's 30 s before SIGKILL.
  */
 import { trace } from "@opentelemetry/api";
+import { API_SERVICE_NAME } from "../../packages/traced-components/src/contract/service-names";
 import { createJsonLogger } from "../../telemetry/logger";
 import { flushWithin } from "../../telemetry/provider";
 import { createApp } from "./app";
@@ -18,7 +19,7 @@ const DRAIN_TIMEOUT_MS = 20_000;
 const FLUSH_TIMEOUT_MS = 5_000;
 
 function main(): void {
-  const logger = createJsonLogger({ service: process.env.OTEL_SERVICE_NAME?.trim() || "onboarding-api" });
+  const logger = createJsonLogger({ service: process.env.OTEL_SERVICE_NAME?.trim() || API_SERVICE_NAME });
   let config: ServerConfig;
   try {
     config = readServerConfig(process.env);

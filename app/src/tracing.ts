@@ -16,9 +16,8 @@ import { DEFAULT_EXPORT_TIMEOUT_MILLIS, createOtlpTraceExporter } from "../../te
 import { createJsonLogger } from "../../telemetry/logger";
 import { configuredPropagation } from "../../telemetry/propagation";
 import { SERVICE_BATCH_DEFAULTS, createTracerProvider } from "../../telemetry/provider";
+import { API_SERVICE_NAME } from "../../packages/traced-components/src/contract/service-names";
 import { CLOUD_PLATFORM_VALUE_AWS_ECS, createServiceResource } from "../../telemetry/resource";
-
-export const API_SERVICE_NAME = "onboarding-api";
 
 /** Starts API tracing unless `OTEL_SDK_DISABLED=true`; returns the provider (or undefined when disabled). */
 export function startApiTracing(env: NodeJS.ProcessEnv = process.env): TracerProvider | undefined {

@@ -2,6 +2,7 @@
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { startApiProcess } from "../../local/api-process";
+import { API_SERVICE_NAME } from "../../packages/traced-components/src/contract/service-names";
 import { formatResourceAttributesEnv } from "../../telemetry/resource";
 import { Child, REPO_ROOT, baseEnv, freePort, spawnNode } from "./proc";
 
@@ -98,7 +99,7 @@ export async function startApi(options: {
 }): Promise<ApiProcess> {
   const port = await freePort();
   const env = apiEnv(port, options.sqs, options.otlpEndpoint, {
-    ...serviceIdentityEnv("onboarding-api"),
+    ...serviceIdentityEnv(API_SERVICE_NAME),
     OTEL_SDK_DISABLED: options.tracing ? undefined : "true",
   });
   const api = await startApiProcess({

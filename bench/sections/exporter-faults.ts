@@ -11,6 +11,7 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { build } from "esbuild";
+import { LAMBDA_SERVICE_NAME } from "../../packages/traced-components/src/contract/service-names";
 import { startOtlpReceiver, type OtlpReceiver } from "../../local/otlp-receiver";
 import { BUNDLE_OPTIONS } from "../../scripts/build";
 import type { Mode } from "../lib/config";
@@ -96,7 +97,7 @@ async function invocationsChild(endpoint: string, spansPerInvocation: number): P
     [String(spansPerInvocation)],
     {
       nodeArgs: ["--require", "tsx/cjs"],
-      env: baseEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_SERVICE_NAME: "onboarding-lambda" }),
+      env: baseEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_SERVICE_NAME: LAMBDA_SERVICE_NAME }),
     },
   );
   await child.waitForMessage<{ ready?: boolean }>((m) => m?.ready === true, 30000);

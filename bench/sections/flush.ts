@@ -5,6 +5,7 @@
 import * as grpc from "@grpc/grpc-js";
 import * as net from "node:net";
 import * as path from "node:path";
+import { LAMBDA_SERVICE_NAME } from "../../packages/traced-components/src/contract/service-names";
 import { BenchConfig } from "../lib/config";
 import { REPO_ROOT, baseEnv, freePort, spawnNode } from "../lib/proc";
 import { DIST, receiverCounts, startReceiver } from "../lib/services";
@@ -107,7 +108,7 @@ async function runHandlerDown(
       nodeArgs: ["--require", "tsx/cjs"],
       env: baseEnv({
         OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
-        OTEL_SERVICE_NAME: "onboarding-lambda",
+        OTEL_SERVICE_NAME: LAMBDA_SERVICE_NAME,
         AWS_LAMBDA_FUNCTION_NAME: "onboarding-consumer-bench",
       }),
     },
@@ -143,7 +144,7 @@ export async function benchFlush(cfg: BenchConfig["flush"], log: (s: string) => 
       [String(cfg.invocations), String(cfg.spansPerFlush), String(warmup)],
       {
         nodeArgs: ["--require", "tsx/cjs"],
-        env: baseEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_SERVICE_NAME: "onboarding-lambda" }),
+        env: baseEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_SERVICE_NAME: LAMBDA_SERVICE_NAME }),
       },
     );
     const reply = await child.waitForMessage<{

@@ -17,6 +17,7 @@ import { createHandler } from "../../lambda/src/sqs-handler";
 import { createInMemoryOnboardingStore, processOnboarding, type OnboardingStore } from "../../lambda/src/onboarding";
 import { createDynamoOnboardingStore } from "../../lambda/src/store";
 import { localDynamoCall } from "../../local/dynamodb";
+import { LAMBDA_SERVICE_NAME } from "../../packages/traced-components/src/contract/service-names";
 import { createJsonLogger } from "../../telemetry/logger";
 import { BenchConfig } from "../lib/config";
 import { REPO_ROOT, baseEnv } from "../lib/proc";
@@ -124,7 +125,7 @@ export async function benchStore(cfg: BenchConfig["store"], log: (s: string) => 
   const powertools = await bundlePowertools();
   try {
     // Cold init: the store's only init work is building its signer; no call is made before the first record.
-    const common = { AWS_LAMBDA_FUNCTION_NAME: "onboarding-consumer-bench", OTEL_SERVICE_NAME: "onboarding-lambda" };
+    const common = { AWS_LAMBDA_FUNCTION_NAME: "onboarding-consumer-bench", OTEL_SERVICE_NAME: LAMBDA_SERVICE_NAME };
     const withStore = baseEnv({
       ...common,
       ONBOARDING_TABLE_NAME: BENCH_TABLE,

@@ -26,9 +26,8 @@ import {
   type FlushOutcome,
 } from "../../telemetry/provider";
 import { CLOUD_PLATFORM_VALUE_AWS_LAMBDA, createServiceResource } from "../../telemetry/resource";
+import { LAMBDA_SERVICE_NAME } from "../../packages/traced-components/src/contract/service-names";
 import { credentialsFromEnv, getSecretString } from "./secrets";
-
-export const LAMBDA_SERVICE_NAME = "onboarding-lambda";
 
 /** Extracts the key from a SecretString shaped `{"api_key": "..."}`. */
 export function parseApiKeySecret(secretString: string | undefined, secretArn: string): string {

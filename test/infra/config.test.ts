@@ -2,7 +2,14 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { CONFIG_DEFAULTS, CONFIG_KEYS, loadConfig, parseStackConfig, type RawConfig } from "../../infra/config";
+import {
+  CONFIG_DEFAULTS,
+  CONFIG_KEYS,
+  CONFIG_TABLE,
+  loadConfig,
+  parseStackConfig,
+  type RawConfig,
+} from "../../infra/config";
 import { installMocks, setStackConfig } from "../../harness/mocks";
 import { stackFileConfig } from "../../harness/run-program";
 import { PROD_OPERATOR_CONFIG } from "../../harness/stack-modes";
@@ -102,18 +109,22 @@ describe("stack config", () => {
         "eu1.coralogix.com, eu2.coralogix.com, ap1.coralogix.com, ap2.coralogix.com, ap3.coralogix.com, " +
         'gov1.coralogixgov.us, coralogix.com, coralogix.us, cx498.coralogix.com, coralogix.in, coralogixsg.com), e.g. "us2". ' +
         "e.g. pulumi config set coralogixDomain us2",
+      'traced-onboarding:natGateways must be one of Single, OnePerAz (got "Many"); e.g. pulumi config set natGateways Single',
+      'traced-onboarding:batchSize must be an integer from 1 to 10000 (got "ten"); e.g. pulumi config set batchSize 10',
+      "traced-onboarding:logRetentionDays must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, " +
+        "731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (got 10). e.g. pulumi config set logRetentionDays 30",
+      'traced-onboarding:metricStreamFormat must be one of opentelemetry0.7 (got "csv"); e.g. pulumi config set ' +
+        "metricStreamFormat opentelemetry0.7",
+      // Then the components' own rules, under the keys that set the args they name.
       "traced-onboarding:apiCpu/traced-onboarding:apiMemory: Unsupported memory: 4096 MiB for 256 CPU units. The " +
         "supported values for memory with 256 CPU are 512, 1024, 2048. e.g. pulumi config set apiCpu 512 && " +
         "pulumi config set apiMemory 1024",
-      'traced-onboarding:natGateways must be one of Single, OnePerAz (got "Many"); e.g. pulumi config set natGateways Single',
-      'traced-onboarding:batchSize must be an integer from 1 to 10000 (got "ten"); e.g. pulumi config set batchSize 10',
-      "traced-onboarding:dlqRetentionDays (4) must be longer than traced-onboarding:queueRetentionDays (4); e.g. " +
-        "pulumi config set dlqRetentionDays 14",
-      "traced-onboarding:logRetentionDays must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, " +
-        "731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (got 10). e.g. pulumi config set logRetentionDays 30",
-      'traced-onboarding:alarmEmail must be an email address (got "nobody"); e.g. pulumi config set alarmEmail oncall@example.com',
-      'traced-onboarding:metricStreamFormat must be one of opentelemetry0.7 (got "csv"); e.g. pulumi config set ' +
-        "metricStreamFormat opentelemetry0.7",
+      "traced-onboarding:dlqRetentionDays/traced-onboarding:queueRetentionDays: deadLetter.retentionSeconds " +
+        "(345600) must be longer than messageRetentionSeconds (345600), or messages expire before anyone looks at " +
+        "the DLQ. Raise deadLetter.retentionSeconds (max 1209600) or lower messageRetentionSeconds. e.g. pulumi " +
+        "config set dlqRetentionDays 14 && pulumi config set queueRetentionDays 4",
+      'traced-onboarding:alarmEmail: email must be an email address like "oncall@example.com" (got "nobody"). ' +
+        "e.g. pulumi config set alarmEmail oncall@example.com",
     ]);
   });
 
@@ -122,10 +133,45 @@ describe("stack config", () => {
       parseStackConfig({ coralogixDomain: "us2", lambdaReservedConcurrency: "3", maxConcurrency: "5" }, context)
         .problems,
       [
-        "traced-onboarding:lambdaReservedConcurrency (3) must be at least traced-onboarding:maxConcurrency (5); " +
-          "e.g. pulumi config set lambdaReservedConcurrency 20",
+        "traced-onboarding:lambdaReservedConcurrency/traced-onboarding:maxConcurrency: reservedConcurrency (3) " +
+          "must be at least maximumConcurrency (5), or the event source mapping is throttled. Raise " +
+          "reservedConcurrency or lower maximumConcurrency. e.g. pulumi config set lambdaReservedConcurrency 20 && " +
+          "pulumi config set maxConcurrency 5",
       ],
     );
+  });
+
+  it("requires a batching window for batches over 10 (the consumer's rule), naming both keys", () => {
+    assert.deepEqual(
+      parseStackConfig({ coralogixDomain: "us2", batchSize: "11", batchingWindowSeconds: "0" }, context).problems,
+      [
+        "traced-onboarding:batchSize/traced-onboarding:batchingWindowSeconds: batchSize 11 needs " +
+          "batchingWindowSeconds of at least 1 (SQS rule for batches over 10). e.g. pulumi config set batchSize 10 " +
+          "&& pulumi config set batchingWindowSeconds 1",
+      ],
+    );
+    assert.deepEqual(
+      parseStackConfig({ coralogixDomain: "us2", batchSize: "11", batchingWindowSeconds: "1" }, context).problems,
+      [],
+    );
+  });
+
+  it("reports a bad value once: a component rule over a key that did not parse waits until it does", () => {
+    assert.deepEqual(
+      parseStackConfig({ coralogixDomain: "us2", batchSize: "11", batchingWindowSeconds: "x" }, context).problems,
+      [
+        'traced-onboarding:batchingWindowSeconds must be an integer from 0 to 300 (got "x"); e.g. pulumi config set ' +
+          "batchingWindowSeconds 1",
+      ],
+    );
+  });
+
+  it("gives an example in every key's row that the row itself accepts", () => {
+    for (const k of CONFIG_KEYS) {
+      const row: { example: string; parse: (raw: string, name: string, c: typeof context) => { problem?: string } } =
+        CONFIG_TABLE[k];
+      assert.equal(row.parse(row.example, k, context).problem, undefined, `${k} example "${row.example}"`);
+    }
   });
 
   it("rejects metricStreamFormat json, which Coralogix no longer ingests, naming the allowed values", () => {
@@ -311,8 +357,12 @@ describe("Pulumi.yaml", () => {
     );
     assert.deepEqual(defaults, CONFIG_DEFAULTS);
     assert.equal(project.config.coralogixApiKey.secret, true);
-    assert.ok(!("default" in project.config.coralogixDomain));
-    assert.ok(!("default" in project.config.coralogixApiKey));
+    const secret = CONFIG_KEYS.filter((k) => (CONFIG_TABLE[k] as { secret?: true }).secret);
+    assert.deepEqual(secret, ["coralogixApiKey"]);
+    // The required keys: no default in the table, none in Pulumi.yaml.
+    const required = CONFIG_KEYS.filter((k) => !(k in CONFIG_DEFAULTS));
+    assert.deepEqual(required, ["coralogixDomain", "coralogixApiKey"]);
+    for (const k of required) assert.ok(!("default" in project.config[k]), k);
   });
 });
 

@@ -77,3 +77,4 @@ export {
 } from "./traced-queue";
 export type { TracedServiceArgs } from "./traced-service-args";
 export { InvalidArgsError } from "./validation";
+export { API_SERVICE_NAME, LAMBDA_SERVICE_NAME } from "./contract/service-names";

@@ -6,6 +6,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { resolveCoralogixDomain } from "./contract/coralogix";
+import { LAMBDA_SERVICE_NAME } from "./contract/service-names";
 import { createAlarm } from "./alarms";
 import { BUNDLE_BUILD_INPUTS, imageUriProblems, serviceImage } from "./container-image";
 import { createServiceRole, deploymentScope, policyDocument, sameAccountTrust, writeLogsStatement } from "./iam";
@@ -29,7 +30,7 @@ export const LAMBDA_DEFAULTS = {
   batchSize: 10,
   batchingWindowSeconds: 1,
   maximumConcurrency: 5,
-  serviceName: "onboarding-lambda",
+  serviceName: LAMBDA_SERVICE_NAME,
   image: {
     context: ".",
     dockerfile: "lambda/Dockerfile",

@@ -12,6 +12,7 @@ import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { resolveCoralogixDomain } from "./contract/coralogix";
+import { API_SERVICE_NAME } from "./contract/service-names";
 import { createAlarm } from "./alarms";
 import { ApiDomain, type ApiDomainArgs, validateApiDomainArgs } from "./api-domain";
 import { BUNDLE_BUILD_INPUTS, ecrRepositoryArn, imageUriProblems, serviceImage } from "./container-image";
@@ -42,7 +43,7 @@ export const FARGATE_DEFAULTS = {
   containerPort: 8000,
   healthCheckPath: "/healthz",
   natGateways: "Single",
-  serviceName: "onboarding-api",
+  serviceName: API_SERVICE_NAME,
   collectorImage: DEFAULT_COLLECTOR_IMAGE,
   /** The package's own collector config (relative to the package). */
   collectorConfigPath: "collector/config.yaml",
