@@ -228,7 +228,6 @@ const COLD_VARIANTS: { exporter: ColdInitVariant["exporter"]; source: string; ht
   },
 ];
 
-
 async function measureColdInit(cfg: ExporterFaultsConfig): Promise<ExporterFaultsResult["cold"]> {
   const dir = mkdtempSync(path.join(tmpdir(), "bench-exporter-cold-"));
   const { receiver } = await countingReceiver();
