@@ -25,7 +25,7 @@ export interface LocalSqsOptions {
   readonly queueName?: string;
   /**
    * The queue's consumer. As on the stack's queue, it sets the visibility timeout by the delivery rules
-   * (infra/components/delivery-rules.ts: 6 × its timeout + batching window), so a short local function timeout
+   * (packages/traced-components/src/delivery-rules.ts: 6 × its timeout + batching window), so a short local function timeout
    * makes redelivery of a failed record visible in seconds.
    */
   readonly consumer?: QueueConsumer;

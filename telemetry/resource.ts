@@ -7,7 +7,7 @@
  * detectors (`serviceNameEnvDetector`, `resourceAttributesEnvDetector`: the 3.x successors of `envDetector`), so a
  * service in another language given the same environment reports the same resource. Per the resource SDK spec a
  * malformed `OTEL_RESOURCE_ATTRIBUTES` is discarded whole (reported here with a diag warning). The components set both
- * variables (infra/components/traced-service-args.ts).
+ * variables (packages/traced-components/src/traced-service-args.ts).
  */
 import { diag, type AttributeValue } from "@opentelemetry/api";
 import { awsLambdaDetector } from "@opentelemetry/resource-detector-aws";

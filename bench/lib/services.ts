@@ -73,7 +73,7 @@ export function apiEnv(
   });
 }
 
-/** The identity the components give a service (infra/components/traced-service-args.ts), for a bench run. */
+/** The identity the components give a service (packages/traced-components/src/traced-service-args.ts), for a bench run. */
 export function serviceIdentityEnv(serviceName: string): Record<string, string> {
   return {
     OTEL_SERVICE_NAME: serviceName,

@@ -45,7 +45,7 @@ describe("runtime: API bundle against fauxqs and a real OTLP receiver", function
       AWS_ENDPOINT_URL_SQS: sqs.address,
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
       OTEL_BSP_SCHEDULE_DELAY: "50",
-      // As the components set it (infra/components/traced-service-args.ts).
+      // As the components set it (packages/traced-components/src/traced-service-args.ts).
       OTEL_RESOURCE_ATTRIBUTES: "deployment.environment.name=test,cx.application.name=customer-onboarding",
       // The 202 test follows the caller's trace id end to end (the public default would start a new trace).
       INCOMING_TRACE_CONTEXT: "honour",

@@ -4,7 +4,7 @@
  * only through DynamoDB), deletion protection in production, TTL on `expires_at` (the API's idempotency items expire;
  * the consumer's records have no such attribute and stay). Grants are statements scoped to this table and its key:
  * `recordStatements` for the consumer (PutItem, UpdateItem, GetItem), `apiStatements` for the API (GetItem, and
- * PutItem/UpdateItem of its own prefixed items only — app/src/store-keys.ts).
+ * PutItem/UpdateItem of its own prefixed items only — contract/store-keys.ts).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
