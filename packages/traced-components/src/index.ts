@@ -66,6 +66,7 @@ export {
   type ExistingClusterArgs,
   type ExistingVpcArgs,
   FARGATE_DEFAULTS,
+  NAT_GATEWAY_STRATEGIES,
   TracedFargateService,
   type TracedFargateServiceArgs,
   validateTracedFargateServiceArgs,

@@ -215,8 +215,10 @@ export interface TracedFargateServiceArgs extends TracedServiceArgs {
   readonly collectorConfigPath?: string;
 }
 
-/** Where the service runs: the VPC's ids (the caller's or the one it created) — locals, not fields, so the plugin's
- * schema lists only the component's outputs. */
+/**
+ * Where the service runs: the VPC's ids, the caller's or the one it created. Passed to the methods rather than kept in
+ * fields, because the plugin's schema lists every field of the class (private ones too) as an output.
+ */
 type Network = Pick<ExistingVpcArgs, "vpcId"> & {
   readonly publicSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
   readonly privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
