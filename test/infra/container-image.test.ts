@@ -11,7 +11,7 @@ import {
   IMAGE_TAG_PREFIX,
   imageHashInputs,
   imageTag,
-  type ImageBuildArgs,
+  type ImageBuild,
 } from "../../packages/traced-components/src/container-image";
 import { PROJECT_ROOT } from "../../harness/run-program";
 import { inputFiles, sourceHash } from "../../packages/traced-components/src/source-hash";
@@ -22,7 +22,7 @@ import { containersOf } from "../../policy/rules/ecs";
 import { STACK_RUN_TEST_TIMEOUT_MS } from "../../harness/run-program";
 import { stackRun } from "../../harness/stack-modes";
 
-const IMAGES: [string, ImageBuildArgs, string][] = [
+const IMAGES: [string, ImageBuild, string][] = [
   ["lambda", LAMBDA_DEFAULTS.image, "lambda"],
   ["api", FARGATE_DEFAULTS.image, "app"],
 ];

@@ -4,7 +4,11 @@
  * and write only its own prefixed items (`dynamodb:LeadingKeys`).
  */
 import * as assert from "node:assert/strict";
-import { OnboardingTable } from "../../packages/traced-components/src/onboarding-table";
+import {
+  OnboardingTable,
+  tableApiStatements,
+  tableRecordStatements,
+} from "../../packages/traced-components/src/onboarding-table";
 import { TracedContainerLambda } from "../../packages/traced-components/src/traced-container-lambda";
 import { grantsOf, inlinePolicyOfRole, MOCK_ACCOUNT, resourceNamed, settleAll } from "../../harness/mocks";
 import { STACK_RUN_TEST_TIMEOUT_MS, type StackRun } from "../../harness/run-program";
@@ -66,6 +70,37 @@ describe("OnboardingTable", () => {
     );
     const fn = resourceNamed("aws:lambda/function:Function", "consumer").inputs;
     assert.equal(fn.environment.variables.ONBOARDING_TABLE_NAME, "customers-mock");
+  });
+});
+
+describe("a table that is not an OnboardingTable (TableRef: name, ARN, key ARN)", () => {
+  const ref = {
+    name: "shared-onboarding",
+    arn: `arn:aws:dynamodb:eu-west-1:${MOCK_ACCOUNT}:table/shared-onboarding`,
+    keyArn: `arn:aws:kms:eu-west-1:${MOCK_ACCOUNT}:key/shared-table-key`,
+  };
+
+  it("gets the same grants as an OnboardingTable, scoped to its ARN and key", () => {
+    for (const statements of [tableRecordStatements(ref), tableApiStatements(ref)]) {
+      const resources = statements.map((s) => s.resources);
+      assert.deepEqual(resources.at(-1), [ref.keyArn], "the last statement uses the table's key");
+      for (const r of resources.slice(0, -1)) assert.deepEqual(r, [ref.arn]);
+    }
+    assert.deepEqual(
+      tableApiStatements(ref).map((s) => s.sid),
+      ["ReadOnboarding", "RecordApiItems", "UseOnboardingTableKey"],
+    );
+  });
+
+  it("is recorded in by the consumer by name, with grants on that table only", async () => {
+    const args = tracedServiceArgs("eu2", { timeoutSeconds: 30, batchingWindowSeconds: 1 });
+    new TracedContainerLambda("byo-table", { ...args, table: ref });
+    await settleAll();
+    const grants = grantsOf(inlinePolicyOfRole("byo-table-role"));
+    assert.deepEqual(grants.RecordOnboarding?.resources, [ref.arn]);
+    assert.deepEqual(grants.UseOnboardingTableKey?.resources, [ref.keyArn]);
+    const fn = resourceNamed("aws:lambda/function:Function", "byo-table").inputs;
+    assert.equal(fn.environment.variables.ONBOARDING_TABLE_NAME, ref.name);
   });
 });
 

@@ -17,6 +17,26 @@ const SECRET = {
   arn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:coralogix-AbCdEf",
   keyArn: "arn:aws:kms:eu-west-1:123456789012:key/secret-key",
 };
+/** What both compute components require: where telemetry goes, how the service names itself, and its queue. */
+const SERVICE_REQUIRED = [
+  "applicationName",
+  "coralogixDomain",
+  "deploymentEnvironment",
+  "queue",
+  "secret",
+  "serviceVersion",
+];
+/** The inputs both compute components share (TracedServiceArgs), as the schema types them. */
+const SERVICE_INPUTS = {
+  queue: "#/types/traced:index:QueueRef",
+  table: "#/types/traced:index:TableRef",
+  secret: "#/types/traced:index:TelemetrySecretRef",
+  alarms: "#/types/traced:index:AlarmsArgs",
+  image: "#/types/traced:index:PartialImageBuildArgs",
+  imageUri: "string",
+  applicationName: "string",
+  logRetentionDays: "number",
+};
 
 /** The components the plugin hosts, and what the schema must say about each. */
 const EXPECTED: Record<string, { required: string[]; outputs: string[]; inputs: Record<string, string> }> = {
@@ -41,6 +61,33 @@ const EXPECTED: Record<string, { required: string[]; outputs: string[]; inputs: 
     required: [],
     outputs: ["name", "arn", "keyArn", "table"],
     inputs: { deletionProtection: "boolean" },
+  },
+  TracedContainerLambda: {
+    required: SERVICE_REQUIRED,
+    outputs: [
+      "functionName",
+      "functionArn",
+      "imageUri",
+      "function",
+      "role",
+      "eventSourceMapping",
+      "logGroup",
+      "alarms",
+    ],
+    inputs: { ...SERVICE_INPUTS, timeoutSeconds: "number", reservedConcurrency: "number" },
+  },
+  TracedFargateService: {
+    required: SERVICE_REQUIRED,
+    outputs: ["url", "domainName", "certificateArn", "clusterName", "serviceName", "loadBalancer", "service", "alarms"],
+    inputs: {
+      ...SERVICE_INPUTS,
+      vpc: "#/types/traced:index:ExistingVpcArgs",
+      cluster: "#/types/traced:index:ExistingClusterArgs",
+      domain: "#/types/traced:index:ApiDomainArgs",
+      natGateways: "string",
+      loadBalancerIdleTimeoutSeconds: "number",
+      fargateSpot: "boolean",
+    },
   },
 };
 
@@ -120,6 +167,26 @@ describe("the package as a Pulumi plugin (ComponentProvider, no CLI)", function 
   describe("construct, as the plugin's Construct RPC calls it", () => {
     beforeEach(() => installMocks());
 
+    const ECR = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
+    /** What both compute components are constructed from: a queue and a table by ARN, as plain data. */
+    const SERVICE = {
+      coralogixDomain: "eu2",
+      applicationName: "orders",
+      serviceVersion: "1.0.0",
+      deploymentEnvironment: "dev",
+      secret: SECRET,
+      queue: {
+        arn: "arn:aws:sqs:eu-west-1:123456789012:orders",
+        url: "https://sqs.eu-west-1.amazonaws.com/123456789012/orders",
+        keyArn: "arn:aws:kms:eu-west-1:123456789012:key/orders-key",
+      },
+      table: {
+        name: "orders",
+        arn: "arn:aws:dynamodb:eu-west-1:123456789012:table/orders",
+        keyArn: "arn:aws:kms:eu-west-1:123456789012:key/orders-table-key",
+      },
+      alarms: { topicArn: TOPIC_ARN },
+    };
     /** What each component is constructed from: plain data, as another language's SDK would send it. */
     const INPUTS: Record<string, pulumi.Inputs> = {
       TracedQueue: {
@@ -131,6 +198,14 @@ describe("the package as a Pulumi plugin (ComponentProvider, no CLI)", function 
       CoralogixMetricStream: { coralogixDomain: "eu2", secret: SECRET, applicationName: "orders" },
       AlarmTopic: { email: "oncall@acme.io" },
       OnboardingTable: { deletionProtection: true },
+      TracedContainerLambda: { ...SERVICE, imageUri: `${ECR}/consumer@sha256:${"ab".repeat(32)}` },
+      TracedFargateService: {
+        ...SERVICE,
+        imageUri: `${ECR}/api@sha256:${"cd".repeat(32)}`,
+        natGateways: "OnePerAz",
+        loadBalancerIdleTimeoutSeconds: 120,
+        domain: { domainName: "api.acme.io", certificateArn: `arn:aws:acm:eu-west-1:123456789012:certificate/abc` },
+      },
     };
 
     for (const name of Object.keys(EXPECTED)) {
@@ -161,6 +236,31 @@ describe("the package as a Pulumi plugin (ComponentProvider, no CLI)", function 
         /deadLetter\.maxReceiveCount/,
       );
       assert.equal(recorded.filter((r) => r.type.startsWith("aws:")).length, 0);
+    });
+
+    it("refuses a NAT gateway strategy the Fargate service does not know, naming the allowed ones", async () => {
+      const inputs = { ...INPUTS.TracedFargateService, natGateways: "Many" };
+      await assert.rejects(
+        provider.construct("bad", "traced:index:TracedFargateService", inputs, {}),
+        /natGateways must be one of Single, OnePerAz \(got "Many"\)/,
+      );
+    });
+
+    it("gives the Fargate service's plain outputs and the keep-alive rule to another language", async () => {
+      const result = await provider.construct(
+        "edge",
+        "traced:index:TracedFargateService",
+        INPUTS.TracedFargateService!,
+        {},
+      );
+      assert.equal(await promiseOf(result.state.url as pulumi.Output<string>), "https://api.acme.io");
+      assert.equal(await promiseOf(result.state.domainName as pulumi.Output<string>), "api.acme.io");
+      await settleAll();
+      const task = recorded.find((r) => r.type === "aws:ecs/taskDefinition:TaskDefinition" && r.name === "edge-task")!;
+      const app = JSON.parse(task.inputs.containerDefinitions).find((c: { name: string }) => c.name === "app");
+      const env = Object.fromEntries(app.environment.map((e: { name: string; value: string }) => [e.name, e.value]));
+      assert.equal(env.HTTP_KEEP_ALIVE_TIMEOUT_MS, "125000", "5 s above loadBalancerIdleTimeoutSeconds 120");
+      assert.equal(env.ONBOARDING_TABLE_NAME, "orders");
     });
   });
 });

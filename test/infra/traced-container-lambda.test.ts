@@ -281,13 +281,19 @@ describe("TracedContainerLambda", () => {
     }
   });
 
-  it("applies transform hooks after its own args", async () => {
-    new TracedContainerLambda("hooked", {
-      ...tracedServiceArgs("eu2", { timeoutSeconds: 30, batchingWindowSeconds: 1 }),
-      transform: {
-        function: (args) => ({ ...args, tracingConfig: { mode: "Active" } }),
-        eventSourceMapping: (args) => ({ ...args, enabled: false }),
-      },
+  // The escape hatch instead of callbacks in its args: a resource transform in the component's options reaches its
+  // children through `parent`. The engine applies `opts.transforms`, which the mocks cannot run; the SDK applies
+  // `opts.transformations` itself, with the same inheritance, so that is what is checked here.
+  it("lets a resource transform in its options adjust its children, after its own args", async () => {
+    new TracedContainerLambda("hooked", tracedServiceArgs("eu2", { timeoutSeconds: 30, batchingWindowSeconds: 1 }), {
+      transformations: [
+        ({ type, props, opts }) =>
+          type === "aws:lambda/function:Function"
+            ? { props: { ...props, tracingConfig: { mode: "Active" } }, opts }
+            : type === "aws:lambda/eventSourceMapping:EventSourceMapping"
+              ? { props: { ...props, enabled: false }, opts }
+              : undefined,
+      ],
     });
     await settleAll();
     const fn = resourceNamed("aws:lambda/function:Function", "hooked").inputs;

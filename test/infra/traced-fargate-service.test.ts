@@ -102,6 +102,17 @@ describe("TracedFargateService validation", () => {
     );
     assert.equal(resourcesOfType("aws:ecs/service:Service").length, 0);
   });
+
+  it("refuses an unknown NAT gateway strategy and an idle timeout the ALB does not accept, naming both", () => {
+    assert.deepEqual(
+      validateTracedFargateServiceArgs({ ...baseArgs, natGateways: "Many", loadBalancerIdleTimeoutSeconds: 0 }),
+      [
+        'natGateways must be one of Single, OnePerAz (got "Many").',
+        "loadBalancerIdleTimeoutSeconds must be an integer from 1 to 4000 (got 0).",
+      ],
+    );
+    assert.deepEqual(validateTracedFargateServiceArgs({ ...baseArgs, natGateways: "OnePerAz" }), []);
+  });
 });
 
 describe("TracedFargateService", () => {
@@ -350,6 +361,9 @@ describe("TracedFargateService", () => {
     assert.deepEqual(http.defaultActions[0].redirect, { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" });
     // The URL is the certificate's name, never the load balancer's (no certificate can match *.elb.amazonaws.com).
     assert.equal(await promiseOf(api.url), "https://api.acme.io");
+    // Plain outputs (no ApiDomain instance), so another language's SDK reads them too.
+    assert.equal(await promiseOf(api.domainName!), "api.acme.io");
+    assert.equal(await promiseOf(api.certificateArn!), certificateArn);
     const ports = resourcesOfType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
       .filter((r) => r.name.startsWith("tls-alb-in-"))
       .map((r) => r.inputs.fromPort);
@@ -360,6 +374,8 @@ describe("TracedFargateService", () => {
     const api = new TracedFargateService("plain", tracedServiceArgs("us2"));
     await settleAll();
     assert.match(await promiseOf(api.url), /^http:\/\/plain-alb-mock\.eu-west-1\.elb\.amazonaws\.com$/);
+    assert.equal(api.domainName, undefined);
+    assert.equal(api.certificateArn, undefined);
     assert.deepEqual(
       resourcesOfType("aws:lb/listener:Listener").map((l) => [l.name, l.inputs.protocol]),
       [["plain-http", "HTTP"]],
@@ -424,11 +440,8 @@ describe("TracedFargateService on Fargate Spot", () => {
 });
 
 describe("TracedFargateService keep-alive follows the ALB idle timeout", () => {
-  it("a transform raising the ALB idle timeout to 120 s gives the app HTTP_KEEP_ALIVE_TIMEOUT_MS 125000", async () => {
-    new TracedFargateService("edge", {
-      ...tracedServiceArgs("us2"),
-      transform: { loadBalancer: (args) => ({ ...args, idleTimeout: 120 }) },
-    });
+  it("loadBalancerIdleTimeoutSeconds 120 gives the app HTTP_KEEP_ALIVE_TIMEOUT_MS 125000", async () => {
+    new TracedFargateService("edge", { ...tracedServiceArgs("us2"), loadBalancerIdleTimeoutSeconds: 120 });
     await settleAll();
     assert.equal(resourceNamed("aws:lb/loadBalancer:LoadBalancer", "edge-alb").inputs.idleTimeout, 120);
     const containers = JSON.parse(

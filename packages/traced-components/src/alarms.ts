@@ -5,8 +5,17 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-/** The `alarms` arg of the compute components: alarms notifying `topicArn`, or `false` for none. */
-export type AlarmsArg = false | { readonly topicArn: pulumi.Input<string> };
+/**
+ * The `alarms` arg of the compute components and the canary: alarms notifying `topicArn`. Omit it for none (an object,
+ * never `false`, so the schema of the plugin can carry it).
+ */
+export interface AlarmsArgs {
+  /**
+   * The SNS topic every alarm notifies, when it fires and when it recovers.
+   * @example alarmTopic.topicArn
+   */
+  readonly topicArn: pulumi.Input<string>;
+}
 
 /** Defaults under every component alarm; an alarm may override any of them. */
 export const ALARM_DEFAULTS = {

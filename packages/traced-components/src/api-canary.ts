@@ -16,7 +16,7 @@
 import * as path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { createAlarm, type AlarmsArg } from "./alarms";
+import { createAlarm, type AlarmsArgs } from "./alarms";
 import { createServiceRole, deploymentScope, sameAccountTrust } from "./iam";
 import { createCustomerManagedKey } from "./kms";
 import { createPrivateBucket } from "./private-bucket";
@@ -73,11 +73,11 @@ export interface ApiCanaryArgs {
    */
   readonly artifactRetentionDays?: number;
   /**
-   * An alarm on the canary's SuccessPercent notifying `topicArn`; `false` creates none.
+   * An alarm on the canary's SuccessPercent notifying `topicArn`.
    * @default no alarm
    * @example { topicArn: alarmTopic.topicArn }
    */
-  readonly alarms?: AlarmsArg;
+  readonly alarms?: AlarmsArgs;
 }
 
 /**

@@ -58,8 +58,11 @@ export interface ImageBuildArgs {
    * @default the component's inputs for its own Dockerfile
    * @example ["package.json", "package-lock.json", "lambda/src/"]
    */
-  readonly inputs: readonly string[];
+  readonly inputs: string[];
 }
+
+/** An image build with every field resolved; its inputs may be a component's read-only default list. */
+export type ImageBuild = Omit<ImageBuildArgs, "inputs"> & { readonly inputs: readonly string[] };
 
 /** What every bundle build stage reads besides the image's own sources (`npm ci`, then `npm run build -- <name>`). */
 export const BUNDLE_BUILD_INPUTS = [
@@ -80,14 +83,14 @@ export const KEEP_IMAGES = 10;
 export const IMAGE_TAG_PREFIX = "src-";
 
 /** Everything the image tag is computed from: the Dockerfile, its own ignore file if any, and the inputs. */
-export function imageHashInputs(build: Pick<ImageBuildArgs, "dockerfile" | "inputs">): string[] {
+export function imageHashInputs(build: Pick<ImageBuild, "dockerfile" | "inputs">): string[] {
   const ignoreFile = `${build.dockerfile}.dockerignore`;
   const withIgnore = fs.existsSync(path.join(projectDirectory(), ignoreFile)) ? [ignoreFile] : [];
   return [build.dockerfile, ...withIgnore, ...build.inputs];
 }
 
 /** `src-<sha256>` of the image's inputs: the same sources give the same tag on every machine. */
-export function imageTag(build: Pick<ImageBuildArgs, "dockerfile" | "inputs">): string {
+export function imageTag(build: Pick<ImageBuild, "dockerfile" | "inputs">): string {
   return `${IMAGE_TAG_PREFIX}${sourceHash(imageHashInputs(build))}`;
 }
 
@@ -99,7 +102,7 @@ export interface EcrImage {
 }
 
 /** Creates `<name>-repo`, its lifecycle policy and `<name>-image` under `parent`. */
-export function createEcrImage(name: string, build: ImageBuildArgs, parent: pulumi.Resource): EcrImage {
+export function createEcrImage(name: string, build: ImageBuild, parent: pulumi.Resource): EcrImage {
   const repository = new aws.ecr.Repository(
     `${name}-repo`,
     {
@@ -199,7 +202,7 @@ export function ecrRepositoryArn(imageUri: string): string | undefined {
 export function serviceImage(
   name: string,
   args: { readonly imageUri?: string },
-  build: ImageBuildArgs,
+  build: ImageBuild,
   parent: pulumi.Resource,
 ): { readonly repository?: aws.ecr.Repository; readonly imageUri: pulumi.Output<string> } {
   if (args.imageUri !== undefined) return { imageUri: pulumi.output(args.imageUri) };

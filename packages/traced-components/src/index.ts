@@ -4,7 +4,7 @@
  * (provider.ts) and Pulumi's schema analyzer start from this file too.
  */
 export { AlarmTopic, type AlarmTopicArgs, validateAlarmTopicArgs } from "./alarm-topic";
-export type { AlarmsArg } from "./alarms";
+export type { AlarmsArgs } from "./alarms";
 export { ApiCanary, type ApiCanaryArgs, CANARY_DEFAULTS, canaryNameFor, validateApiCanaryArgs } from "./api-canary";
 export {
   ApiDomain,
@@ -34,7 +34,13 @@ export {
   type MetricStreamFormat,
   validateCoralogixMetricStreamArgs,
 } from "./metric-stream";
-export { OnboardingTable, type OnboardingTableArgs } from "./onboarding-table";
+export {
+  OnboardingTable,
+  type OnboardingTableArgs,
+  type TableRef,
+  tableApiStatements,
+  tableRecordStatements,
+} from "./onboarding-table";
 /** How the table's items are keyed: what a consumer in another codebase writes and the API reads. */
 export { TABLE_HASH_KEY as ONBOARDING_TABLE_HASH_KEY } from "./contract/store-keys";
 export {
@@ -60,6 +66,7 @@ export {
   type ExistingClusterArgs,
   type ExistingVpcArgs,
   FARGATE_DEFAULTS,
+  NAT_GATEWAY_STRATEGIES,
   TracedFargateService,
   type TracedFargateServiceArgs,
   validateTracedFargateServiceArgs,

@@ -10,6 +10,8 @@ import { AlarmTopic } from "./alarm-topic";
 import { CoralogixMetricStream } from "./metric-stream";
 import { OnboardingTable } from "./onboarding-table";
 import { TelemetrySecret } from "./telemetry-secret";
+import { TracedContainerLambda } from "./traced-container-lambda";
+import { TracedFargateService } from "./traced-fargate-service";
 import { TracedQueue } from "./traced-queue";
 
 export const PROVIDER_NAME = "traced";
@@ -19,8 +21,14 @@ export const providerOptions: ComponentProviderOptions = {
   namespace: "traced-onboarding",
   // The analyzer reads package.json and tsconfig.json from here (@pulumi/pulumi provider/experimental/analyzer.js).
   dirname: path.resolve(__dirname, ".."),
-  // TracedContainerLambda and TracedFargateService are not hosted yet: their args still take class instances
-  // (TracedQueue, OnboardingTable), callbacks (`transform`) and unions (`alarms: false | …`, `natGateways`), which
-  // the schema cannot carry (CHANGELOG.md, 0.2.0 "Not yet").
-  components: [TracedQueue, TelemetrySecret, CoralogixMetricStream, AlarmTopic, OnboardingTable],
+  // PipelineDashboard, ApiCanary and ApiDomain stay TypeScript-only (CHANGELOG.md, "Not yet").
+  components: [
+    TracedQueue,
+    TelemetrySecret,
+    CoralogixMetricStream,
+    AlarmTopic,
+    OnboardingTable,
+    TracedContainerLambda,
+    TracedFargateService,
+  ],
 };

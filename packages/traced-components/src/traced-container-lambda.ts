@@ -1,7 +1,8 @@
 /**
  * TracedContainerLambda: the SQS consumer as a container-image Lambda on arm64, pinned to the pushed image digest,
  * with its own log group, a least-privilege role, an event source mapping with partial batch responses, and
- * alarms on errors and throttles.
+ * alarms on errors and throttles. Its args are plain data (the plugin hosts it for every Pulumi language); adjust a
+ * child beyond them with the resource option `transforms`, which reaches every child.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -13,7 +14,7 @@ import { createServiceRole, deploymentScope, policyDocument, sameAccountTrust, w
 import { checkedReservedConcurrency } from "./lambda-concurrency";
 import { secretReadStatements } from "./telemetry-secret";
 import { minimumVisibilityTimeout } from "./delivery-rules";
-import type { OnboardingTable } from "./onboarding-table";
+import { tableRecordStatements, type TableRef } from "./onboarding-table";
 import { queueConsumeStatements, type QueueRef } from "./traced-queue";
 import {
   logRetentionDays,
@@ -48,12 +49,13 @@ export interface TracedContainerLambdaArgs extends TracedServiceArgs {
    */
   readonly queue: QueueRef;
   /**
-   * The table the function records each request in, once (`ONBOARDING_TABLE_NAME`); the role may put, update and
-   * get its items, nothing else. Without it the function keeps an in-memory store (per environment only).
+   * The table the function records each request in, once (`ONBOARDING_TABLE_NAME`): an OnboardingTable, or any
+   * table keyed like it by name, ARN and key ARN; the role may put, update and get its items, with its key, nothing
+   * else. Without it the function keeps an in-memory store (per environment only).
    * @default none
    * @example new OnboardingTable("onboarding", { deletionProtection: true })
    */
-  readonly table?: Pick<OnboardingTable, "name" | "recordStatements">;
+  readonly table?: TableRef;
   /**
    * Coralogix subsystem name (`cx.subsystem.name`) and OpenTelemetry `service.name`.
    * @default "onboarding-lambda"
@@ -104,25 +106,6 @@ export interface TracedContainerLambdaArgs extends TracedServiceArgs {
    * @example "traced-onboarding:lambdaReservedConcurrency"
    */
   readonly reservedConcurrencySetting?: string;
-  /**
-   * Escape hatch: adjust a child's args before it is created (applied after the defaults and the args above).
-   * @default none
-   * @example { function: (args) => ({ ...args, tracingConfig: { mode: "Active" } }) }
-   */
-  readonly transform?: {
-    /**
-     * Adjusts the function's args.
-     * @default none
-     * @example (args) => ({ ...args, tracingConfig: { mode: "Active" } })
-     */
-    readonly function?: (args: aws.lambda.FunctionArgs) => aws.lambda.FunctionArgs;
-    /**
-     * Adjusts the SQS event source mapping's args.
-     * @default none
-     * @example (args) => ({ ...args, enabled: false })
-     */
-    readonly eventSourceMapping?: (args: aws.lambda.EventSourceMappingArgs) => aws.lambda.EventSourceMappingArgs;
-  };
 }
 
 /** Every problem with the args (empty when valid). Pure, so it is tested without Pulumi. */
@@ -165,6 +148,10 @@ export function validateTracedContainerLambdaArgs(
   return validateTracedServiceArgs(args, problems);
 }
 
+/**
+ * An SQS consumer as a container-image Lambda on arm64 run by image digest: its own log group, a least-privilege
+ * role, an event source mapping with partial batch responses, and alarms on errors and throttles.
+ */
 export class TracedContainerLambda extends pulumi.ComponentResource {
   readonly logGroup: aws.cloudwatch.LogGroup;
   readonly role: aws.iam.Role;
@@ -224,7 +211,7 @@ export class TracedContainerLambda extends pulumi.ComponentResource {
           writeLogsStatement([this.logGroup]),
           ...queueConsumeStatements(args.queue),
           ...secretReadStatements(args.secret),
-          ...(args.table?.recordStatements ?? []),
+          ...(args.table ? tableRecordStatements(args.table) : []),
         ],
       },
       this,
@@ -292,7 +279,7 @@ export class TracedContainerLambda extends pulumi.ComponentResource {
     };
     return new aws.lambda.Function(
       name,
-      args.transform?.function?.(functionArgs) ?? functionArgs,
+      functionArgs,
       // The log group (retention set) must exist before Lambda would create an unmanaged one; the role's policy
       // must exist before the first invocation writes logs, and the repository policy before Lambda pulls the image.
       { parent: this, dependsOn: [this.logGroup, ...dependsOn] },
@@ -308,11 +295,7 @@ export class TracedContainerLambda extends pulumi.ComponentResource {
       functionResponseTypes: ["ReportBatchItemFailures"],
       scalingConfig: { maximumConcurrency: args.maximumConcurrency ?? LAMBDA_DEFAULTS.maximumConcurrency },
     };
-    return new aws.lambda.EventSourceMapping(
-      `${name}-sqs`,
-      args.transform?.eventSourceMapping?.(mappingArgs) ?? mappingArgs,
-      { parent: this },
-    );
+    return new aws.lambda.EventSourceMapping(`${name}-sqs`, mappingArgs, { parent: this });
   }
 
   private createAlarms(name: string, topicArn: pulumi.Input<string>): aws.cloudwatch.MetricAlarm[] {

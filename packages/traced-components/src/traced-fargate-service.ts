@@ -5,6 +5,9 @@
  * The collector's config is the file `collector/config.yaml` shipped in this package (or the caller's), read when the program runs and passed in
  * `AOT_CONFIG_CONTENT` (ADOT's variable for inline config); it only references environment variables, and the
  * Coralogix key arrives as `CORALOGIX_API_KEY` through ECS `secrets`/`valueFrom`, never as plaintext.
+ *
+ * Its args are plain data (the plugin hosts it for every Pulumi language); adjust a child beyond them with the
+ * resource option `transforms`, which reaches every child.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -19,7 +22,7 @@ import { BUNDLE_BUILD_INPUTS, ecrRepositoryArn, imageUriProblems, serviceImage }
 import { checkFargateSize } from "./fargate-sizes";
 import { PACKAGE_ROOT, projectDirectory } from "./project-root";
 import { createServiceRole, type PolicyStatement, sameAccountTrust, writeLogsStatement } from "./iam";
-import type { OnboardingTable } from "./onboarding-table";
+import { tableApiStatements, type TableRef } from "./onboarding-table";
 import { API_KEY_FIELD, secretReadStatements } from "./telemetry-secret";
 import { queueSendStatements, type QueueRef } from "./traced-queue";
 import {
@@ -67,6 +70,12 @@ export const FARGATE_DEFAULTS = {
    */
   steadyStateTimeout: "30m",
 } as const;
+
+/** The NAT gateway strategies of the VPC it creates (awsx `NatGatewayStrategy` values; "None" would cut the tasks off). */
+export const NAT_GATEWAY_STRATEGIES = ["Single", "OnePerAz"] as const;
+
+/** The ALB idle timeout range AWS accepts, in seconds (`idle_timeout.timeout_seconds`). */
+const ALB_IDLE_TIMEOUT_RANGE = [1, 4000] as const;
 
 /** Container names inside the task. */
 export const APP_CONTAINER = "app";
@@ -129,11 +138,12 @@ export interface TracedFargateServiceArgs extends TracedServiceArgs {
   /**
    * The table the status endpoint (`GET /onboard/{request_id}`) reads and `Idempotency-Key`s are recorded in
    * (`ONBOARDING_TABLE_NAME`); the task role may get its items and put/update only the API's own (prefixed) items, with
-   * its key. Without it the endpoint answers 404 for every id and the header is not honoured.
+   * its key. An OnboardingTable, or any table keyed like it by name, ARN and key ARN. Without it the endpoint answers
+   * 404 for every id and the header is not honoured.
    * @default none
    * @example new OnboardingTable("onboarding")
    */
-  readonly table?: Pick<OnboardingTable, "name" | "apiStatements">;
+  readonly table?: TableRef;
   /**
    * Coralogix subsystem name (`CX_SUBSYSTEM_NAME`) and OpenTelemetry `service.name`.
    * @default "onboarding-api"
@@ -165,12 +175,19 @@ export interface TracedFargateServiceArgs extends TracedServiceArgs {
    */
   readonly containerPort?: number;
   /**
-   * NAT gateways for the private subnets: one for the VPC (cheaper) or one per availability zone (no single point
-   * of failure).
+   * NAT gateways for the private subnets: `Single`, one for the VPC (cheaper), or `OnePerAz`, one per availability
+   * zone (no single point of failure).
    * @default "Single"
    * @example "OnePerAz"
    */
-  readonly natGateways?: "Single" | "OnePerAz";
+  readonly natGateways?: string;
+  /**
+   * Seconds the load balancer keeps an idle connection open (1 to 4000). The app keeps idle connections 5 s longer
+   * (`HTTP_KEEP_ALIVE_TIMEOUT_MS`), so the ALB always closes first: set the timeout here, not with a transform.
+   * @default 60
+   * @example 120
+   */
+  readonly loadBalancerIdleTimeoutSeconds?: number;
   /**
    * The API's public name: HTTPS on it (HTTP then redirects to HTTPS) with a certificate issued in the hosted zone
    * or the given one, an alias record to the load balancer when the zone is given, and `url` `https://<domainName>`.
@@ -197,31 +214,29 @@ export interface TracedFargateServiceArgs extends TracedServiceArgs {
    * @example "otel/collector.yaml"
    */
   readonly collectorConfigPath?: string;
-  /**
-   * Escape hatch: adjust a child's args before it is created (applied after the defaults and the args above).
-   * @default none
-   * @example { service: (args) => ({ ...args, enableExecuteCommand: true }) }
-   */
-  readonly transform?: {
-    /**
-     * Adjusts the task definition's args.
-     * @default none
-     * @example (args) => ({ ...args, ephemeralStorage: { sizeInGib: 30 } })
-     */
-    readonly taskDefinition?: (args: aws.ecs.TaskDefinitionArgs) => aws.ecs.TaskDefinitionArgs;
-    /**
-     * Adjusts the ECS service's args.
-     * @default none
-     * @example (args) => ({ ...args, enableExecuteCommand: true })
-     */
-    readonly service?: (args: aws.ecs.ServiceArgs) => aws.ecs.ServiceArgs;
-    /**
-     * Adjusts the load balancer's args.
-     * @default none
-     * @example (args) => ({ ...args, idleTimeout: 120 })
-     */
-    readonly loadBalancer?: (args: aws.lb.LoadBalancerArgs) => aws.lb.LoadBalancerArgs;
-  };
+}
+
+/**
+ * Where the service runs: the VPC's ids, the caller's or the one it created. Passed to the methods rather than kept in
+ * fields, because the plugin's schema lists every field of the class (private ones too) as an output.
+ */
+type Network = Pick<ExistingVpcArgs, "vpcId"> & {
+  readonly publicSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  readonly privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+};
+
+/** What the ECS service is attached to. */
+interface ServicePlacement {
+  readonly network: Network;
+  readonly clusterArn: pulumi.Input<string>;
+  readonly port: number;
+  readonly taskSecurityGroup: aws.ec2.SecurityGroup;
+  readonly listener: aws.lb.Listener;
+}
+
+/** The load balancer's idle timeout: the app's keep-alive timeout is set 5 s above it. */
+function albIdleTimeoutSeconds(args: Pick<TracedFargateServiceArgs, "loadBalancerIdleTimeoutSeconds">): number {
+  return args.loadBalancerIdleTimeoutSeconds ?? ALB_DEFAULT_IDLE_TIMEOUT_SECONDS;
 }
 
 /** The collector config file: the caller's from the project directory, else the one this package ships. */
@@ -244,6 +259,15 @@ export function validateTracedFargateServiceArgs(
   }
   if (args.domain) problems.push(...validateApiDomainArgs(args.domain).map((p) => `domain.${p}`));
   problems.push(...imageUriProblems(args));
+  if (args.natGateways !== undefined && !(NAT_GATEWAY_STRATEGIES as readonly string[]).includes(args.natGateways)) {
+    problems.push(`natGateways must be one of ${NAT_GATEWAY_STRATEGIES.join(", ")} (got "${args.natGateways}").`);
+  }
+  checkIntegerRange(
+    problems,
+    "loadBalancerIdleTimeoutSeconds",
+    args.loadBalancerIdleTimeoutSeconds,
+    ...ALB_IDLE_TIMEOUT_RANGE,
+  );
   if (args.vpc && args.natGateways !== undefined) {
     problems.push(`natGateways applies only to the VPC this component creates; with vpc, your VPC's routing decides.`);
   }
@@ -290,14 +314,16 @@ export function checkRollout(
   });
 }
 
+/**
+ * An HTTP API on ECS Fargate (ARM64) in private subnets behind a public ALB (HTTPS on its domain when given), with
+ * an OpenTelemetry Collector sidecar sending traces to Coralogix, least-privilege roles and alarms.
+ */
 export class TracedFargateService extends pulumi.ComponentResource {
   /** The VPC it created (none with `vpc`). */
   readonly vpc?: awsx.ec2.Vpc;
   /** The cluster it created (none with `cluster`). */
   readonly cluster?: aws.ecs.Cluster;
   readonly loadBalancer: aws.lb.LoadBalancer;
-  /** The ALB idle timeout after `transform.loadBalancer`: the app's keep-alive timeout is set 5 s above it. */
-  private readonly albIdleTimeoutSeconds: pulumi.Input<number | undefined>;
   readonly targetGroup: aws.lb.TargetGroup;
   readonly taskDefinition: aws.ecs.TaskDefinition;
   readonly service: aws.ecs.Service;
@@ -311,13 +337,10 @@ export class TracedFargateService extends pulumi.ComponentResource {
   readonly collectorLogGroup: aws.cloudwatch.LogGroup;
   /** The image's repository (none with a prebuilt `imageUri`). */
   readonly repository?: aws.ecr.Repository;
-  private readonly network: Pick<ExistingVpcArgs, "vpcId"> & {
-    readonly publicSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
-    readonly privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
-  };
-  private readonly clusterArn: pulumi.Input<string>;
-  /** The API's name, certificate and alias record (when `domain` is given). */
-  readonly domain?: ApiDomain;
+  /** The API's public name (when `domain` is given). */
+  readonly domainName?: pulumi.Output<string>;
+  /** The HTTPS listener's certificate (when `domain` is given); for an issued one, known once ACM validated it. */
+  readonly certificateArn?: pulumi.Output<string>;
   /** FARGATE and FARGATE_SPOT on the cluster (when `fargateSpot`). */
   readonly capacityProviders?: aws.ecs.ClusterCapacityProviders;
   /** The digest-pinned app image URI. */
@@ -342,28 +365,33 @@ export class TracedFargateService extends pulumi.ComponentResource {
         `${name}-vpc`,
         {
           numberOfAvailabilityZones: 2,
-          natGateways: { strategy: args.natGateways ?? FARGATE_DEFAULTS.natGateways },
+          // validateTracedFargateServiceArgs admits only NAT_GATEWAY_STRATEGIES.
+          natGateways: {
+            strategy: (args.natGateways ?? FARGATE_DEFAULTS.natGateways) as awsx.types.enums.ec2.NatGatewayStrategy,
+          },
         },
         { parent: this },
       );
     }
-    this.network = args.vpc ?? this.vpc!;
-    const { albSecurityGroup, taskSecurityGroup } = this.createSecurityGroups(name, port, args.domain !== undefined);
-    const albArgs: aws.lb.LoadBalancerArgs = {
-      loadBalancerType: "application",
-      internal: false,
-      subnets: this.network.publicSubnetIds,
-      securityGroups: [albSecurityGroup.id],
-      dropInvalidHeaderFields: true,
-      idleTimeout: ALB_DEFAULT_IDLE_TIMEOUT_SECONDS, // the app's keep-alive follows it (apiEdgeEnvironment)
-    };
-    const lbArgs = args.transform?.loadBalancer?.(albArgs) ?? albArgs;
-    this.albIdleTimeoutSeconds = lbArgs.idleTimeout;
-    this.loadBalancer = new aws.lb.LoadBalancer(`${name}-alb`, lbArgs, { parent: this });
+    const network: Network = args.vpc ?? this.vpc!;
+    const { albSecurityGroup, taskSecurityGroup } = this.createSecurityGroups(name, network, port, !!args.domain);
+    this.loadBalancer = new aws.lb.LoadBalancer(
+      `${name}-alb`,
+      {
+        loadBalancerType: "application",
+        internal: false,
+        subnets: network.publicSubnetIds,
+        securityGroups: [albSecurityGroup.id],
+        dropInvalidHeaderFields: true,
+        // The app's keep-alive follows it (apiEdgeEnvironment in createTaskDefinition).
+        idleTimeout: albIdleTimeoutSeconds(args),
+      },
+      { parent: this },
+    );
     this.targetGroup = new aws.lb.TargetGroup(
       `${name}-tg`,
       {
-        vpcId: this.network.vpcId,
+        vpcId: network.vpcId,
         targetType: "ip",
         protocol: "HTTP",
         port,
@@ -378,14 +406,12 @@ export class TracedFargateService extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    if (args.domain) {
-      this.domain = new ApiDomain(
-        `${name}-domain`,
-        { ...args.domain, loadBalancer: this.loadBalancer },
-        { parent: this },
-      );
-    }
-    const listener = this.createListeners(name, this.domain?.certificateArn);
+    const domain = args.domain
+      ? new ApiDomain(`${name}-domain`, { ...args.domain, loadBalancer: this.loadBalancer }, { parent: this })
+      : undefined;
+    this.domainName = domain && pulumi.output(args.domain!.domainName);
+    this.certificateArn = domain?.certificateArn;
+    const listener = this.createListeners(name, this.certificateArn);
     if (!args.cluster) {
       this.cluster = new aws.ecs.Cluster(
         `${name}-cluster`,
@@ -394,7 +420,6 @@ export class TracedFargateService extends pulumi.ComponentResource {
       );
     }
     const cluster = args.cluster ?? this.cluster!;
-    this.clusterArn = cluster.arn;
     if (args.fargateSpot && this.cluster) {
       // FARGATE_SPOT must be associated with the cluster before a service's strategy may name it (ECS API
       // CapacityProviderStrategyItem: "Only capacity providers that are already associated with a cluster …").
@@ -428,17 +453,24 @@ export class TracedFargateService extends pulumi.ComponentResource {
     // execution role may pull the image or read the secret, or before the API may reach its queue.
     const rolePolicies = [this.executionRolePolicy, this.taskRolePolicy];
     this.taskDefinition = this.createTaskDefinition(name, args, port, rolePolicies);
-    this.service = this.createService(name, args, port, taskSecurityGroup, listener, rolePolicies);
+    this.service = this.createService(
+      name,
+      args,
+      { network, clusterArn: cluster.arn, port, taskSecurityGroup, listener },
+      rolePolicies,
+    );
     this.deployedTaskDefinition = checkRollout(this.service.taskDefinition, this.taskDefinition.arn);
     this.alarms = args.alarms ? this.createAlarms(name, args.alarms.topicArn) : [];
 
-    this.url = this.domain?.url ?? pulumi.interpolate`http://${this.loadBalancer.dnsName}`;
+    this.url = domain?.url ?? pulumi.interpolate`http://${this.loadBalancer.dnsName}`;
     this.clusterName = pulumi.output(cluster.name);
     this.serviceName = this.service.name;
     this.loadBalancerArnSuffix = this.loadBalancer.arnSuffix;
     this.targetGroupArnSuffix = this.targetGroup.arnSuffix;
     this.registerOutputs({
       url: this.url,
+      domainName: this.domainName,
+      certificateArn: this.certificateArn,
       clusterName: this.clusterName,
       serviceName: this.serviceName,
       deployedTaskDefinition: this.deployedTaskDefinition,
@@ -446,15 +478,15 @@ export class TracedFargateService extends pulumi.ComponentResource {
   }
 
   /** The ALB accepts the internet on its listener ports and talks only to the tasks; tasks accept only the ALB. */
-  private createSecurityGroups(name: string, port: number, https: boolean) {
+  private createSecurityGroups(name: string, network: Network, port: number, https: boolean) {
     const albSecurityGroup = new aws.ec2.SecurityGroup(
       `${name}-alb-sg`,
-      { vpcId: this.network.vpcId, description: `Public ingress to the ${name} load balancer` },
+      { vpcId: network.vpcId, description: `Public ingress to the ${name} load balancer` },
       { parent: this },
     );
     const taskSecurityGroup = new aws.ec2.SecurityGroup(
       `${name}-task-sg`,
-      { vpcId: this.network.vpcId, description: `The ${name} tasks: ingress from the load balancer only` },
+      { vpcId: network.vpcId, description: `The ${name} tasks: ingress from the load balancer only` },
       { parent: this },
     );
     const listenerPorts = https ? [80, 443] : [80];
@@ -589,7 +621,7 @@ export class TracedFargateService extends pulumi.ComponentResource {
         description: `The ${name} API: sends to its queue`,
         service: "ecs-tasks.amazonaws.com",
         trustConditions: sameAccountTrust(this),
-        statements: [...queueSendStatements(args.queue), ...(args.table?.apiStatements ?? [])],
+        statements: [...queueSendStatements(args.queue), ...(args.table ? tableApiStatements(args.table) : [])],
       },
       this,
     );
@@ -642,7 +674,7 @@ export class TracedFargateService extends pulumi.ComponentResource {
         HOST: "0.0.0.0",
         AWS_REGION: region,
         OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4317",
-        ...apiEdgeEnvironment(this.albIdleTimeoutSeconds),
+        ...apiEdgeEnvironment(albIdleTimeoutSeconds(args)),
         ...serviceIdentityEnvironment(args, serviceName),
       }),
       // Node may write temp files; the root filesystem stays read-only.
@@ -675,7 +707,7 @@ export class TracedFargateService extends pulumi.ComponentResource {
       volumes: [{ name: "tmp" }],
       containerDefinitions: pulumi.jsonStringify([app, collector]),
     };
-    return new aws.ecs.TaskDefinition(`${name}-task`, args.transform?.taskDefinition?.(taskArgs) ?? taskArgs, {
+    return new aws.ecs.TaskDefinition(`${name}-task`, taskArgs, {
       parent: this,
       dependsOn: rolePolicies,
     });
@@ -684,13 +716,12 @@ export class TracedFargateService extends pulumi.ComponentResource {
   private createService(
     name: string,
     args: TracedFargateServiceArgs,
-    port: number,
-    taskSecurityGroup: aws.ec2.SecurityGroup,
-    listener: aws.lb.Listener,
+    placement: ServicePlacement,
     rolePolicies: aws.iam.RolePolicy[],
   ): aws.ecs.Service {
+    const { network, clusterArn, port, taskSecurityGroup, listener } = placement;
     const serviceArgs: aws.ecs.ServiceArgs = {
-      cluster: this.clusterArn,
+      cluster: clusterArn,
       taskDefinition: this.taskDefinition.arn,
       desiredCount: args.desiredCount ?? FARGATE_DEFAULTS.desiredCount,
       // A capacity provider strategy conflicts with launchType, and changing it needs a new deployment (pulumi-aws
@@ -701,7 +732,7 @@ export class TracedFargateService extends pulumi.ComponentResource {
         ? { capacityProviderStrategies: [{ capacityProvider: "FARGATE_SPOT", weight: 1 }], forceNewDeployment: true }
         : { launchType: "FARGATE" }),
       networkConfiguration: {
-        subnets: this.network.privateSubnetIds,
+        subnets: network.privateSubnetIds,
         securityGroups: [taskSecurityGroup.id],
         assignPublicIp: false,
       },
@@ -716,7 +747,7 @@ export class TracedFargateService extends pulumi.ComponentResource {
     };
     return new aws.ecs.Service(
       `${name}-service`,
-      args.transform?.service?.(serviceArgs) ?? serviceArgs,
+      serviceArgs,
       // The target group must be attached to the load balancer before a service can register into it.
       {
         parent: this,

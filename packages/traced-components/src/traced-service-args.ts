@@ -2,12 +2,12 @@
  * What the traced compute components (TracedFargateService, TracedContainerLambda) have in common: the args that say
  * where telemetry goes and how the service names itself, their validation, and the environment they become.
  * Each component extends {@link TracedServiceArgs} with its own sizing and documents the fields whose meaning or
- * default differs between them (`queue`, `serviceName`, `transform`).
+ * default differs between them (`queue`, `table`, `serviceName`).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { resolveCoralogixDomain } from "./contract/coralogix";
 import { formatResourceAttributesEnv } from "./contract/resource-attributes-env";
-import type { AlarmsArg } from "./alarms";
+import type { AlarmsArgs } from "./alarms";
 import type { ImageBuildArgs } from "./container-image";
 import { checkLogRetention, DEFAULT_LOG_RETENTION_DAYS } from "./log-retention";
 import type { TelemetrySecretRef } from "./telemetry-secret";
@@ -64,11 +64,11 @@ export interface TracedServiceArgs {
   readonly imageUri?: string;
   /**
    * Alarms on what makes the service fail — the Lambda's errors and throttles, the API's target 5xx responses and
-   * unhealthy targets — notifying `topicArn`. `false` creates none.
+   * unhealthy targets — notifying `topicArn`.
    * @default no alarms
    * @example { topicArn: alarmTopic.topicArn }
    */
-  readonly alarms?: AlarmsArg;
+  readonly alarms?: AlarmsArgs;
 }
 
 /**
