@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { startApiProcess } from "../../local/api-process";
 import { API_SERVICE_NAME } from "../../packages/traced-components/src/contract/service-names";
-import { formatResourceAttributesEnv } from "../../telemetry/resource";
+import { serviceIdentityEnv } from "../../packages/traced-components/src/contract/resource-attributes-env";
 import { Child, REPO_ROOT, baseEnv, freePort, spawnNode } from "./proc";
 
 const TSX = ["--require", "tsx/cjs"];
@@ -74,17 +74,13 @@ export function apiEnv(
 }
 
 /** The identity the components give a service (packages/traced-components/src/traced-service-args.ts), for a bench run. */
-export function serviceIdentityEnv(serviceName: string): Record<string, string> {
-  return {
-    OTEL_SERVICE_NAME: serviceName,
-    OTEL_RESOURCE_ATTRIBUTES: formatResourceAttributesEnv({
-      "service.namespace": "customer-onboarding",
-      "service.version": "bench",
-      "deployment.environment.name": "bench",
-      "cx.application.name": "customer-onboarding",
-      "cx.subsystem.name": serviceName,
-    }),
-  };
+export function benchServiceIdentityEnv(serviceName: string): Record<string, string> {
+  return serviceIdentityEnv({
+    serviceName,
+    application: "customer-onboarding",
+    version: "bench",
+    environment: "bench",
+  });
 }
 
 /**
@@ -99,7 +95,7 @@ export async function startApi(options: {
 }): Promise<ApiProcess> {
   const port = await freePort();
   const env = apiEnv(port, options.sqs, options.otlpEndpoint, {
-    ...serviceIdentityEnv(API_SERVICE_NAME),
+    ...benchServiceIdentityEnv(API_SERVICE_NAME),
     OTEL_SDK_DISABLED: options.tracing ? undefined : "true",
   });
   const api = await startApiProcess({

@@ -8,7 +8,7 @@ import { gzipSync } from "node:zlib";
 import { LAMBDA_SERVICE_NAME } from "../../packages/traced-components/src/contract/service-names";
 import { BenchConfig } from "../lib/config";
 import { baseEnv } from "../lib/proc";
-import { DIST, Service, serviceIdentityEnv, startReceiver, startSecretsStub } from "../lib/services";
+import { DIST, Service, benchServiceIdentityEnv, startReceiver, startSecretsStub } from "../lib/services";
 import { median, round } from "../lib/stats";
 
 /**
@@ -93,7 +93,7 @@ export async function benchCold(cfg: BenchConfig["cold"], log: (s: string) => vo
     CORALOGIX_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:000000000000:secret:bench-telemetry",
     CORALOGIX_DOMAIN: "us2",
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-    ...serviceIdentityEnv(LAMBDA_SERVICE_NAME),
+    ...benchServiceIdentityEnv(LAMBDA_SERVICE_NAME),
   });
   // Same, without the secret (OTLP endpoint only: how the local stack and tests run it) — shows the Secrets
   // Manager client's share of the cold init.

@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { resolveCoralogixDomain } from "./contract/coralogix";
-import { formatResourceAttributesEnv } from "./contract/resource-attributes-env";
+import { serviceIdentityEnv } from "./contract/resource-attributes-env";
 import type { AlarmsArgs } from "./alarms";
 import type { ImageBuildArgs } from "./container-image";
 import { checkLogRetention, DEFAULT_LOG_RETENTION_DAYS } from "./log-retention";
@@ -111,14 +111,9 @@ export function serviceIdentityEnvironment(
     OTEL_SERVICE_NAME: serviceName,
     OTEL_RESOURCE_ATTRIBUTES: pulumi
       .all([args.applicationName, args.serviceVersion, args.deploymentEnvironment])
-      .apply(([application, version, environment]) =>
-        formatResourceAttributesEnv({
-          "service.namespace": application,
-          "service.version": version,
-          "deployment.environment.name": environment,
-          "cx.application.name": application,
-          "cx.subsystem.name": serviceName,
-        }),
+      .apply(
+        ([application, version, environment]) =>
+          serviceIdentityEnv({ serviceName, application, version, environment }).OTEL_RESOURCE_ATTRIBUTES,
       ),
   };
 }
