@@ -14,6 +14,7 @@
  * waiting for spans, so still to be judged — only when nothing reported is left; {@link TraceStore.stats} counts both.
  */
 import type { ReceivedSpan } from "./otlp-receiver";
+import { isInvocationSpan } from "../telemetry/semconv";
 
 export type TraceState = "open" | "complete" | "partial" | "batch";
 
@@ -234,9 +235,7 @@ export function classify(spans: readonly ReceivedSpan[]): "complete" | "batch" |
     // Lambda's per-invocation batch span (the one with `messaging.batch.message_count`; it is named `process <queue>`
     // like the record spans) lives in its own trace and links to the records' traces; a trace without a SERVER span
     // that holds a record's CONSUMER span is a record that arrived without context (open → partial).
-    const hasRecordSpan = spans.some(
-      (s) => s.kind === "CONSUMER" && s.attributes["messaging.batch.message_count"] === undefined,
-    );
+    const hasRecordSpan = spans.some((s) => s.kind === "CONSUMER" && !isInvocationSpan(s.attributes));
     const hasLinks = spans.some((s) => s.links.length > 0);
     return producers.length === 0 && hasLinks && !hasRecordSpan ? "batch" : "open";
   }

@@ -31,3 +31,11 @@ export const ATTR_MESSAGING_SYSTEM = "messaging.system" as const;
 export const MESSAGING_OPERATION_TYPE_VALUE_PROCESS = "process" as const;
 export const MESSAGING_OPERATION_TYPE_VALUE_SEND = "send" as const;
 export const MESSAGING_SYSTEM_VALUE_AWS_SQS = "aws_sqs" as const;
+
+/**
+ * The Lambda's per-invocation span and its per-record spans are both `process <queue>` (FaaS + messaging
+ * conventions); only the invocation's carries the batch count. How every reader of the trace tells them apart.
+ */
+export function isInvocationSpan(attributes: Readonly<Record<string, unknown>>): boolean {
+  return attributes[ATTR_MESSAGING_BATCH_MESSAGE_COUNT] !== undefined;
+}

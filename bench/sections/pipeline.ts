@@ -12,6 +12,7 @@ import { startLocalStack, type LocalStack } from "../../local/stack";
 import { BenchConfig } from "../lib/config";
 import { REPO_ROOT, baseEnv, sleep, spawnNode } from "../lib/proc";
 import { round } from "../lib/stats";
+import { isInvocationSpan } from "../../telemetry/semconv";
 
 export interface PipelineStep {
   rate: number;
@@ -54,7 +55,7 @@ class SpanIndex {
 
   add(spans: readonly ReceivedSpan[]): void {
     for (const span of spans) {
-      if (span.kind === "CONSUMER" && span.attributes["messaging.batch.message_count"] !== undefined) {
+      if (span.kind === "CONSUMER" && isInvocationSpan(span.attributes)) {
         this.batchSpans++;
         continue;
       }

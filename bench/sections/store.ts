@@ -24,6 +24,7 @@ import { REPO_ROOT, baseEnv } from "../lib/proc";
 import { BENCH_TABLE, DIST, startDynalite } from "../lib/services";
 import { median, percentile, round } from "../lib/stats";
 import { coldChildSource, timedNode } from "./cold";
+import { isInvocationSpan } from "../../telemetry/semconv";
 
 export interface StoreResult {
   cold: {
@@ -215,7 +216,7 @@ export async function benchStore(cfg: BenchConfig["store"], log: (s: string) => 
     // Record spans only: the invocation's span is also `process <queue>`, told apart by its batch count.
     const recordSpans = exporter
       .getFinishedSpans()
-      .filter((s) => s.name.startsWith("process ") && s.attributes["messaging.batch.message_count"] === undefined);
+      .filter((s) => s.name.startsWith("process ") && !isInvocationSpan(s.attributes));
     for (const span of recordSpans) {
       const outcome = String(span.attributes["onboarding.outcome"] ?? "failed");
       outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { createServer, request, type Server } from "node:http";
+import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { PutItemCommand, ScanCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { type Tracer } from "@opentelemetry/api";
@@ -17,10 +17,11 @@ import type { OnboardRequest } from "../../app/src/onboard";
 import type { Publisher } from "../../app/src/publisher";
 import { PublishError } from "../../app/src/publisher";
 import { ACCEPTED_KEY_PREFIX, IDEMPOTENCY_KEY_PREFIX } from "../../packages/traced-components/src/contract/store-keys";
-import { createOnboardingTable, localDynamoClient, startDynamoDb, type LocalDynamoDb } from "../../local/dynamodb";
+import { localDynamoClient } from "../../local/dynamodb";
 import { createJsonLogger } from "../../telemetry/logger";
 import { closedPort, VALID_REQUEST } from "./helpers";
 import { recordingPublisher } from "./fakes";
+import { useOnboardingTable } from "./onboarding-table-fixture";
 
 const TABLE = "onboarding-idempotency";
 
@@ -30,19 +31,17 @@ describe("runtime: POST /onboard with an Idempotency-Key (dynalite)", function (
   const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
   const tracer = provider.getTracer("idempotency-test") as Tracer;
   const logger = createJsonLogger({ service: "test", write: () => undefined });
-  let db: LocalDynamoDb;
-  let client: DynamoDBClient;
-  const servers: Server[] = [];
+  const table = useOnboardingTable(TABLE);
 
   async function serve(publisher: Publisher, options: { now?: () => Date; client?: DynamoDBClient } = {}) {
     const idempotency = createDynamoIdempotencyStore({
-      client: options.client ?? client,
+      client: options.client ?? table.client,
       tableName: TABLE,
       tracer,
       now: options.now,
     });
     const server = createServer(createApp({ publisher, idempotency, tracer, logger }).callback());
-    servers.push(server);
+    table.servers.push(server);
     server.listen(0, "127.0.0.1");
     await once(server, "listening");
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -73,21 +72,7 @@ describe("runtime: POST /onboard with an Idempotency-Key (dynalite)", function (
       req.end(body);
     });
   const apiItems = async () =>
-    ((await client.send(new ScanCommand({ TableName: TABLE }))).Items ?? []).map((i) => i.request_id.S!);
-
-  before(async () => {
-    db = await startDynamoDb();
-    await createOnboardingTable(db.endpoint, TABLE);
-    client = localDynamoClient(db.endpoint);
-  });
-  after(async () => {
-    for (const s of servers) {
-      s.closeAllConnections();
-      s.close();
-    }
-    client.destroy();
-    await db.close();
-  });
+    ((await table.client.send(new ScanCommand({ TableName: TABLE }))).Items ?? []).map((i) => i.request_id.S!);
 
   it("a bad Idempotency-Key → 400 naming the header, nothing sent", async () => {
     const { publisher, published } = recordingPublisher();
@@ -223,7 +208,7 @@ describe("runtime: POST /onboard with an Idempotency-Key (dynalite)", function (
     const base = await serve(publisher);
     const key = "legacy-1";
     const requestId = "6f1c2b9e-8a51-4f0e-9a8c-3d2e1f0a9b7c";
-    await client.send(
+    await table.client.send(
       new PutItemCommand({
         TableName: TABLE,
         Item: {

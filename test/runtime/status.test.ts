@@ -5,9 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { createServer, type Server } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SpanKind, type Tracer } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import type { Context as LambdaContext } from "aws-lambda";
@@ -18,16 +17,11 @@ import { createDynamoStatusReader } from "../../app/src/status";
 import { createHandler } from "../../lambda/src/sqs-handler";
 import { processOnboarding } from "../../lambda/src/onboarding";
 import { createDynamoOnboardingStore } from "../../lambda/src/store";
-import {
-  createOnboardingTable,
-  localDynamoCall,
-  localDynamoClient,
-  startDynamoDb,
-  type LocalDynamoDb,
-} from "../../local/dynamodb";
+import { localDynamoCall, localDynamoClient } from "../../local/dynamodb";
 import { createJsonLogger } from "../../telemetry/logger";
 import { closedPort, makeRecord, VALID_REQUEST } from "./helpers";
 import { recordingPublisher } from "./fakes";
+import { useOnboardingTable } from "./onboarding-table-fixture";
 
 const TABLE = "onboarding-status";
 
@@ -38,34 +32,19 @@ describe("runtime: GET /onboard/{request_id} (dynalite)", function () {
   const tracer = provider.getTracer("status-test") as Tracer;
   const logger = createJsonLogger({ service: "test", write: () => undefined });
   const { publisher, published } = recordingPublisher();
-  let db: LocalDynamoDb;
-  let client: DynamoDBClient;
-  const servers: Server[] = [];
+  const table = useOnboardingTable(TABLE);
 
   async function serve(
     reader: Parameters<typeof createApp>[0]["statusReader"],
     api: Partial<Parameters<typeof createApp>[0]> = {},
   ): Promise<string> {
     const server = createServer(createApp({ publisher, statusReader: reader, tracer, logger, ...api }).callback());
-    servers.push(server);
+    table.servers.push(server);
     server.listen(0, "127.0.0.1");
     await once(server, "listening");
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
-  before(async () => {
-    db = await startDynamoDb();
-    await createOnboardingTable(db.endpoint, TABLE);
-    client = localDynamoClient(db.endpoint);
-  });
-  after(async () => {
-    for (const s of servers) {
-      s.closeAllConnections();
-      s.close();
-    }
-    client.destroy();
-    await db.close();
-  });
   beforeEach(() => exporter.reset());
 
   it("404 (unknown or not processed yet) → accepted → processed with processed_at and the customer id", async () => {
@@ -82,9 +61,9 @@ describe("runtime: GET /onboard/{request_id} (dynalite)", function () {
         return publisher.publish(message, parent);
       },
     };
-    const base = await serve(createDynamoStatusReader({ tableName: TABLE, tracer, client }), {
+    const base = await serve(createDynamoStatusReader({ tableName: TABLE, tracer, client: table.client }), {
       publisher: gatedPublisher,
-      idempotency: createDynamoIdempotencyStore({ client, tableName: TABLE, tracer }),
+      idempotency: createDynamoIdempotencyStore({ client: table.client, tableName: TABLE, tracer }),
     });
     const post = fetch(`${base}/onboard`, {
       method: "POST",
@@ -117,7 +96,7 @@ describe("runtime: GET /onboard/{request_id} (dynalite)", function () {
       processMessage: (m, _r, ctx) =>
         processOnboarding(
           m,
-          createDynamoOnboardingStore({ call: localDynamoCall(db.endpoint), tableName: TABLE, tracer }),
+          createDynamoOnboardingStore({ call: localDynamoCall(table.db.endpoint), tableName: TABLE, tracer }),
           ctx,
         ),
     });
@@ -136,7 +115,7 @@ describe("runtime: GET /onboard/{request_id} (dynalite)", function () {
   });
 
   it("the reads are GetItem CLIENT spans under the SERVER span GET /onboard/:request_id (record, then accepted note)", async () => {
-    const base = await serve(createDynamoStatusReader({ tableName: TABLE, tracer, client }));
+    const base = await serve(createDynamoStatusReader({ tableName: TABLE, tracer, client: table.client }));
     const id = "0b7c9a52-3c1e-4a7e-9d2f-6a2b7e1f0c11";
     assert.equal((await fetch(`${base}/onboard/${id}`)).status, 404);
     const spans = exporter.getFinishedSpans();
