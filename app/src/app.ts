@@ -30,7 +30,12 @@ import {
 import { ATTR_HTTP_REQUEST_BODY_SIZE } from "@opentelemetry/semantic-conventions/incubating";
 import type { Logger } from "../../telemetry/logger";
 import { DEFAULT_INCOMING_TRACE_CONTEXT, serverSpanParent, type IncomingTraceContext } from "./incoming-context";
-import { MAX_BODY_BYTES, buildOnboardingMessage, validateOnboardRequest, type FieldError } from "./onboard";
+import {
+  MAX_BODY_BYTES,
+  buildOnboardingMessage,
+  validateOnboardRequest,
+  type FieldError,
+} from "../../contract/onboarding";
 import {
   IDEMPOTENCY_HEADER,
   canonicalBodyHash,

@@ -21,7 +21,7 @@ import type { IncomingMessage } from "node:http";
 import { GetItemCommand, PutItemCommand, UpdateItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Context, Tracer } from "@opentelemetry/api";
 import { tracedDynamoCall } from "../../telemetry/dynamodb";
-import type { OnboardRequest } from "./onboard";
+import type { OnboardRequest } from "../../contract/onboarding";
 import {
   ACCEPTED_KEY_PREFIX,
   EXPIRES_AT_ATTRIBUTE,

@@ -21,7 +21,7 @@ import {
   MESSAGING_SYSTEM_VALUE_AWS_SQS,
 } from "../../telemetry/semconv";
 import { sqsMessageAttributeSetter, type SqsMessageAttributes } from "../../telemetry/sqs-carriers";
-import type { OnboardingMessage } from "./onboard";
+import type { OnboardingMessage } from "../../contract/onboarding";
 
 /** Client-side limits. Worst case for one publish ≈ `publishTimeoutMillis` (an AbortSignal caps the retries). */
 export interface SqsTimeouts {

@@ -1,3 +1,5 @@
+import type { OnboardRequest } from "../../contract/onboarding";
+
 /** Bench modes: `full` (the committed numbers) and `smoke` (every section tiny, < 60 s, run by `npm test`). */
 export type Mode = "full" | "smoke";
 
@@ -53,12 +55,12 @@ export function configFor(mode: Mode): BenchConfig {
   };
 }
 
-/** A valid POST /onboard body (app/src schema: customer_id, email, company_size, name). */
+/** A valid POST /onboard body (contract/onboarding.ts: customer_id, email, company_size, name). */
 export function onboardBody(n = 1): string {
   return JSON.stringify({
     customer_id: `BENCH-${String(n).padStart(3, "0")}`,
     email: `bench${n}@example.com`,
     company_size: "medium",
     name: `Bench Customer ${n}`,
-  });
+  } satisfies OnboardRequest);
 }

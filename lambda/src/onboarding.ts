@@ -8,7 +8,7 @@
  * the unit-test stand-in (per process only).
  */
 import type { Context } from "@opentelemetry/api";
-import type { OnboardingMessage } from "../../app/src/onboard";
+import type { OnboardingMessage } from "../../contract/onboarding";
 
 export interface OnboardingRecord {
   readonly request_id: string;

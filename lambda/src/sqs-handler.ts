@@ -47,7 +47,7 @@ import type { Logger } from "../../telemetry/logger";
 import { configuredPropagation, type ResolvedPropagation } from "../../telemetry/propagation";
 import type { FlushOutcome } from "../../telemetry/provider";
 import { lambdaMessageAttributeGetter } from "../../telemetry/sqs-carriers";
-import { validateOnboardingMessage, type OnboardingMessage } from "../../app/src/onboard";
+import { validateOnboardingMessage, type OnboardingMessage } from "../../contract/onboarding";
 import type { ProcessOutcome } from "./onboarding";
 
 export interface HandlerDeps {

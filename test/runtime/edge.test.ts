@@ -11,7 +11,7 @@ import { InvalidMessageContents, QueueDoesNotExist, type SQSClient } from "@aws-
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { ATTR_CLIENT_ABORTED, createApp, type AppDeps } from "../../app/src/app";
-import { MAX_BODY_BYTES, validateOnboardRequest, type OnboardingMessage } from "../../app/src/onboard";
+import { MAX_BODY_BYTES, validateOnboardRequest, type OnboardingMessage } from "../../contract/onboarding";
 import { PublishError, createSqsClient, createSqsPublisher, type Publisher } from "../../app/src/publisher";
 import { createJsonLogger } from "../../telemetry/logger";
 import { REGION, TEST_CREDENTIALS, VALID_REQUEST, messageCount, startFauxqs, waitFor, type Fauxqs } from "./helpers";

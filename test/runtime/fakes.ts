@@ -1,6 +1,6 @@
 /** In-process stand-ins shared by the API and consumer tests: a recording publisher, the Lambda's telemetry. */
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
-import type { OnboardingMessage } from "../../app/src/onboard";
+import type { OnboardingMessage } from "../../contract/onboarding";
 import type { Publisher } from "../../app/src/publisher";
 import { createJsonLogger } from "../../telemetry/logger";
 import { createTracerProvider } from "../../telemetry/provider";

@@ -13,7 +13,7 @@ import { type Tracer } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { createApp } from "../../app/src/app";
 import { canonicalBodyHash, createDynamoIdempotencyStore } from "../../app/src/idempotency";
-import type { OnboardRequest } from "../../app/src/onboard";
+import type { OnboardRequest } from "../../contract/onboarding";
 import type { Publisher } from "../../app/src/publisher";
 import { PublishError } from "../../app/src/publisher";
 import { ACCEPTED_KEY_PREFIX, IDEMPOTENCY_KEY_PREFIX } from "../../packages/traced-components/src/contract/store-keys";

@@ -36,7 +36,7 @@ export const LAMBDA_DEFAULTS = {
     context: ".",
     dockerfile: "lambda/Dockerfile",
     platform: "linux/arm64",
-    inputs: [...BUNDLE_BUILD_INPUTS, "lambda/src/", "app/src/onboard.ts"],
+    inputs: [...BUNDLE_BUILD_INPUTS, "lambda/src/", "contract/"],
   },
 } as const;
 

@@ -54,7 +54,7 @@ export const FARGATE_DEFAULTS = {
     context: ".",
     dockerfile: "app/Dockerfile",
     platform: "linux/arm64",
-    inputs: [...BUNDLE_BUILD_INPUTS, "app/src/"],
+    inputs: [...BUNDLE_BUILD_INPUTS, "app/src/", "contract/"],
   },
   /** uid:gid of the `node` user in the official Node images. */
   appUser: "1000:1000",

@@ -1,6 +1,9 @@
 /**
- * The onboarding request/message contract, shared by the API (validates requests, builds the message) and the
- * Lambda (validates the message it receives). Pure: no Koa, no AWS SDK, so the Lambda bundle stays small.
+ * The onboarding contract between the API and the Lambda: the `POST /onboard` request the API validates, and the SQS
+ * message it builds from it and the Lambda validates on receipt. The traffic tool, the bench and the tests send and
+ * check the same shapes. Pure: no Koa, no AWS SDK, so the Lambda bundle stays small; both images copy `contract/`.
+ * This directory is what the API tells the Lambda; `packages/traced-components/src/contract/` is what the deployment
+ * (the components) tells the runtime.
  */
 import * as z from "zod/mini";
 import en from "zod/v4/locales/en.js";
