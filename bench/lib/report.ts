@@ -1,4 +1,4 @@
-/** Markdown rendering of results.json: metric | target | measured | seed claim / stock anchor. */
+/** Markdown rendering of results.json: metric | target | measured | stock anchor (stock OpenTelemetry, for scale). */
 import type { BenchResults } from "../main";
 import { exporterFaultsRows } from "../sections/exporter-faults";
 import { sidecarOutageRows } from "../sections/api-sidecar-outage";
@@ -29,7 +29,7 @@ export function renderMarkdown(r: BenchResults): string {
         `API latency p50 / p99, on vs off (${label})`,
         "—",
         `${s.p50OnMs} / ${s.p99OnMs} ms vs ${s.p50OffMs} / ${s.p99OffMs} ms at ${api.config.connections} connections`,
-        "seed claims 150 ms avg",
+        "—",
       ]);
       rows.push([
         `API CPU per request, added by tracing (${label})`,
@@ -51,7 +51,7 @@ export function renderMarkdown(r: BenchResults): string {
       "Lambda cold init above bare `node`",
       "≤ 50 ms",
       `**+${fmt(cold.addedMs, 1)} ms**${mark(cold.addedMs <= 50)} (median of ${cold.runs}: ${cold.handlerNodeMs} vs ${cold.bareNodeMs} ms; ready via ${cold.readiness}, secret fetched ${cold.secretFetches}×)`,
-      "seed claims 1.2 s cold start; stock +1187 ms (unbundled)",
+      "stock +1187 ms (unbundled)",
     ]);
     rows.push([
       "Lambda cold init, breakdown",
@@ -97,7 +97,7 @@ export function renderMarkdown(r: BenchResults): string {
       `forceFlush p99, ${flush.spansPerFlush} spans → loopback receiver`,
       "≤ 10 ms",
       `**${fmt(flush.p99Ms)} ms**${mark(flush.p99Ms <= 10)} (p50 ${fmt(flush.p50Ms)} ms, max ${fmt(flush.maxMs)} ms, first ${fmt(flush.firstFlushMs)} ms; ${flush.invocations} invocations; ${flush.spansReceived}/${flush.spansEmitted} spans received)`,
-      "seed claims 20–50 ms",
+      "—",
     ]);
     for (const d of flush.down) {
       rows.push([
@@ -114,7 +114,7 @@ export function renderMarkdown(r: BenchResults): string {
       `Local pipeline, ${s.rate} req/s for ${s.seconds} s: spans received ÷ emitted`,
       "100 %",
       `**${pct(s.spanRatio)}**${mark(s.spanRatio >= 1)} (${s.spansReceived} / ${s.spansExpected})`,
-      "seed claims 100 % at 100 req/s",
+      "—",
     ]);
     rows.push([
       `Local pipeline, ${s.rate} req/s: traces complete ÷ requests accepted`,
@@ -141,12 +141,12 @@ export function renderMarkdown(r: BenchResults): string {
               : ""),
         )
         .join("; ")}`,
-      "seed claims 100 % at 100 req/s",
+      "—",
     ]);
   }
   rows.push(...exporterFaultsRows(r.sections["exporter-faults"]));
   if (r.sections.sidecar) rows.push(...sidecarOutageRows(r.sections.sidecar));
-  const header = "| metric | target | measured | seed claim / stock anchor |\n|---|---|---|---|";
+  const header = "| metric | target | measured | stock anchor |\n|---|---|---|---|";
   const body = rows.map((row) => `| ${row.join(" | ")} |`).join("\n");
   const m = r.machine;
   const errors = Object.entries(r.errors)
