@@ -1,5 +1,5 @@
 /**
- * The API while its collector sidecar is down or stalled (issue #11): does tracing hurt requests when export fails?
+ * The API while its collector sidecar is down or stalled: does tracing hurt requests when export fails?
  * The real bundled API (tracing on) exports through a TCP proxy in this process to the bench's OTLP receiver; the
  * proxy plays the sidecar's failure for `faultSeconds`:
  *

@@ -1,5 +1,5 @@
 /**
- * 5. The Lambda exporter under faults (issue #11), with the shipped telemetry in a child process:
+ * 5. The Lambda exporter under faults, with the shipped telemetry in a child process:
  * - handler flush p99 with a black-holed collector after the first failure vs with a healthy one (goal: ≤ healthy +
  *   50 ms — the circuit breaker's probe budget, not the 2 s deadline);
  * - spans delivered ÷ emitted across a collector that goes away mid-run and comes back on the same port (goal 100 %);

@@ -7,7 +7,8 @@ import * as net from "node:net";
 import * as path from "node:path";
 import { LAMBDA_SERVICE_NAME } from "../../packages/traced-components/src/contract/service-names";
 import { BenchConfig } from "../lib/config";
-import { REPO_ROOT, baseEnv, freePort, spawnNode } from "../lib/proc";
+import { freePort } from "../../local/ports";
+import { REPO_ROOT, baseEnv, spawnNode } from "../lib/proc";
 import { DIST, receiverCounts, startReceiver } from "../lib/services";
 import { median, percentile, round } from "../lib/stats";
 

@@ -15,7 +15,8 @@
  */
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { REPO_ROOT, freePort, processCpuMicros, sleep, spawnNode, waitForHttp } from "../lib/proc";
+import { freePort } from "../../local/ports";
+import { REPO_ROOT, processCpuMicros, sleep, spawnNode, waitForHttp } from "../lib/proc";
 import { DIST, apiEnv, startReceiver, startSqsStub } from "../lib/services";
 import { median } from "../lib/stats";
 import { autocannon } from "../sections/api";

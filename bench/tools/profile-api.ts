@@ -12,7 +12,8 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { autocannon } from "../sections/api";
-import { REPO_ROOT, freePort, spawnNode, waitForHttp } from "../lib/proc";
+import { freePort } from "../../local/ports";
+import { REPO_ROOT, spawnNode, waitForHttp } from "../lib/proc";
 import { apiEnv, startReceiver, startSqsStub } from "../lib/services";
 import { summarise } from "./cpuprofile-summary";
 

@@ -1,5 +1,5 @@
 /**
- * The components' Args contract (CONVENTIONS.md): every field of every exported `…Args` interface in
+ * The components' Args convention: every field of every exported `…Args` interface in
  * packages/traced-components/src — nested fields too — is `readonly` and has JSDoc with an `@example`, and every optional field
  * says its `@default`. Read from the source with the TypeScript compiler, so a new undocumented field fails here.
  */

@@ -1,4 +1,4 @@
-// Bring your own parts (issue 16): an existing VPC and ECS cluster for the Fargate service, a prebuilt digest-pinned
+// Bring your own parts: an existing VPC and ECS cluster for the Fargate service, a prebuilt digest-pinned
 // image for either container component, and a queue that is not a TracedQueue for the Lambda. Without them the
 // components create everything as before (test/infra/urns.test.ts pins that).
 import * as assert from "node:assert/strict";

@@ -185,6 +185,26 @@ describe("PipelineDashboard", () => {
     assert.match(long, /^[A-Za-z0-9_-]+$/);
   });
 
+  it("charts the end-to-end ratio over the same period the alarm evaluates, the default and any other", async () => {
+    const endToEndWidget = () =>
+      JSON.parse(resourceNamed("aws:cloudwatch/dashboard:Dashboard", "pipeline").inputs.dashboardBody).widgets.find(
+        (widget: any) => widget.properties.title.startsWith("End to end"),
+      );
+    const alarmPeriod = () =>
+      resourceNamed("aws:cloudwatch/metricAlarm:MetricAlarm", "pipeline-end-to-end").inputs.metricQueries[0].metric
+        .period;
+    for (const [endToEndPeriodSeconds, expected] of [
+      [undefined, 900],
+      [300, 300],
+    ] as const) {
+      installMocks({ stack: "dev" });
+      new PipelineDashboard("pipeline", { ...DASHBOARD_ARGS, endToEndPeriodSeconds });
+      await settleAll();
+      assert.equal(alarmPeriod(), expected);
+      assert.equal(endToEndWidget().properties.period, expected, `endToEndPeriodSeconds ${endToEndPeriodSeconds}`);
+    }
+  });
+
   it("validates the end-to-end settings", () => {
     assert.deepEqual(validatePipelineDashboardArgs({ endToEndThresholdPercent: 120, endToEndPeriodSeconds: 90 }), [
       "endToEndThresholdPercent must be an integer from 1 to 100 (got 120).",

@@ -1,4 +1,4 @@
-// Moving the components into packages/traced-components (issue 16) must not replace anything for current users: the
+// Moving the components into packages/traced-components must not replace anything for current users: the
 // stack registers exactly the URNs it did before (a changed type token, name or parent changes a URN, and the engine
 // replaces a resource whose URN changed unless an alias maps it). fixtures/urns-before-package.json holds the URNs
 // main's program (commit `generatedFrom`) registered for each case of urn-cases.ts; it was generated once, from that

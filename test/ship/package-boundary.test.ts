@@ -1,4 +1,4 @@
-// The package boundary (issue 16): infra/ builds the stack from @traced-onboarding/components' public exports only,
+// The package boundary: infra/ builds the stack from @traced-onboarding/components' public exports only,
 // as an outside program would, and the package reaches nothing outside its directory — its code imports only its own
 // files, Node built-ins and its peer dependencies, and every file it reads at run time is in its published `files`.
 import * as assert from "node:assert/strict";

@@ -97,6 +97,11 @@ function currentOrganization(): string {
 /** The end-to-end ratio expression: 100 when nothing was sent, so an idle pipeline is healthy. */
 export const END_TO_END_EXPRESSION = "IF(sent > 0, 100 * processed / sent, 100)";
 
+/** The end-to-end period in seconds: the alarm evaluates and the dashboard charts the ratio over the same one. */
+function endToEndPeriod(args: Pick<PipelineDashboardArgs, "endToEndPeriodSeconds">): number {
+  return args.endToEndPeriodSeconds ?? DASHBOARD_DEFAULTS.endToEndPeriodSeconds;
+}
+
 export class PipelineDashboard extends pulumi.ComponentResource {
   readonly dashboard: aws.cloudwatch.Dashboard;
   readonly endToEndAlarm: aws.cloudwatch.MetricAlarm;
@@ -133,7 +138,7 @@ export class PipelineDashboard extends pulumi.ComponentResource {
   }
 
   private createEndToEndAlarm(name: string, args: PipelineDashboardArgs): aws.cloudwatch.MetricAlarm {
-    const period = args.endToEndPeriodSeconds ?? DASHBOARD_DEFAULTS.endToEndPeriodSeconds;
+    const period = endToEndPeriod(args);
     const threshold = args.endToEndThresholdPercent ?? DASHBOARD_DEFAULTS.endToEndThresholdPercent;
     const queueMetric = (metricName: string) => ({
       namespace: "AWS/SQS",
@@ -235,7 +240,7 @@ export class PipelineDashboard extends pulumi.ComponentResource {
         ],
         0,
         12,
-        { period: 900 },
+        { period: endToEndPeriod(args) },
       ),
       graph(
         "Lambda duration",
