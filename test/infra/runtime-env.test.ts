@@ -81,7 +81,7 @@ describe("runtime-env contract", () => {
   });
 
   it("names every variable once, each exported constant listed, the standard ones apart", () => {
-    const constants = Object.entries(contract)
+    const constants = Object.entries(contract as Record<string, unknown>)
       .filter((entry): entry is [string, string] => entry[0].endsWith("_ENV") && typeof entry[1] === "string")
       .map(([, value]) => value);
     assert.deepEqual(sorted(constants), sorted(PROJECT_ENV_NAMES));
