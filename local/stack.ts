@@ -9,8 +9,9 @@
  * both processes ──OTLP/gRPC (OTEL_EXPORTER_OTLP_ENDPOINT)──▶ OTLP receiver → trace store → printer / trace view
  * ```
  *
- * The API and the function are configured only through environment variables (the names in contracts.md); nothing
- * local-only is loaded into them.
+ * The API and the function are configured only through environment variables (the names in
+ * packages/traced-components/src/contract/runtime-env.ts, as the components set them: {@link localApiEnv},
+ * {@link localLambdaEnv}); nothing local-only is loaded into them.
  */
 import { existsSync } from "node:fs";
 import http from "node:http";
@@ -25,6 +26,12 @@ import {
 } from "./event-source-mapping";
 import { DEFAULT_MAX_RECEIVE_COUNT, minimumVisibilityTimeout } from "../packages/traced-components/src/delivery-rules";
 import { LAMBDA_SERVICE_NAME } from "../packages/traced-components/src/contract/service-names";
+import {
+  HOST_ENV,
+  ONBOARDING_TABLE_NAME_ENV,
+  PORT_ENV,
+  QUEUE_URL_ENV,
+} from "../packages/traced-components/src/contract/runtime-env";
 import { startApiProcess } from "./api-process";
 import { freePort, freePorts } from "./ports";
 
@@ -274,38 +281,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanups.push(() => dynamodb.close());
     const tableName = options.tableName ?? "onboarding";
     await createOnboardingTable(dynamodb.endpoint, tableName);
-    const dynamodbEnv = { ONBOARDING_TABLE_NAME: tableName, AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint };
-
-    const otlpEnv: Record<string, string> = {
-      OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
-      ...(options.otlpBearerToken !== undefined
-        ? { OTEL_EXPORTER_OTLP_HEADERS: `authorization=Bearer%20${encodeURIComponent(options.otlpBearerToken)}` }
-        : {}),
-    };
-    const awsEnv = {
-      AWS_REGION: region,
-      AWS_DEFAULT_REGION: region,
-      AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
+    const processInputs: LocalProcessInputs = {
+      region,
+      tableName,
+      dynamodbEndpoint: dynamodb.endpoint,
+      otlpEndpoint,
+      ...(options.otlpBearerToken !== undefined ? { otlpBearerToken: options.otlpBearerToken } : {}),
     };
 
-    const functionName = LOCAL_DEFAULTS.functionName;
     const handlerFile = options.lambdaHandlerFile ?? path.join(root, "dist/lambda/handler.js");
-    const lambdaEnv: Record<string, string> = {
-      ...baseEnv(),
-      ...awsEnv,
-      AWS_LAMBDA_FUNCTION_NAME: functionName,
-      AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
-      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "512",
-      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${functionName}`,
-      AWS_LAMBDA_LOG_STREAM_NAME: "local/[$LATEST]local",
-      AWS_EXECUTION_ENV: "AWS_Lambda_nodejs24.x",
-      LAMBDA_TASK_ROOT: path.dirname(handlerFile),
-      _HANDLER: `${path.basename(handlerFile, path.extname(handlerFile))}.${options.lambdaExportName ?? "handler"}`,
-      ...dynamodbEnv,
-      ...otlpEnv,
-      ...options.lambdaEnv,
-    };
+    const lambdaEnv = localLambdaEnv({
+      ...processInputs,
+      handlerFile,
+      exportName: options.lambdaExportName ?? "handler",
+      extra: options.lambdaEnv,
+    });
     // One execution environment per concurrent invocation, as Lambda does (an environment runs one invocation at a
     // time); each is its own process with its own cold start.
     const concurrency = options.concurrency ?? LOCAL_DEFAULTS.concurrency;
@@ -334,19 +324,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
 
     const apiPort = options.apiPort || (await freePort());
-    const apiEnv: Record<string, string> = {
-      ...baseEnv(),
-      ...awsEnv,
-      QUEUE_URL: sqs.queueUrl,
-      AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-      ...dynamodbEnv,
-      PORT: String(apiPort),
-      HOST: "127.0.0.1",
-      // Standard BatchSpanProcessor delay (default 5 s): short, so a trace shows up right after the request.
-      OTEL_BSP_SCHEDULE_DELAY: "200",
-      ...otlpEnv,
-      ...options.apiEnv,
-    };
+    const apiEnv = localApiEnv({
+      ...processInputs,
+      queueUrl: sqs.queueUrl,
+      sqsEndpoint: sqs.endpoint,
+      port: apiPort,
+      extra: options.apiEnv,
+    });
     const api = await startApiProcess({
       root,
       env: apiEnv,
@@ -372,7 +356,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queueArn: sqs.queueArn,
       region,
       invoke: pool,
-      functionName,
+      functionName: LOCAL_DEFAULTS.functionName,
       batchSize: options.batchSize ?? LOCAL_DEFAULTS.batchSize,
       maximumBatchingWindowMs: options.maximumBatchingWindowMs ?? LOCAL_DEFAULTS.maximumBatchingWindowMs,
       functionTimeoutMs: options.functionTimeoutMs ?? LOCAL_DEFAULTS.functionTimeoutMs,
@@ -453,6 +437,91 @@ function environmentPool(initial: readonly LambdaHost[], replace: () => Promise<
         },
       };
     },
+  };
+}
+
+/** What the local stack knows when it starts a child: its stand-ins for what the stack's resources are in AWS. */
+export interface LocalProcessInputs {
+  readonly region: string;
+  readonly tableName: string;
+  /** The DynamoDB-protocol server (dynalite). */
+  readonly dynamodbEndpoint: string;
+  /** Where the children export (the OTLP receiver). */
+  readonly otlpEndpoint: string;
+  /** Sent as `authorization: Bearer <token>` through OTEL_EXPORTER_OTLP_HEADERS. */
+  readonly otlpBearerToken?: string;
+}
+
+function sharedEnv(inputs: LocalProcessInputs) {
+  return {
+    dynamodb: { [ONBOARDING_TABLE_NAME_ENV]: inputs.tableName, AWS_ENDPOINT_URL_DYNAMODB: inputs.dynamodbEndpoint },
+    otlp: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: inputs.otlpEndpoint,
+      ...(inputs.otlpBearerToken !== undefined
+        ? { OTEL_EXPORTER_OTLP_HEADERS: `authorization=Bearer%20${encodeURIComponent(inputs.otlpBearerToken)}` }
+        : {}),
+    },
+    aws: {
+      AWS_REGION: inputs.region,
+      AWS_DEFAULT_REGION: inputs.region,
+      AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
+    },
+  };
+}
+
+/**
+ * The function's environment: what TracedContainerLambda gives it (runtime-env.ts; AWS_ONLY_ENV lists what it does
+ * not), plus what Lambda's runtime provides, `extra` last. The log stream is per execution environment.
+ */
+export function localLambdaEnv(
+  inputs: LocalProcessInputs & {
+    readonly handlerFile: string;
+    readonly exportName: string;
+    readonly extra?: Record<string, string> | undefined;
+  },
+): Record<string, string> {
+  const shared = sharedEnv(inputs);
+  const functionName = LOCAL_DEFAULTS.functionName;
+  return {
+    ...baseEnv(),
+    ...shared.aws,
+    AWS_LAMBDA_FUNCTION_NAME: functionName,
+    AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "512",
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${functionName}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: "local/[$LATEST]local",
+    AWS_EXECUTION_ENV: "AWS_Lambda_nodejs24.x",
+    LAMBDA_TASK_ROOT: path.dirname(inputs.handlerFile),
+    _HANDLER: `${path.basename(inputs.handlerFile, path.extname(inputs.handlerFile))}.${inputs.exportName}`,
+    ...shared.dynamodb,
+    ...shared.otlp,
+    ...inputs.extra,
+  };
+}
+
+/** The API's environment: what TracedFargateService gives its app container (less AWS_ONLY_ENV), `extra` last. */
+export function localApiEnv(
+  inputs: LocalProcessInputs & {
+    readonly queueUrl: string;
+    readonly sqsEndpoint: string;
+    readonly port: number;
+    readonly extra?: Record<string, string> | undefined;
+  },
+): Record<string, string> {
+  const shared = sharedEnv(inputs);
+  return {
+    ...baseEnv(),
+    ...shared.aws,
+    [QUEUE_URL_ENV]: inputs.queueUrl,
+    AWS_ENDPOINT_URL_SQS: inputs.sqsEndpoint,
+    ...shared.dynamodb,
+    [PORT_ENV]: String(inputs.port),
+    [HOST_ENV]: "127.0.0.1",
+    // Standard BatchSpanProcessor delay (default 5 s): short, so a trace shows up right after the request.
+    OTEL_BSP_SCHEDULE_DELAY: "200",
+    ...shared.otlp,
+    ...inputs.extra,
   };
 }
 

@@ -1,6 +1,7 @@
 /** Routes OpenTelemetry's internal diagnostics (export failures, dropped attributes) into the JSON log. */
 import { diag, DiagLogLevel, type DiagLogger } from "@opentelemetry/api";
 import { setGlobalErrorHandler, type ErrorHandler } from "@opentelemetry/core";
+import { envString } from "./env";
 import type { Logger } from "./logger";
 import { alreadyReported } from "./span-loss";
 
@@ -35,7 +36,7 @@ export function installDiagLogger(logger: Logger, env: NodeJS.ProcessEnv = proce
     debug: emit("debug"),
     verbose: emit("debug"),
   };
-  const level = DIAG_LEVELS[(env.OTEL_LOG_LEVEL ?? "warn").trim().toLowerCase()] ?? DiagLogLevel.WARN;
+  const level = DIAG_LEVELS[envString(env, "OTEL_LOG_LEVEL")?.toLowerCase() ?? "warn"] ?? DiagLogLevel.WARN;
   diag.setLogger(diagLogger, { logLevel: level, suppressOverrideMessage: true });
   setGlobalErrorHandler(rateLimitedErrorHandler(logger));
 }

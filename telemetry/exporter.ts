@@ -17,6 +17,8 @@
  * 3. Otherwise the collector on this host: `http://localhost:4317` (grpc) or `http://localhost:4318/v1/traces`.
  */
 import { coralogixOtlpEndpoint } from "../packages/traced-components/src/contract/coralogix";
+import { CORALOGIX_DOMAIN_ENV } from "../packages/traced-components/src/contract/runtime-env";
+import { envNonNegativeNumber, envOneOf, envString } from "./env";
 
 export const DEFAULT_OTLP_GRPC_ENDPOINT = "http://localhost:4317";
 export const DEFAULT_OTLP_HTTP_ENDPOINT = "http://localhost:4318/v1/traces";
@@ -70,21 +72,12 @@ export function parseOtlpHeaders(raw: string | undefined): Record<string, string
   return out;
 }
 
-function nonEmpty(value: string | undefined): string | undefined {
-  const trimmed = value?.trim();
-  return trimmed ? trimmed : undefined;
-}
-
 /** `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` / `OTEL_EXPORTER_OTLP_PROTOCOL`, default `grpc`; others throw, naming the valid ones. */
 export function resolveOtlpProtocol(env: NodeJS.ProcessEnv = process.env): OtlpProtocol {
-  const name = nonEmpty(env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL)
+  const name = envString(env, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
     ? "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
     : "OTEL_EXPORTER_OTLP_PROTOCOL";
-  const raw = nonEmpty(env[name]);
-  if (raw === undefined) return "grpc";
-  const protocol = raw.toLowerCase();
-  if ((OTLP_PROTOCOLS as readonly string[]).includes(protocol)) return protocol as OtlpProtocol;
-  throw new Error(`${name}="${raw}" is not supported; use one of: ${OTLP_PROTOCOLS.join(", ")}`);
+  return envOneOf(env, name, OTLP_PROTOCOLS, { ignoreCase: true }) ?? "grpc";
 }
 
 /** A base URL + `v1/traces`, with exactly one `/` between (the spec's rule for `OTEL_EXPORTER_OTLP_ENDPOINT`). */
@@ -104,13 +97,13 @@ export function resolveExporterSettings(options: ResolveExporterOptions = {}): E
     ...parseOtlpHeaders(env.OTEL_EXPORTER_OTLP_HEADERS),
     ...parseOtlpHeaders(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS),
   };
-  const key = nonEmpty(options.coralogixApiKey);
+  const key = options.coralogixApiKey?.trim() || undefined;
   const withKey = (): Record<string, string> =>
     key && headers.authorization === undefined ? { ...headers, authorization: `Bearer ${key}` } : headers;
 
-  const signalEndpoint = nonEmpty(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+  const signalEndpoint = envString(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
   if (signalEndpoint) return { protocol, url: signalEndpoint, headers: withKey(), source: "otel-env" };
-  const baseEndpoint = nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT);
+  const baseEndpoint = envString(env, "OTEL_EXPORTER_OTLP_ENDPOINT");
   if (baseEndpoint) {
     return {
       protocol,
@@ -120,7 +113,7 @@ export function resolveExporterSettings(options: ResolveExporterOptions = {}): E
     };
   }
 
-  const domain = options.allowCoralogix === false ? undefined : nonEmpty(env.CORALOGIX_DOMAIN);
+  const domain = options.allowCoralogix === false ? undefined : envString(env, CORALOGIX_DOMAIN_ENV);
   if (domain) {
     const url = coralogixOtlpEndpoint(domain);
     return { protocol, url: http ? appendTracesPath(url) : url, headers: withKey(), source: "coralogix" };
@@ -129,17 +122,11 @@ export function resolveExporterSettings(options: ResolveExporterOptions = {}): E
   return { protocol, url: http ? DEFAULT_OTLP_HTTP_ENDPOINT : DEFAULT_OTLP_GRPC_ENDPOINT, headers, source: "default" };
 }
 
-/** Reads a positive integer env var; anything else → undefined. */
-export function envMillis(env: NodeJS.ProcessEnv, name: string): number | undefined {
-  const raw = nonEmpty(env[name]);
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  return Number.isFinite(n) && n >= 0 ? n : undefined;
-}
-
 /** Export deadline: `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` / `OTEL_EXPORTER_OTLP_TIMEOUT`, else the given default. */
 export function resolveExportTimeout(env: NodeJS.ProcessEnv, defaultMillis: number): number {
   return (
-    envMillis(env, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT") ?? envMillis(env, "OTEL_EXPORTER_OTLP_TIMEOUT") ?? defaultMillis
+    envNonNegativeNumber(env, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT") ??
+    envNonNegativeNumber(env, "OTEL_EXPORTER_OTLP_TIMEOUT") ??
+    defaultMillis
   );
 }

@@ -4,6 +4,8 @@
  * one `JSON.stringify`, one write; no formatting libraries, no async hooks. A failing write never throws.
  */
 import { context as otelContext, trace, type Context } from "@opentelemetry/api";
+import { LOG_LEVEL_ENV } from "../packages/traced-components/src/contract/runtime-env";
+import { envString } from "./env";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogFields = Record<string, unknown>;
@@ -27,7 +29,7 @@ export interface JsonLoggerOptions {
 }
 
 function toLevel(value: string | undefined): LogLevel | undefined {
-  const v = value?.trim().toLowerCase();
+  const v = value?.toLowerCase();
   return v === "debug" || v === "info" || v === "warn" || v === "error" ? v : undefined;
 }
 
@@ -55,7 +57,7 @@ const defaultWrite = (line: string): void => {
 };
 
 export function createJsonLogger(options: JsonLoggerOptions): Logger {
-  const min = LEVELS[options.level ?? toLevel(process.env.LOG_LEVEL) ?? "info"];
+  const min = LEVELS[options.level ?? toLevel(envString(process.env, LOG_LEVEL_ENV)) ?? "info"];
   const write = options.write ?? defaultWrite;
   const service = options.service;
 

@@ -35,6 +35,7 @@ import {
   type RetryPolicy,
 } from "./export-retry";
 import { frameGrpcMessage, retryDelayFromStatusDetails, unframeGrpcMessage, type GrpcCompression } from "./export-wire";
+import { envOneOf } from "./env";
 import type { ExporterSettings } from "./exporter";
 
 export const TRACE_EXPORT_PATH = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
@@ -59,13 +60,16 @@ export function grpcOrigin(url: string): string {
   return parsed.origin;
 }
 
+const GRPC_COMPRESSIONS: readonly GrpcCompression[] = ["gzip", "none"];
+
 /** `OTEL_EXPORTER_OTLP_TRACES_COMPRESSION`, else `OTEL_EXPORTER_OTLP_COMPRESSION`: `gzip` or `none` (the default). */
 export function resolveCompression(env: NodeJS.ProcessEnv): GrpcCompression {
   for (const name of ["OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION"]) {
-    const raw = env[name]?.trim().toLowerCase();
-    if (!raw) continue;
-    if (raw === "gzip" || raw === "none") return raw;
-    throw new Error(`${name}="${env[name]}" is not supported by the Lambda's OTLP exporter (use gzip or none)`);
+    const compression = envOneOf(env, name, GRPC_COMPRESSIONS, {
+      ignoreCase: true,
+      hint: " by the Lambda's OTLP exporter (use gzip or none)",
+    });
+    if (compression) return compression;
   }
   return "none";
 }

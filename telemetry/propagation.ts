@@ -12,6 +12,7 @@
 import { diag, type TextMapPropagator } from "@opentelemetry/api";
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { AWSXRayPropagator } from "@opentelemetry/propagator-aws-xray";
+import { envString } from "./env";
 
 export const DEFAULT_PROPAGATORS = "tracecontext,baggage";
 
@@ -37,7 +38,7 @@ export interface ResolvedPropagation {
  * diag warning naming them. Never throws: a typo must not take tracing down.
  */
 export function resolvePropagation(env: NodeJS.ProcessEnv = process.env): ResolvedPropagation {
-  const raw = env.OTEL_PROPAGATORS?.trim() || DEFAULT_PROPAGATORS;
+  const raw = envString(env, "OTEL_PROPAGATORS") ?? DEFAULT_PROPAGATORS;
   const requested = raw
     .split(",")
     .map((name) => name.trim().toLowerCase())

@@ -25,7 +25,7 @@ import {
   type SpanLimits,
   type SpanProcessor,
 } from "@opentelemetry/sdk-trace";
-import { envMillis } from "./exporter";
+import { envNonNegativeNumber, envString } from "./env";
 import type { Logger } from "./logger";
 import { SizeBoundedSpanExporter } from "./size-bounded-exporter";
 import { SpanLossReporter } from "./span-loss";
@@ -68,10 +68,10 @@ export const SHORT_LIVED_BATCH_DEFAULTS: BatchSettings = {
 /** Batch settings: `OTEL_BSP_*` env values override the given defaults. */
 export function resolveBatchSettings(defaults: BatchSettings, env: NodeJS.ProcessEnv = process.env): BatchSettings {
   return {
-    scheduledDelayMillis: envMillis(env, "OTEL_BSP_SCHEDULE_DELAY") ?? defaults.scheduledDelayMillis,
-    exportTimeoutMillis: envMillis(env, "OTEL_BSP_EXPORT_TIMEOUT") ?? defaults.exportTimeoutMillis,
-    maxExportBatchSize: envMillis(env, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE") ?? defaults.maxExportBatchSize,
-    maxQueueSize: envMillis(env, "OTEL_BSP_MAX_QUEUE_SIZE") ?? defaults.maxQueueSize,
+    scheduledDelayMillis: envNonNegativeNumber(env, "OTEL_BSP_SCHEDULE_DELAY") ?? defaults.scheduledDelayMillis,
+    exportTimeoutMillis: envNonNegativeNumber(env, "OTEL_BSP_EXPORT_TIMEOUT") ?? defaults.exportTimeoutMillis,
+    maxExportBatchSize: envNonNegativeNumber(env, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE") ?? defaults.maxExportBatchSize,
+    maxQueueSize: envNonNegativeNumber(env, "OTEL_BSP_MAX_QUEUE_SIZE") ?? defaults.maxQueueSize,
   };
 }
 
@@ -87,8 +87,8 @@ export type TracesSamplerName = (typeof TRACES_SAMPLERS)[number];
 
 /** `OTEL_TRACES_SAMPLER_ARG` as a ratio in [0, 1]; unset → 1, anything else → 1 with a diag warning (as the 2.x SDK). */
 function samplerRatio(env: NodeJS.ProcessEnv): number {
-  const raw = env.OTEL_TRACES_SAMPLER_ARG?.trim();
-  if (!raw) return 1;
+  const raw = envString(env, "OTEL_TRACES_SAMPLER_ARG");
+  if (raw === undefined) return 1;
   const ratio = Number(raw);
   if (Number.isFinite(ratio) && ratio >= 0 && ratio <= 1) return ratio;
   diag.warn(`OTEL_TRACES_SAMPLER_ARG="${raw}" is not a number in [0, 1]; using 1`);
@@ -100,7 +100,7 @@ function samplerRatio(env: NodeJS.ProcessEnv): number {
  * parentbased_always_on (unknown values are reported through diag), like the 2.x SDK did on its own.
  */
 export function resolveSampler(env: NodeJS.ProcessEnv = process.env): Sampler {
-  const raw = env.OTEL_TRACES_SAMPLER?.trim().toLowerCase() || "parentbased_always_on";
+  const raw = envString(env, "OTEL_TRACES_SAMPLER")?.toLowerCase() ?? "parentbased_always_on";
   const name: TracesSamplerName = (TRACES_SAMPLERS as readonly string[]).includes(raw)
     ? (raw as TracesSamplerName)
     : "parentbased_always_on";
@@ -138,7 +138,7 @@ export const DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT = 4096;
  */
 export function resolveSpanLimits(env: NodeJS.ProcessEnv = process.env): SpanLimits {
   const read = (name: string): number | undefined => {
-    const value = envMillis(env, name);
+    const value = envNonNegativeNumber(env, name);
     return value !== undefined && Number.isInteger(value) ? value : undefined;
   };
   const limits: SpanLimits = {

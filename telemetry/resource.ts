@@ -33,6 +33,7 @@ import {
   CLOUD_PLATFORM_VALUE_AWS_LAMBDA,
   CLOUD_PROVIDER_VALUE_AWS,
 } from "./semconv";
+import { envString } from "./env";
 
 /** Coralogix application/subsystem resource attributes (Coralogix-specific, no semconv constant exists). */
 export const ATTR_CX_APPLICATION_NAME = "cx.application.name";
@@ -55,11 +56,6 @@ export interface ServiceResourceOptions {
    * the Lambda runtime's variables) always read `process.env`: they take no other.
    */
   readonly env?: NodeJS.ProcessEnv;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  const trimmed = value?.trim();
-  return trimmed ? trimmed : undefined;
 }
 
 export { formatResourceAttributesEnv } from "../packages/traced-components/src/contract/resource-attributes-env";
@@ -96,8 +92,8 @@ function lambdaAttributes(): Record<string, AttributeValue> {
  */
 export function buildResourceAttributes(options: ServiceResourceOptions): Record<string, AttributeValue> {
   const env = options.env ?? process.env;
-  const region = nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
-  const functionName = nonEmpty(env.AWS_LAMBDA_FUNCTION_NAME);
+  const region = envString(env, "AWS_REGION") ?? envString(env, "AWS_DEFAULT_REGION");
+  const functionName = envString(env, "AWS_LAMBDA_FUNCTION_NAME");
   const lambda = options.cloudPlatform === CLOUD_PLATFORM_VALUE_AWS_LAMBDA;
   const attributes: Record<string, AttributeValue> = {
     [ATTR_SERVICE_NAME]: options.defaultServiceName,

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { startApiProcess } from "../../local/api-process";
 import { API_SERVICE_NAME } from "../../packages/traced-components/src/contract/service-names";
 import { serviceIdentityEnv } from "../../packages/traced-components/src/contract/resource-attributes-env";
+import { HOST_ENV, PORT_ENV, QUEUE_URL_ENV } from "../../packages/traced-components/src/contract/runtime-env";
 import { Child, REPO_ROOT, baseEnv, freePort, spawnNode } from "./proc";
 
 const TSX = ["--require", "tsx/cjs"];
@@ -64,9 +65,9 @@ export function apiEnv(
   extra: Record<string, string | undefined> = {},
 ): NodeJS.ProcessEnv {
   return baseEnv({
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    QUEUE_URL: sqs.queueUrl,
+    [PORT_ENV]: String(port),
+    [HOST_ENV]: "127.0.0.1",
+    [QUEUE_URL_ENV]: sqs.queueUrl,
     AWS_ENDPOINT_URL_SQS: sqs.endpoint,
     OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
     ...extra,

@@ -6,6 +6,10 @@ import { spawn } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { LAMBDA_SERVICE_NAME } from "../../packages/traced-components/src/contract/service-names";
+import {
+  CORALOGIX_DOMAIN_ENV,
+  CORALOGIX_SECRET_ARN_ENV,
+} from "../../packages/traced-components/src/contract/runtime-env";
 import { BenchConfig } from "../lib/config";
 import { baseEnv } from "../lib/proc";
 import { DIST, Service, benchServiceIdentityEnv, startReceiver, startSecretsStub } from "../lib/services";
@@ -90,16 +94,16 @@ export async function benchCold(cfg: BenchConfig["cold"], log: (s: string) => vo
   const env = baseEnv({
     AWS_LAMBDA_FUNCTION_NAME: "onboarding-consumer-bench",
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-    CORALOGIX_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:000000000000:secret:bench-telemetry",
-    CORALOGIX_DOMAIN: "us2",
+    [CORALOGIX_SECRET_ARN_ENV]: "arn:aws:secretsmanager:us-east-1:000000000000:secret:bench-telemetry",
+    [CORALOGIX_DOMAIN_ENV]: "us2",
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
     ...benchServiceIdentityEnv(LAMBDA_SERVICE_NAME),
   });
   // Same, without the secret (OTLP endpoint only: how the local stack and tests run it) — shows the Secrets
   // Manager client's share of the cold init.
   const noSecretEnv = { ...env };
-  delete noSecretEnv.CORALOGIX_SECRET_ARN;
-  delete noSecretEnv.CORALOGIX_DOMAIN;
+  delete noSecretEnv[CORALOGIX_SECRET_ARN_ENV];
+  delete noSecretEnv[CORALOGIX_DOMAIN_ENV];
   delete noSecretEnv.AWS_ENDPOINT_URL_SECRETS_MANAGER;
   const bareEnv = baseEnv();
   const childSource = coldChildSource(DIST.lambda);

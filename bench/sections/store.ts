@@ -18,6 +18,7 @@ import { createInMemoryOnboardingStore, processOnboarding, type OnboardingStore 
 import { createDynamoOnboardingStore } from "../../lambda/src/store";
 import { localDynamoCall } from "../../local/dynamodb";
 import { LAMBDA_SERVICE_NAME } from "../../packages/traced-components/src/contract/service-names";
+import { ONBOARDING_TABLE_NAME_ENV } from "../../packages/traced-components/src/contract/runtime-env";
 import { createJsonLogger } from "../../telemetry/logger";
 import { BenchConfig } from "../lib/config";
 import { REPO_ROOT, baseEnv } from "../lib/proc";
@@ -129,7 +130,7 @@ export async function benchStore(cfg: BenchConfig["store"], log: (s: string) => 
     const common = { AWS_LAMBDA_FUNCTION_NAME: "onboarding-consumer-bench", OTEL_SERVICE_NAME: LAMBDA_SERVICE_NAME };
     const withStore = baseEnv({
       ...common,
-      ONBOARDING_TABLE_NAME: BENCH_TABLE,
+      [ONBOARDING_TABLE_NAME_ENV]: BENCH_TABLE,
       AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
     });
     const withoutStore = baseEnv(common);

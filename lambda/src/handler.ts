@@ -3,6 +3,8 @@
  * Importing it initialises this execution environment's telemetry and store (Lambda's init phase); the handler
  * itself is lambda/src/sqs-handler.ts, which tests and other entries import without those side effects.
  */
+import { ONBOARDING_TABLE_NAME_ENV } from "../../packages/traced-components/src/contract/runtime-env";
+import { envString } from "../../telemetry/env";
 import { createInMemoryOnboardingStore, processOnboarding, type OnboardingStore } from "./onboarding";
 import { createHandler, type SqsHandler } from "./sqs-handler";
 import { createDynamoCall, createDynamoOnboardingStore } from "./store";
@@ -15,7 +17,7 @@ const telemetry = initLambdaTelemetry();
  * stack set), else an in-memory one (per environment only: duplicates across environments are not detected), for unit tests.
  */
 function createStore(env: NodeJS.ProcessEnv = process.env): OnboardingStore {
-  const tableName = env.ONBOARDING_TABLE_NAME?.trim();
+  const tableName = envString(env, ONBOARDING_TABLE_NAME_ENV);
   if (tableName)
     return createDynamoOnboardingStore({ call: createDynamoCall(env), tableName, tracer: telemetry.tracer });
   return createInMemoryOnboardingStore();

@@ -14,6 +14,7 @@
  */
 import type { Context, Tracer } from "@opentelemetry/api";
 import { tracedDynamoCall } from "../../telemetry/dynamodb";
+import { ONBOARDING_TABLE_NAME_ENV } from "../../packages/traced-components/src/contract/runtime-env";
 import { createAwsJsonClient, credentialsFromEnv, regionFromEnv, type AwsJsonCall } from "./aws-json";
 import type { OnboardingRecord, OnboardingStore, RecordOutcome } from "./onboarding";
 
@@ -79,7 +80,7 @@ export function createDynamoCall(env: NodeJS.ProcessEnv = process.env): AwsJsonC
   const credentials = credentialsFromEnv(env);
   if (!credentials) {
     throw new Error(
-      "ONBOARDING_TABLE_NAME is set but AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are not: the store signs with the function's env credentials",
+      `${ONBOARDING_TABLE_NAME_ENV} is set but AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are not: the store signs with the function's env credentials`,
     );
   }
   return createAwsJsonClient(DYNAMODB, {

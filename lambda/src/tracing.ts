@@ -27,6 +27,11 @@ import {
 } from "../../telemetry/provider";
 import { CLOUD_PLATFORM_VALUE_AWS_LAMBDA, createServiceResource } from "../../telemetry/resource";
 import { LAMBDA_SERVICE_NAME } from "../../packages/traced-components/src/contract/service-names";
+import {
+  CORALOGIX_DOMAIN_ENV,
+  CORALOGIX_SECRET_ARN_ENV,
+} from "../../packages/traced-components/src/contract/runtime-env";
+import { envString } from "../../telemetry/env";
 import { credentialsFromEnv, getSecretString } from "./secrets";
 
 /** Extracts the key from a SecretString shaped `{"api_key": "..."}`. */
@@ -173,11 +178,13 @@ export function initLambdaTelemetry(options: LambdaTelemetryOptions = {}): Lambd
       cloudPlatform: CLOUD_PLATFORM_VALUE_AWS_LAMBDA,
       env,
     });
-    const secretArn = env.CORALOGIX_SECRET_ARN?.trim();
+    const secretArn = envString(env, CORALOGIX_SECRET_ARN_ENV);
     const build = (apiKey?: string): SpanExporter => {
       const settings: ExporterSettings = resolveExporterSettings({ env, coralogixApiKey: apiKey });
       if (settings.source === "coralogix" && !apiKey) {
-        logger.warn("telemetry.no_api_key", { message: "CORALOGIX_DOMAIN set without CORALOGIX_SECRET_ARN" });
+        logger.warn("telemetry.no_api_key", {
+          message: `${CORALOGIX_DOMAIN_ENV} set without ${CORALOGIX_SECRET_ARN_ENV}`,
+        });
       }
       const timeoutMillis = resolveExportTimeout(env, 2000);
       return createSpanExporter(settings, {

@@ -8,6 +8,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { resolveCoralogixDomain } from "./contract/coralogix";
 import { LAMBDA_SERVICE_NAME } from "./contract/service-names";
+import { CORALOGIX_DOMAIN_ENV, CORALOGIX_SECRET_ARN_ENV, ONBOARDING_TABLE_NAME_ENV } from "./contract/runtime-env";
 import { createAlarm } from "./alarms";
 import { BUNDLE_BUILD_INPUTS, imageUriProblems, serviceImage } from "./container-image";
 import { createServiceRole, deploymentScope, policyDocument, sameAccountTrust, writeLogsStatement } from "./iam";
@@ -270,9 +271,9 @@ export class TracedContainerLambda extends pulumi.ComponentResource {
       loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
       environment: {
         variables: {
-          CORALOGIX_DOMAIN: resolveCoralogixDomain(args.coralogixDomain),
-          CORALOGIX_SECRET_ARN: args.secret.arn,
-          ...(args.table ? { ONBOARDING_TABLE_NAME: args.table.name } : {}),
+          [CORALOGIX_DOMAIN_ENV]: resolveCoralogixDomain(args.coralogixDomain),
+          [CORALOGIX_SECRET_ARN_ENV]: args.secret.arn,
+          ...(args.table ? { [ONBOARDING_TABLE_NAME_ENV]: args.table.name } : {}),
           ...serviceIdentityEnvironment(args, serviceName),
         },
       },

@@ -16,6 +16,17 @@ import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { resolveCoralogixDomain } from "./contract/coralogix";
 import { API_SERVICE_NAME } from "./contract/service-names";
+import {
+  AOT_CONFIG_CONTENT_ENV,
+  CORALOGIX_API_KEY_ENV,
+  CORALOGIX_DOMAIN_ENV,
+  CX_APPLICATION_NAME_ENV,
+  CX_SUBSYSTEM_NAME_ENV,
+  HOST_ENV,
+  ONBOARDING_TABLE_NAME_ENV,
+  PORT_ENV,
+  QUEUE_URL_ENV,
+} from "./contract/runtime-env";
 import { createAlarm } from "./alarms";
 import { ApiDomain, type ApiDomainArgs, validateApiDomainArgs } from "./api-domain";
 import { BUNDLE_BUILD_INPUTS, ecrRepositoryArn, imageUriProblems, serviceImage } from "./container-image";
@@ -651,12 +662,12 @@ export class TracedFargateService extends pulumi.ComponentResource {
       user: FARGATE_DEFAULTS.collectorUser,
       readonlyRootFilesystem: true,
       environment: env({
-        AOT_CONFIG_CONTENT: collectorConfig,
-        CORALOGIX_DOMAIN: domain,
-        CX_APPLICATION_NAME: args.applicationName,
-        CX_SUBSYSTEM_NAME: serviceName,
+        [AOT_CONFIG_CONTENT_ENV]: collectorConfig,
+        [CORALOGIX_DOMAIN_ENV]: domain,
+        [CX_APPLICATION_NAME_ENV]: args.applicationName,
+        [CX_SUBSYSTEM_NAME_ENV]: serviceName,
       }),
-      secrets: [{ name: "CORALOGIX_API_KEY", valueFrom: pulumi.interpolate`${args.secret.arn}:${API_KEY_FIELD}::` }],
+      secrets: [{ name: CORALOGIX_API_KEY_ENV, valueFrom: pulumi.interpolate`${args.secret.arn}:${API_KEY_FIELD}::` }],
       healthCheck: { command: ["CMD", "/healthcheck"], interval: 10, timeout: 5, retries: 3, startPeriod: 10 },
       logConfiguration: logging(this.collectorLogGroup, "collector"),
     };
@@ -668,10 +679,10 @@ export class TracedFargateService extends pulumi.ComponentResource {
       readonlyRootFilesystem: true,
       portMappings: [{ containerPort: port, protocol: "tcp" }],
       environment: env({
-        QUEUE_URL: args.queue.url,
-        ...(args.table ? { ONBOARDING_TABLE_NAME: args.table.name } : {}),
-        PORT: String(port),
-        HOST: "0.0.0.0",
+        [QUEUE_URL_ENV]: args.queue.url,
+        ...(args.table ? { [ONBOARDING_TABLE_NAME_ENV]: args.table.name } : {}),
+        [PORT_ENV]: String(port),
+        [HOST_ENV]: "0.0.0.0",
         AWS_REGION: region,
         OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4317",
         ...apiEdgeEnvironment(albIdleTimeoutSeconds(args)),

@@ -7,6 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { resolveCoralogixDomain } from "./contract/coralogix";
 import { serviceIdentityEnv } from "./contract/resource-attributes-env";
+import { HTTP_KEEP_ALIVE_TIMEOUT_MS_ENV, INCOMING_TRACE_CONTEXT_ENV } from "./contract/runtime-env";
 import type { AlarmsArgs } from "./alarms";
 import type { ImageBuildArgs } from "./container-image";
 import { checkLogRetention, DEFAULT_LOG_RETENTION_DAYS } from "./log-retention";
@@ -131,8 +132,8 @@ export function apiEdgeEnvironment(
   albIdleTimeoutSeconds: pulumi.Input<number | undefined>,
 ): Record<string, pulumi.Input<string>> {
   return {
-    INCOMING_TRACE_CONTEXT: "new-trace-with-link",
-    HTTP_KEEP_ALIVE_TIMEOUT_MS: pulumi
+    [INCOMING_TRACE_CONTEXT_ENV]: "new-trace-with-link",
+    [HTTP_KEEP_ALIVE_TIMEOUT_MS_ENV]: pulumi
       .output(albIdleTimeoutSeconds)
       .apply((seconds) => String(((seconds ?? ALB_DEFAULT_IDLE_TIMEOUT_SECONDS) + 5) * 1000)),
   };
