@@ -33,9 +33,7 @@ import {
   QUEUE_URL_ENV,
 } from "../packages/traced-components/src/contract/runtime-env";
 import { startApiProcess } from "./api-process";
-import { freePort, freePorts } from "./ports";
-
-export { freePort, freePorts };
+import { freePort } from "./ports";
 import { startLambdaHost, type LambdaHost } from "./lambda-host";
 import { forwardReceiver, type OtlpForwarder } from "./otlp-forward";
 import { startOtlpHttpReceiver, type OtlpHttpReceiver } from "./otlp-http";

@@ -5,8 +5,6 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-// Only for bench/lib/services.ts, until it imports freePort from local/ports.ts as the other bench files do.
-export { freePort } from "../../local/ports";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 /** Linux USER_HZ: /proc/<pid>/stat reports CPU time in these ticks (100 on every Linux ABI we run on). */

@@ -5,7 +5,8 @@ import { startApiProcess } from "../../local/api-process";
 import { API_SERVICE_NAME } from "../../packages/traced-components/src/contract/service-names";
 import { serviceIdentityEnv } from "../../packages/traced-components/src/contract/resource-attributes-env";
 import { HOST_ENV, PORT_ENV, QUEUE_URL_ENV } from "../../packages/traced-components/src/contract/runtime-env";
-import { Child, REPO_ROOT, baseEnv, freePort, spawnNode } from "./proc";
+import { freePort } from "../../local/ports";
+import { Child, REPO_ROOT, baseEnv, spawnNode } from "./proc";
 
 const TSX = ["--require", "tsx/cjs"];
 

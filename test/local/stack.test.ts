@@ -9,7 +9,8 @@ import net from "node:net";
 import path from "node:path";
 import { ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { ReceivedSpan } from "../../local/otlp-receiver";
-import { freePorts, PortInUseError, REPO_ROOT, startLocalStack, type LocalStack } from "../../local/stack";
+import { freePorts } from "../../local/ports";
+import { PortInUseError, REPO_ROOT, startLocalStack, type LocalStack } from "../../local/stack";
 import { EMPTY, waitFor } from "./helpers";
 
 const TOKEN = "local-test-key";
@@ -357,8 +358,8 @@ describe("local stack (npm start) end to end", function () {
     });
 
     it("npm start: prints the sample trace, then SIGTERM stops everything and exits 0", async () => {
-      const [api, traceView, otlp, sqs] = await freePorts(4);
-      const ports = { PORT: api, TRACE_VIEW_PORT: traceView, OTLP_PORT: otlp, SQS_PORT: sqs };
+      const [api, traceView, otlp, otlpHttp, sqs] = await freePorts(5);
+      const ports = { PORT: api, TRACE_VIEW_PORT: traceView, OTLP_PORT: otlp, OTLP_HTTP_PORT: otlpHttp, SQS_PORT: sqs };
       const run = await runMain(
         { ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), SAMPLE_REQUESTS: "1" },
         /waiting for requests/,

@@ -94,13 +94,15 @@ describe("README.md Quickstart sample output", function () {
       "this test runs local/main.ts the way the start script does",
     );
 
-    const [api, traceView, otlp, sqs] = await freePorts(4);
+    // Every port free, the OTLP/HTTP one too: a default port (4318) would collide with an `npm start` running beside.
+    const [api, traceView, otlp, otlpHttp, sqs] = await freePorts(5);
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? "",
       PORT: String(api),
       TRACE_VIEW_PORT: String(traceView),
       OTLP_PORT: String(otlp),
+      OTLP_HTTP_PORT: String(otlpHttp),
       SQS_PORT: String(sqs),
     };
     // Its own process group, so the SIGINT below reaches it and its children at once, as Ctrl-C in a terminal does.
