@@ -9,8 +9,9 @@
  *   run.invokes    // every data-source token it invoked (getRegion, getServiceQuota, …)
  *   run.location   // pwd, entry and tsconfig the host would use
  *
- * Runs are deterministic, so identical requests share one child: the tests take theirs from the named modes of
- * harness/stack-modes.ts, so that as few distinct runs as possible are made.
+ * Runs are deterministic, so identical requests share one child — within a process, and across the processes of one
+ * test run through harness/run-cache.ts: the tests take theirs from the named modes of harness/stack-modes.ts, so that
+ * as few distinct runs as possible are made.
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -21,6 +22,7 @@ import { parse } from "yaml";
 import { locateProgram, type ProgramLocation } from "./language-host";
 import type { RecordedResource } from "./mocks";
 import type { ProgramRequest, ProgramResult } from "./program-protocol";
+import { sharedAcrossProcesses } from "./run-cache";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 export const PROJECT = "traced-onboarding";
@@ -164,8 +166,21 @@ export function runStackProgram(options: StackRunOptions): Promise<StackRun> {
   const key = JSON.stringify([request, options.typescript]);
   let run = runs.get(key);
   if (!run) {
-    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "stack-run-")), "result.json");
-    run = runInChild({ ...request, out }, options.typescript ?? "tsx", options.timeoutMs ?? 180_000);
+    const timeoutMs = options.timeoutMs ?? 180_000;
+    run = sharedAcrossProcesses(
+      key,
+      () => {
+        const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "stack-run-")), "result.json");
+        return runInChild({ ...request, out }, options.typescript ?? "tsx", timeoutMs);
+      },
+      (error) => ({
+        message: (error as Error).message,
+        data: error instanceof StackRunError ? error.resources : undefined,
+      }),
+      ({ message, data }) => (data ? new StackRunError(message, data) : new Error(message)),
+      // A waiting process may wait for the owner's whole run, itself queued behind others on a busy machine.
+      timeoutMs * 2,
+    );
     runs.set(key, run);
     run.catch(() => runs.delete(key));
   }
