@@ -14,7 +14,7 @@
  * logs/metrics serializers of otlp-transformer) are tree-shaken away.
  */
 import { readFile } from "node:fs/promises";
-import { statSync } from "node:fs";
+import { mkdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { build, type BuildOptions, type Plugin } from "esbuild";
 
@@ -125,6 +125,18 @@ export function bundleTargets(outdir: string): BundleTarget[] {
   ];
 }
 
+/**
+ * Writes `contents` to a temporary file beside `file`, then renames it into place: a process that starts a bundle
+ * while another rebuilds it (`npm start` beside a running stack, parallel tests) reads the old bundle or the new one,
+ * never half of one.
+ */
+function writeWhole(file: string, contents: Uint8Array): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const partial = `${file}.${process.pid}.tmp`;
+  writeFileSync(partial, contents);
+  renameSync(partial, file);
+}
+
 export async function buildBundles(options: BuildBundlesOptions = {}): Promise<BundleInfo[]> {
   const outdir = options.outdir ?? path.join(ROOT, "dist");
   const only = options.only ?? [];
@@ -138,9 +150,11 @@ export async function buildBundles(options: BuildBundlesOptions = {}): Promise<B
         outfile: t.outfile,
         external: t.external,
         metafile: true,
+        write: false,
       }),
     ),
   );
+  for (const file of results.flatMap((result) => result.outputFiles)) writeWhole(file.path, file.contents);
   const infos = targets.map((t, i) => ({
     name: t.name,
     outfile: t.outfile,

@@ -10,6 +10,7 @@ import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { startLambdaHost, type LambdaHost } from "../../local/lambda-host";
 import { startLocalStack, type LocalStack } from "../../local/stack";
 import { EMPTY, waitFor } from "./helpers";
+import { ensureBundles } from "../runtime/helpers";
 
 const CRASH_HANDLER = path.join(__dirname, "fixtures/crash-handler.ts");
 
@@ -97,6 +98,8 @@ const info = () => ({
 
 describe("local Lambda environments", function () {
   this.timeout(60_000);
+  // dist/ is built once per test run, by whichever worker asks first; the local stack and npm start then run it.
+  before(() => ensureBundles());
 
   describe("a host that dies between the liveness check and the send", () => {
     let injection: ReturnType<typeof injectDeathBeforeSend>;

@@ -12,6 +12,7 @@ import type { ReceivedSpan } from "../../local/otlp-receiver";
 import { freePorts } from "../../local/ports";
 import { PortInUseError, REPO_ROOT, startLocalStack, type LocalStack } from "../../local/stack";
 import { EMPTY, waitFor } from "./helpers";
+import { ensureBundles } from "../runtime/helpers";
 
 const TOKEN = "local-test-key";
 
@@ -66,6 +67,8 @@ function checkChain(spans: readonly ReceivedSpan[], traceId: string): string | u
 
 describe("local stack (npm start) end to end", function () {
   this.timeout(60_000);
+  // dist/ is built once per test run, by whichever worker asks first; the local stack and npm start then run it.
+  before(() => ensureBundles());
 
   describe("with the receiver requiring a bearer token", () => {
     let stack: LocalStack;
@@ -73,7 +76,7 @@ describe("local stack (npm start) end to end", function () {
 
     before(async () => {
       stack = await startLocalStack({
-        build: "always",
+        build: "never",
         traceViewPort: 0,
         otlpBearerToken: TOKEN,
         visibilityTimeoutSeconds: 1,

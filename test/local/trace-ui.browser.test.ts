@@ -7,11 +7,14 @@ import { existsSync } from "node:fs";
 import type { BrowserContext, Page } from "playwright-core";
 import { CHROMIUM_INSTALL_HINT, CHROMIUM_PATH, launchChromium } from "../../local/trace-ui/browser";
 import { startLocalStack, type LocalStack } from "../../local/stack";
+import { ensureBundles } from "../runtime/helpers";
 
 const EVENT_TRACE = "e".repeat(32);
 
 describe("trace UI in Chromium (playwright-core)", function () {
   this.timeout(90_000);
+  // dist/ is built once per test run, by whichever worker asks first; the local stack and npm start then run it.
+  before(() => ensureBundles());
   let stack: LocalStack;
   let browser: { context: BrowserContext; close(): Promise<void> } | undefined;
   let page: Page;

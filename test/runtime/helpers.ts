@@ -9,6 +9,7 @@ import path from "node:path";
 import type { SQSRecord } from "aws-lambda";
 import { startApiProcess } from "../../local/api-process";
 import { freePort } from "../../local/ports";
+import { sharedAcrossProcesses } from "../../harness/run-cache";
 import { buildBundles, type BundleInfo } from "../../scripts/build";
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");
@@ -17,9 +18,19 @@ export const TEST_CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" }
 export const REGION = "us-east-1";
 
 let bundles: Promise<BundleInfo[]> | undefined;
-/** Builds dist/ once per test run (every bundle test exercises what `npm run build` produces). */
+/**
+ * Builds dist/ once per test run (every bundle test exercises what `npm run build` produces): one worker builds, the
+ * others wait for it (harness/run-cache.ts), so no process runs a bundle another is rewriting. Every test that starts
+ * the local stack or `npm start` calls this first.
+ */
 export function ensureBundles(): Promise<BundleInfo[]> {
-  bundles ??= buildBundles();
+  bundles ??= sharedAcrossProcesses(
+    "bundles in dist/",
+    () => buildBundles(),
+    (error) => ({ message: (error as Error).message, data: undefined }),
+    ({ message }) => new Error(message),
+    120_000,
+  );
   return bundles;
 }
 

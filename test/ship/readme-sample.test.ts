@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { freePorts } from "../../local/ports";
 import { waitFor } from "../local/helpers";
+import { ensureBundles } from "../runtime/helpers";
 
 const ROOT = path.resolve(__dirname, "../..");
 const README = readFileSync(path.join(ROOT, "README.md"), "utf8");
@@ -69,6 +70,8 @@ export function compareSample(sample: readonly string[], actual: readonly string
 
 describe("README.md Quickstart sample output", function () {
   this.timeout(60_000);
+  // dist/ is built once per test run, by whichever worker asks first; the local stack and npm start then run it.
+  before(() => ensureBundles());
 
   it("compares line by line, with … for left-out lines", () => {
     assert.deepEqual(compareSample(["a 1", "…", "c 3"], ["a 7", "b", "c 12"]), []);

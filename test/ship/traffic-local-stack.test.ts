@@ -6,11 +6,14 @@ import { once } from "node:events";
 import path from "node:path";
 import { startLocalStack, type LocalStack } from "../../local/stack";
 import { runTraffic } from "../../scripts/traffic/run";
+import { ensureBundles } from "../runtime/helpers";
 
 const ROOT = path.resolve(__dirname, "../..");
 
 describe("traffic generator against the local stack", function () {
   this.timeout(90_000);
+  // dist/ is built once per test run, by whichever worker asks first; the local stack and npm start then run it.
+  before(() => ensureBundles());
   let stack: LocalStack;
 
   before(async () => {
