@@ -4,7 +4,8 @@
  *
  * - closed: every batch is sent with the caller's full deadline (retries happen inside `send`).
  * - A retryable failure opens the breaker: that batch and every later one are kept in a buffer of at most
- *   `maxBufferedItems` (what does not fit is dropped and counted), and export calls return at once.
+ *   `maxBufferedItems` items and `maxBufferedBytes` bytes (what does not fit is dropped and counted), and export calls
+ *   return at once.
  * - open: each export call (one probe at a time, at most one per `probeIntervalMillis`) sends the oldest few
  *   buffered spans with a deadline of only `probeBudgetMillis`; on success the breaker closes and the buffer drains, batch by
  *   batch, inside the caller's deadline. The Lambda flushes once per invocation, so an invocation pays at most one
@@ -26,9 +27,16 @@ export type SendResult =
 /** Sends a batch; must settle by `deadline` (a `now()` instant) and never reject. */
 export type SendBatch<T> = (items: T[], deadline: number) => Promise<SendResult>;
 
-export interface ExportBreakerOptions {
+export interface ExportBreakerOptions<T = unknown> {
   /** Most items kept while the backend is unreachable. */
   readonly maxBufferedItems: number;
+  /**
+   * Most bytes kept while the backend is unreachable, as `itemBytes` measures them: a count alone does not bound the
+   * memory of a few very large spans.
+   */
+  readonly maxBufferedBytes: number;
+  /** An item's size for `maxBufferedBytes`; must be cheap (called once per buffered item). Default: 0 (unbounded). */
+  readonly itemBytes?: (item: T) => number;
   /** Largest batch sent from the buffer at once. */
   readonly maxBatchItems: number;
   /**
@@ -54,8 +62,17 @@ export interface ExportBreakerOptions {
   readonly now?: () => number;
 }
 
-export const DEFAULT_BREAKER_OPTIONS: Omit<ExportBreakerOptions, "target" | "readyToProbe"> = {
+export const DEFAULT_BREAKER_OPTIONS: Omit<ExportBreakerOptions, "target" | "readyToProbe" | "itemBytes"> = {
   maxBufferedItems: 2048,
+  /**
+   * 4 MiB, measured by the exporter with `spanBytesUpperBound(span, quickStringBytes)` (telemetry/span-size.ts: every
+   * character charged 3 bytes, no string measured). The Lambda's typical `process` span bounds at ~1.7 KB that way
+   * (~600 B encoded, ~1 KB of heap: telemetry/provider.ts's queue sizing measured 40 000 spans at 38 MiB), so 2048 of
+   * them (~3.5 MiB) still stop at the count bound; only large spans reach this one. A string's heap is at most 2 bytes
+   * per character, under the 3 charged, so a full buffer holds at most ~4 MiB of strings plus ~2 MiB of span objects
+   * (2048 × ~1 KB): ~5 % of a 128 MB function, ~1 % of the usual 512 MB.
+   */
+  maxBufferedBytes: 4 * 1024 * 1024,
   maxBatchItems: 512,
   probeBatchItems: 16,
   probeBudgetMillis: 30,
@@ -80,20 +97,31 @@ export class ExportBreaker<T> {
   private probing = false;
   private draining = false;
   private buffer: T[] = [];
+  /** `itemBytes` of each buffered item, in buffer order, and their sum. */
+  private bufferSizes: number[] = [];
+  private bufferedBytes = 0;
+  private readonly itemBytes: (item: T) => number;
   private dropped = 0;
   private droppedInStreak = 0;
   private probes = 0;
   private readonly now: () => number;
   private readonly dropLog: ThrottledLog;
 
-  constructor(private readonly options: ExportBreakerOptions) {
-    for (const key of ["maxBufferedItems", "maxBatchItems", "probeBatchItems", "probeBudgetMillis"] as const) {
+  constructor(private readonly options: ExportBreakerOptions<T>) {
+    for (const key of [
+      "maxBufferedItems",
+      "maxBufferedBytes",
+      "maxBatchItems",
+      "probeBatchItems",
+      "probeBudgetMillis",
+    ] as const) {
       if (!(options[key] > 0)) throw new Error(`ExportBreaker ${key} must be > 0, got ${options[key]}`);
     }
     for (const key of ["probeIntervalMillis", "fullProbeIntervalMillis", "dropLogIntervalMillis"] as const) {
       if (!(options[key] >= 0)) throw new Error(`ExportBreaker ${key} must be ≥ 0, got ${options[key]}`);
     }
     this.now = options.now ?? (() => performance.now());
+    this.itemBytes = options.itemBytes ?? (() => 0);
     this.dropLog = new ThrottledLog("warn", options.dropLogIntervalMillis, this.now);
   }
 
@@ -140,7 +168,7 @@ export class ExportBreaker<T> {
       const result = await send(batch, probeDeadline);
       if (!result.delivered && result.retryable) return false;
       // Only one probe or drain at a time takes from the front; overflow is cut at the back, so the front is stable.
-      this.buffer.splice(0, batch.length);
+      this.take(batch.length);
       if (!result.delivered) this.drop(batch.length, result.error);
       this.recover();
       return true;
@@ -161,7 +189,7 @@ export class ExportBreaker<T> {
           this.trip(result.error);
           return;
         }
-        this.buffer.splice(0, batch.length);
+        this.take(batch.length);
         if (!result.delivered) this.drop(batch.length, result.error);
       }
     } finally {
@@ -170,16 +198,38 @@ export class ExportBreaker<T> {
   }
 
   /**
-   * Buffers what fits. Overflow is dropped, counted and logged here at a bounded rate, and the call still resolves
-   * `kept: true`: a FAILED result would make the batch processor log one more error line per export for the whole
-   * outage.
+   * Buffers what fits: items in order while both the count and the byte bound hold; from the first that does not fit,
+   * the rest of the batch (the newest) is overflow. Overflow is dropped, counted and logged here at a bounded rate, and
+   * the call still resolves `kept: true`: a FAILED result would make the batch processor log one more error line per
+   * export for the whole outage.
    */
   private keep(items: T[]): { kept: true } {
-    const room = Math.max(0, this.options.maxBufferedItems - this.buffer.length);
-    for (let i = 0; i < Math.min(room, items.length); i++) this.buffer.push(items[i]);
-    const overflow = items.length - room;
-    if (overflow > 0) this.drop(overflow, new Error(`export buffer full (${this.options.maxBufferedItems} spans)`));
+    const { maxBufferedItems, maxBufferedBytes } = this.options;
+    let i = 0;
+    let full: string | undefined;
+    for (; i < items.length; i++) {
+      if (this.buffer.length >= maxBufferedItems) {
+        full = `${maxBufferedItems} spans`;
+        break;
+      }
+      const size = this.itemBytes(items[i]);
+      if (this.bufferedBytes + size > maxBufferedBytes) {
+        full = `${maxBufferedBytes} bytes`;
+        break;
+      }
+      this.buffer.push(items[i]);
+      this.bufferSizes.push(size);
+      this.bufferedBytes += size;
+    }
+    const overflow = items.length - i;
+    if (overflow > 0) this.drop(overflow, new Error(`export buffer full (${full})`));
     return { kept: true };
+  }
+
+  /** Removes the oldest `count` buffered items (sent, or dropped for good). */
+  private take(count: number): void {
+    this.buffer.splice(0, count);
+    for (const size of this.bufferSizes.splice(0, count)) this.bufferedBytes -= size;
   }
 
   private drop(count: number, cause: Error): { kept: false; error: Error } {
@@ -198,7 +248,7 @@ export class ExportBreaker<T> {
     this.lastFullProbeAt = this.openedAt;
     diag.warn(
       `OTLP export to ${this.options.target} failing (${cause.message}); keeping up to ` +
-        `${this.options.maxBufferedItems} spans and probing with a ${this.options.probeBudgetMillis} ms budget ` +
+        `${this.options.maxBufferedItems} spans (${this.options.maxBufferedBytes} bytes) and probing with a ${this.options.probeBudgetMillis} ms budget ` +
         `until it answers`,
     );
   }

@@ -36,6 +36,7 @@ import {
 } from "./export-retry";
 import { frameGrpcMessage, retryDelayFromStatusDetails, unframeGrpcMessage, type GrpcCompression } from "./export-wire";
 import { envOneOf } from "./env";
+import { quickStringBytes, spanBytesUpperBound } from "./span-size";
 import type { ExporterSettings } from "./exporter";
 
 export const TRACE_EXPORT_PATH = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
@@ -85,7 +86,7 @@ export interface Http2ExporterOptions {
   /** How long that PING may take before the session is replaced. Default 200. */
   readonly pingTimeoutMillis?: number;
   readonly retryPolicy?: RetryPolicy;
-  readonly breaker?: Partial<Omit<ExportBreakerOptions, "target" | "now" | "readyToProbe">>;
+  readonly breaker?: Partial<Omit<ExportBreakerOptions, "target" | "now" | "readyToProbe" | "itemBytes">>;
 }
 
 interface SessionEntry {
@@ -131,6 +132,8 @@ export class Http2OtlpTraceExporter implements SpanExporter {
       ...options.breaker,
       target: this.origin,
       now,
+      // The size-bounded exporter's cheap bound (every character 3 bytes, no string measured): see maxBufferedBytes.
+      itemBytes: (span) => spanBytesUpperBound(span, quickStringBytes),
       readyToProbe: (until) => this.handshakeReady(until),
     });
   }

@@ -24,7 +24,7 @@ interface Harness {
   clock: { t: number };
 }
 
-function harness(options: Partial<ExportBreakerOptions> = {}): Harness {
+function harness(options: Partial<ExportBreakerOptions<number>> = {}): Harness {
   const clock = { t: 0 };
   const sent: Harness["sent"] = [];
   const delivered: number[] = [];
@@ -120,6 +120,41 @@ describe("telemetry: export circuit breaker", () => {
     const dropLines = logs.filter((l) => l.includes("dropped"));
     assert.equal(dropLines.length, 2);
     assert.match(dropLines[1], /53 dropped so far in this failure streak \(50 more since the last report\)/);
+  });
+
+  it("bounds the buffer by bytes too: a few large spans fill it long before the count bound", async () => {
+    // Items are their own size in bytes here; the exporter measures spans with span-size.ts's quick upper bound.
+    const h = harness({ maxBufferedItems: 100, maxBufferedBytes: 1000, itemBytes: (n) => n });
+    h.backend.result = down;
+    assert.deepEqual(await exportVia(h, [300, 300]), { kept: true });
+    assert.deepEqual(await exportVia(h, [300, 300, 50]), { kept: true }); // the newest that do not fit are dropped
+    assert.deepEqual(h.breaker.stats(), { state: "open", buffered: 3, dropped: 2, probes: 1 });
+    assert.match(
+      logs.find((l) => l.includes("dropped")) ?? "",
+      /dropped 2 span\(s\): export buffer full \(1000 bytes\)/,
+    );
+    assert.match(logs.find((l) => l.includes("failing")) ?? "", /keeping up to 100 spans \(1000 bytes\)/);
+    await exportVia(h, [1000]); // alone it fits the bound, but not beside what is buffered
+    assert.equal(h.breaker.stats().buffered, 3);
+    assert.equal(h.breaker.stats().dropped, 3);
+    // Delivered spans give their bytes back: after recovery the buffer takes as much again.
+    h.backend.result = up;
+    await exportVia(h, [1]);
+    assert.deepEqual(h.delivered, [300, 300, 300, 1]);
+    h.backend.result = down;
+    await exportVia(h, [400]);
+    await exportVia(h, [400, 300, 1]);
+    assert.deepEqual(h.breaker.stats(), { state: "open", buffered: 2, dropped: 5, probes: 4 });
+    assert.throws(() => harness({ maxBufferedBytes: 0 }), /maxBufferedBytes must be > 0, got 0/);
+  });
+
+  it("with many small spans the count bound still applies under the byte bound", async () => {
+    const h = harness({ maxBufferedItems: 5, maxBufferedBytes: 1000, itemBytes: () => 1 });
+    h.backend.result = down;
+    await exportVia(h, range(0, 4));
+    await exportVia(h, range(4, 40));
+    assert.deepEqual(h.breaker.stats(), { state: "open", buffered: 5, dropped: 39, probes: 1 });
+    assert.match(logs.find((l) => l.includes("dropped")) ?? "", /dropped 39 span\(s\): export buffer full \(5 spans\)/);
   });
 
   it("drops a batch the backend refuses for good, without opening (nothing to wait for)", async () => {
