@@ -13,6 +13,7 @@
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace";
+import { beginFlush, type EndFlush, type FlushDeadlineAware } from "./flush-deadline";
 import type { SpanLossReporter } from "./span-loss";
 import { envelopeBytesUpperBound, quickStringBytes, spanBytesUpperBound } from "./span-size";
 
@@ -25,7 +26,7 @@ export interface SizeBoundedExporterOptions {
   readonly reporter: SpanLossReporter;
 }
 
-export class SizeBoundedSpanExporter implements SpanExporter {
+export class SizeBoundedSpanExporter implements SpanExporter, FlushDeadlineAware {
   readonly maxRequestBytes: number;
   private readonly reporter: SpanLossReporter;
   private readonly splitting = new Set<Promise<void>>();
@@ -71,6 +72,11 @@ export class SizeBoundedSpanExporter implements SpanExporter {
   async forceFlush(): Promise<void> {
     await Promise.all([...this.splitting]);
     await this.inner.forceFlush?.();
+  }
+
+  /** The inner exporter's: later chunks of a split batch are exports started during the flush. */
+  beginFlush(deadline: number): EndFlush {
+    return beginFlush(this.inner, deadline);
   }
 
   async shutdown(): Promise<void> {
