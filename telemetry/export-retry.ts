@@ -130,29 +130,23 @@ export interface RetriedOutcome {
 /**
  * Runs `attempt` (which must itself respect `deadline`, a `clock.now()` instant) until it succeeds, fails for good,
  * runs out of attempts, or the next retry would start after the deadline. Never throws unless `attempt` does.
- * `deadline` may be a function, read before every attempt and retry: a deadline that can come closer while the export
- * runs (a flush's, telemetry/flush-deadline.ts); `clock.sleep` may then end early, and no attempt starts after it.
  */
 export async function withRetries(
   attempt: (deadline: number) => Promise<AttemptOutcome>,
-  deadline: number | (() => number),
+  deadline: number,
   policy: RetryPolicy = DEFAULT_RETRY_POLICY,
   clock: RetryClock = REAL_CLOCK,
 ): Promise<RetriedOutcome> {
-  const currentDeadline = typeof deadline === "number" ? () => deadline : deadline;
   let backoffs = 0;
   let refusedRetried = false;
   for (let attempts = 1; ; attempts++) {
-    const outcome = await attempt(currentDeadline());
+    const outcome = await attempt(deadline);
     if (outcome.ok || !outcome.retryable || attempts >= policy.maxAttempts) return { outcome, attempts };
     // One immediate retry for a refused stream (the server did no work); after that, back off like any failure.
     const immediate = outcome.refused === true && !refusedRetried;
     if (immediate) refusedRetried = true;
     const delay = immediate ? 0 : (outcome.retryAfterMillis ?? backoffMillis(policy, backoffs++, clock.random()));
-    if (clock.now() + delay >= currentDeadline()) return { outcome, attempts };
-    if (delay > 0) {
-      await clock.sleep(delay);
-      if (typeof deadline !== "number" && clock.now() >= currentDeadline()) return { outcome, attempts };
-    }
+    if (clock.now() + delay >= deadline) return { outcome, attempts };
+    if (delay > 0) await clock.sleep(delay);
   }
 }

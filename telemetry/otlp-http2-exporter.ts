@@ -14,10 +14,7 @@
  *   before it carries an export;
  * - after a failed export, a circuit breaker keeps spans in a bounded buffer and gives later exports only a short
  *   probe budget (export-breaker.ts);
- * - `partial_success` in the response is logged (rate-limited);
- * - a flush's deadline (`beginFlush`, telemetry/flush-deadline.ts) cuts the exports in flight and those started during
- *   the flush, so a flush budget shorter than `timeoutMillis` still records the failure (breaker opened, session
- *   dropped) before the flush returns — not after the Lambda invocation, frozen.
+ * - `partial_success` in the response is logged (rate-limited).
  * One HTTP/2 session is reused across invocations and only keeps the process alive while an export is in flight.
  * It never throws: failures go to the export callback.
  */
@@ -30,18 +27,15 @@ import { DEFAULT_BREAKER_OPTIONS, ExportBreaker, type ExportBreakerOptions, type
 import { ThrottledLog } from "./export-log";
 import {
   DEFAULT_RETRY_POLICY,
-  REAL_CLOCK,
   grpcStatusOutcome,
   httpStatusOutcome,
   networkErrorOutcome,
   withRetries,
   type AttemptOutcome,
-  type RetryClock,
   type RetryPolicy,
 } from "./export-retry";
 import { frameGrpcMessage, retryDelayFromStatusDetails, unframeGrpcMessage, type GrpcCompression } from "./export-wire";
 import { envOneOf } from "./env";
-import type { EndFlush, FlushDeadlineAware } from "./flush-deadline";
 import { quickStringBytes, spanBytesUpperBound } from "./span-size";
 import type { ExporterSettings } from "./exporter";
 
@@ -106,13 +100,7 @@ interface SessionEntry {
 
 const now = (): number => performance.now();
 
-/** A flush under way (beginFlush); `cut`: an export was ended at its deadline. */
-interface FlushWindow {
-  readonly deadline: number;
-  cut: boolean;
-}
-
-export class Http2OtlpTraceExporter implements SpanExporter, FlushDeadlineAware {
+export class Http2OtlpTraceExporter implements SpanExporter {
   private readonly origin: string;
   private readonly headers: Record<string, string>;
   private readonly compression: GrpcCompression;
@@ -125,14 +113,6 @@ export class Http2OtlpTraceExporter implements SpanExporter, FlushDeadlineAware 
   private current: SessionEntry | undefined;
   private readonly pending = new Set<Promise<void>>();
   private stopped = false;
-  private readonly flushes = new Set<FlushWindow>();
-  /** Re-arms each running deadline timer (attempts, retry backoffs) when a flush with an earlier deadline begins. */
-  private readonly deadlineTimers = new Set<() => void>();
-  /** Backoff sleeps end at a flush's deadline too. */
-  private readonly retryClock: RetryClock = {
-    ...REAL_CLOCK,
-    sleep: (millis) => new Promise((resolve) => this.timerUntil(now() + millis, () => resolve())),
-  };
 
   constructor(
     settings: ExporterSettings,
@@ -195,63 +175,6 @@ export class Http2OtlpTraceExporter implements SpanExporter, FlushDeadlineAware 
     await Promise.all([...this.pending]);
   }
 
-  /**
-   * Until the returned function is called, exports in flight and those started meanwhile settle by `deadline` (a
-   * `performance.now()` instant) at the latest. An export cut there fails like one at its own deadline: retryable, so
-   * the breaker opens and keeps its spans, and its session is dropped. The function says whether one was cut.
-   */
-  beginFlush(deadline: number): EndFlush {
-    const flush: FlushWindow = { deadline, cut: false };
-    this.flushes.add(flush);
-    for (const rearm of [...this.deadlineTimers]) rearm();
-    return () => {
-      this.flushes.delete(flush);
-      return flush.cut;
-    };
-  }
-
-  /** The earliest deadline of the flushes under way; Infinity when there is none. */
-  private flushDeadline(): number {
-    let deadline = Number.POSITIVE_INFINITY;
-    for (const flush of this.flushes) deadline = Math.min(deadline, flush.deadline);
-    return deadline;
-  }
-
-  /** The flushes whose deadline is `at` or earlier ended an export. */
-  private markCut(at: number): void {
-    for (const flush of this.flushes) if (flush.deadline <= at) flush.cut = true;
-  }
-
-  /**
-   * Calls `fire` once, at `deadline` or at the deadline of a flush under way if that is earlier (`flushCut`), also of a
-   * flush that begins later; returns the function that cancels it.
-   */
-  private timerUntil(deadline: number, fire: (flushCut: boolean) => void): () => void {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const cancel = (): void => {
-      clearTimeout(timer);
-      this.deadlineTimers.delete(arm);
-    };
-    const arm = (): void => {
-      clearTimeout(timer);
-      const flushDeadline = this.flushDeadline();
-      const at = Math.min(deadline, flushDeadline);
-      timer = setTimeout(
-        () => {
-          cancel();
-          // ≤: an attempt started during the flush already has the flush's deadline as its own.
-          const flushCut = flushDeadline <= deadline;
-          if (flushCut) this.markCut(at);
-          fire(flushCut);
-        },
-        Math.max(1, Math.ceil(at - now())),
-      );
-    };
-    this.deadlineTimers.add(arm);
-    arm();
-    return cancel;
-  }
-
   async shutdown(): Promise<void> {
     this.stopped = true;
     await this.forceFlush();
@@ -271,12 +194,7 @@ export class Http2OtlpTraceExporter implements SpanExporter, FlushDeadlineAware 
     } catch (error) {
       return { delivered: false, retryable: false, error: error as Error };
     }
-    const { outcome, attempts } = await withRetries(
-      (d) => this.attempt(frame, d),
-      () => Math.min(deadline, this.flushDeadline()),
-      this.retryPolicy,
-      this.retryClock,
-    );
+    const { outcome, attempts } = await withRetries((d) => this.attempt(frame, d), deadline, this.retryPolicy);
     if (outcome.ok) {
       this.reportPartialSuccess(outcome.response, spans.length);
       return { delivered: true };
@@ -417,14 +335,8 @@ export class Http2OtlpTraceExporter implements SpanExporter, FlushDeadlineAware 
     if (--entry.inFlight === 0 && !entry.session.destroyed) entry.session.unref();
   }
 
-  /** One Export call on a (possibly new) session; settles by `deadline`, or by a flush's if that comes first. */
+  /** One Export call on a (possibly new) session; settles by `deadline`. */
   private async attempt(frame: Buffer, deadline: number): Promise<AttemptOutcome> {
-    const flushDeadline = this.flushDeadline();
-    if (flushDeadline <= now()) {
-      // Started after the flush gave up (a later chunk of a split batch): fail as cut, without opening anything.
-      this.markCut(flushDeadline);
-      return { ok: false, retryable: true, error: new Error("OTLP export deadline exceeded (flush deadline)") };
-    }
     let entry: SessionEntry;
     try {
       entry = await this.usableSession(deadline);
@@ -444,24 +356,21 @@ export class Http2OtlpTraceExporter implements SpanExporter, FlushDeadlineAware 
       const finish = (outcome: AttemptOutcome, fate: "keep" | "close" | "destroy" = "destroy"): void => {
         if (settled) return;
         settled = true;
-        cancelTimer();
+        clearTimeout(timer);
         this.release(entry);
         if (!outcome.ok && outcome.retryable && outcome.retryAfterMillis === undefined && fate !== "keep") {
           this.dropSession(entry, fate === "close");
         }
         resolve(outcome);
       };
-      const cancelTimer = this.timerUntil(deadline, (flushCut) => {
+      const timer = setTimeout(() => {
         request?.close(constants.NGHTTP2_CANCEL);
         // An established session that let a deadline pass may be silently dropping packets: never reuse it. A young
         // session still connecting keeps connecting, so a short probe budget cannot stop a slow handshake forever.
         const connecting = session.connecting && now() - entry.createdAt <= this.options.timeoutMillis;
-        const error = new Error(
-          `OTLP export deadline exceeded${flushCut ? " (flush deadline)" : ""}` +
-            `${connecting ? " (connection not established)" : ""}`,
-        );
+        const error = new Error(`OTLP export deadline exceeded${connecting ? " (connection not established)" : ""}`);
         finish({ ok: false, retryable: true, error }, connecting ? "keep" : "destroy");
-      });
+      }, remaining);
       let request: ReturnType<ClientHttp2Session["request"]> | undefined;
       try {
         request = session.request({

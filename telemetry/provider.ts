@@ -20,15 +20,12 @@ import {
   TraceIdRatioBasedSampler,
   TracerProvider,
   type BatchSpanProcessorOptions,
-  type ForceFlushOptions,
   type Sampler,
   type SpanExporter,
   type SpanLimits,
   type SpanProcessor,
-  type TracerProviderOptions as SdkTracerProviderOptions,
 } from "@opentelemetry/sdk-trace";
 import { envNonNegativeNumber, envString } from "./env";
-import { beginFlush } from "./flush-deadline";
 import type { Logger } from "./logger";
 import { SizeBoundedSpanExporter } from "./size-bounded-exporter";
 import { SpanLossReporter } from "./span-loss";
@@ -177,122 +174,58 @@ export interface TracerProviderOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-/** A flush that ended exports at its deadline (the exporter gave up on them, their failure recorded). */
-export class FlushDeadlineExceededError extends Error {
-  constructor() {
-    super("span export cut at the flush deadline");
-    this.name = "FlushDeadlineExceededError";
-  }
-}
-
-/**
- * Exports are cut this long before a flush's deadline (at most a tenth of the budget), so that their failure — the
- * breaker opening, the session dropped — is recorded and the flush settles before {@link flushWithin}'s own timer:
- * what follows the cut is promise callbacks only, but that timer may have been armed on an older loop time.
- */
-const FLUSH_SETTLE_MILLIS = 20;
-
 /**
  * A BatchSpanProcessor whose `forceFlush` also waits for exports already in flight. The SDK's own only exports what
  * is still queued (`BatchSpanProcessorBase._flushAll`): a batch sent earlier because the queue reached
  * `maxExportBatchSize` may still be on the wire when it resolves, and a Lambda is frozen right after. The exporters
  * here settle their in-flight calls in their own `forceFlush` (otlp-exporter-base's `OTLPExportDelegate`, and
  * telemetry/otlp-http2-exporter.ts).
- *
- * Given a deadline ({@link FlushDeadlineTracerProvider}), it hands it to the exporter for the whole flush
- * (telemetry/flush-deadline.ts): the export in flight and those the flush starts end by it, and when one was cut the
- * flush rejects with {@link FlushDeadlineExceededError} ({@link flushWithin}: "timeout").
  */
 class FlushingBatchSpanProcessor extends BatchSpanProcessor {
   private readonly exporter: SpanExporter;
-  private nextDeadline: number | undefined;
 
   constructor(options: BatchSpanProcessorOptions) {
     super(options);
     this.exporter = options.exporter;
   }
 
-  /** The deadline (a `performance.now()` instant) of the next `forceFlush`, which the provider calls at once. */
-  flushNextBy(deadline: number): void {
-    this.nextDeadline = deadline;
-  }
-
   override async forceFlush(): Promise<void> {
-    const deadline = this.nextDeadline;
-    this.nextDeadline = undefined;
-    if (deadline === undefined) {
-      await super.forceFlush();
-      await this.exporter.forceFlush?.();
-      return;
-    }
-    const end = beginFlush(this.exporter, deadline);
-    try {
-      await super.forceFlush();
-      await this.exporter.forceFlush?.();
-    } catch (error) {
-      end();
-      throw error;
-    }
-    if (end()) throw new FlushDeadlineExceededError();
-  }
-}
-
-/**
- * The SDK's TracerProvider keeps `forceFlush`'s `timeoutMillis` to itself (its span processors' `forceFlush` takes no
- * argument); this one also hands it, as a deadline, to the batch processor exporting to the backend.
- */
-class FlushDeadlineTracerProvider extends TracerProvider {
-  constructor(
-    options: SdkTracerProviderOptions,
-    private readonly flushing: FlushingBatchSpanProcessor | undefined,
-  ) {
-    super(options);
-  }
-
-  override forceFlush(options?: ForceFlushOptions): Promise<void> {
-    const timeout = options?.timeoutMillis;
-    if (this.flushing && timeout !== undefined && timeout > 0) {
-      this.flushing.flushNextBy(performance.now() + timeout - Math.min(FLUSH_SETTLE_MILLIS, timeout / 10));
-    }
-    return super.forceFlush(options);
+    await super.forceFlush();
+    await this.exporter.forceFlush?.();
   }
 }
 
 export function createTracerProvider(options: TracerProviderOptions): TracerProvider {
   const env = options.env ?? process.env;
   const processors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
-  let flushing: FlushingBatchSpanProcessor | undefined;
   if (options.exporter) {
     const spanLoss = options.spanLoss ?? new SpanLossReporter({ logger: options.logger });
     const exporter = new SizeBoundedSpanExporter(spanLoss.observe(options.exporter), {
       maxRequestBytes: options.maxExportBytes,
       reporter: spanLoss,
     });
-    flushing = new FlushingBatchSpanProcessor({
-      exporter,
-      ...resolveBatchSettings(options.batch ?? SERVICE_BATCH_DEFAULTS, env),
-      selfObsMeterProvider: spanLoss.meterProvider(),
-    });
-    processors.push(flushing);
+    processors.push(
+      new FlushingBatchSpanProcessor({
+        exporter,
+        ...resolveBatchSettings(options.batch ?? SERVICE_BATCH_DEFAULTS, env),
+        selfObsMeterProvider: spanLoss.meterProvider(),
+      }),
+    );
   }
-  return new FlushDeadlineTracerProvider(
-    {
-      resource: options.resource,
-      spanProcessors: processors,
-      sampler: resolveSampler(env),
-      spanLimits: resolveSpanLimits(env),
-    },
-    flushing,
-  );
+  return new TracerProvider({
+    resource: options.resource,
+    spanProcessors: processors,
+    sampler: resolveSampler(env),
+    spanLimits: resolveSpanLimits(env),
+  });
 }
 
 export type FlushOutcome = "flushed" | "timeout" | "error";
 
 /**
  * Resolves within `deadlineMillis` no matter what the exporter does; never rejects. The deadline is also handed to
- * `forceFlush` (the 3.x SDK's per-call timeout, default 30 s), so the SDK's own timer ends with ours, and — through a
- * provider from {@link createTracerProvider} — to the exports in flight, which end (their failure recorded) just
- * before it: "timeout" then. The timer is cleared (and unref'd) so a fast flush leaves no handle behind.
+ * `forceFlush` (the 3.x SDK's per-call timeout, default 30 s), so the SDK's own timer ends with ours. The timer is
+ * cleared (and unref'd) so a fast flush leaves no handle behind.
  */
 export function flushWithin(
   target: { forceFlush(options?: { timeoutMillis?: number }): Promise<void> },
@@ -316,11 +249,9 @@ export function flushWithin(
         clearTimeout(timer);
         resolve("flushed");
       },
-      (reason: unknown) => {
+      () => {
         clearTimeout(timer);
-        // The SDK's TracerProvider rejects with the array of its processors' errors.
-        const errors = Array.isArray(reason) ? (reason as unknown[]) : [reason];
-        resolve(errors.some((e) => e instanceof FlushDeadlineExceededError) ? "timeout" : "error");
+        resolve("error");
       },
     );
   });

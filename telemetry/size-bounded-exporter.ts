@@ -13,7 +13,6 @@
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace";
-import { beginFlush, type EndFlush, type FlushDeadlineAware } from "./flush-deadline";
 import type { SpanLossReporter } from "./span-loss";
 import { envelopeBytesUpperBound, quickStringBytes, spanBytesUpperBound } from "./span-size";
 
@@ -26,7 +25,7 @@ export interface SizeBoundedExporterOptions {
   readonly reporter: SpanLossReporter;
 }
 
-export class SizeBoundedSpanExporter implements SpanExporter, FlushDeadlineAware {
+export class SizeBoundedSpanExporter implements SpanExporter {
   readonly maxRequestBytes: number;
   private readonly reporter: SpanLossReporter;
   private readonly splitting = new Set<Promise<void>>();
@@ -72,11 +71,6 @@ export class SizeBoundedSpanExporter implements SpanExporter, FlushDeadlineAware
   async forceFlush(): Promise<void> {
     await Promise.all([...this.splitting]);
     await this.inner.forceFlush?.();
-  }
-
-  /** The inner exporter's: later chunks of a split batch are exports started during the flush. */
-  beginFlush(deadline: number): EndFlush {
-    return beginFlush(this.inner, deadline);
   }
 
   async shutdown(): Promise<void> {

@@ -14,7 +14,6 @@
 import { createNoopMeter, diag, type Attributes, type Counter, type MeterProvider } from "@opentelemetry/api";
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace";
-import { beginFlush, type FlushDeadlineAware } from "./flush-deadline";
 import type { Logger } from "./logger";
 
 export type DropReason = "queue_full" | "too_large";
@@ -131,8 +130,8 @@ export class SpanLossReporter {
     return { getMeter: () => meter };
   }
 
-  /** Wraps `exporter` so every export result is accounted here; a flush deadline passes through (flush-deadline.ts). */
-  observe(exporter: SpanExporter): SpanExporter & FlushDeadlineAware {
+  /** Wraps `exporter` so every export result is accounted here. */
+  observe(exporter: SpanExporter): SpanExporter {
     return {
       export: (spans: ReadableSpan[], resultCallback: (result: ExportResult) => void) =>
         exporter.export(spans, (result) => {
@@ -141,7 +140,6 @@ export class SpanLossReporter {
           resultCallback(result);
         }),
       forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
-      beginFlush: (deadline: number) => beginFlush(exporter, deadline),
       shutdown: () => {
         this.flushCounts();
         return exporter.shutdown();

@@ -17,7 +17,6 @@ import type { ReadableSpan, SpanExporter, TracerProvider } from "@opentelemetry/
 import { installDiagLogger } from "../../telemetry/diag";
 import { resolveExportTimeout, resolveExporterSettings, type ExporterSettings } from "../../telemetry/exporter";
 import { createSpanExporter } from "../../telemetry/exporter-factory";
-import { beginFlush, type EndFlush } from "../../telemetry/flush-deadline";
 import { createJsonLogger, type Logger } from "../../telemetry/logger";
 import { Http2OtlpTraceExporter } from "../../telemetry/otlp-http2-exporter";
 import {
@@ -133,11 +132,6 @@ export class DeferredSpanExporter implements SpanExporter {
 
   async forceFlush(): Promise<void> {
     await this.resolved?.forceFlush?.();
-  }
-
-  /** The real exporter's (telemetry/flush-deadline.ts); exports still waiting for it are not cut. */
-  beginFlush(deadline: number): EndFlush {
-    return beginFlush(this.resolved, deadline);
   }
 
   async shutdown(): Promise<void> {
