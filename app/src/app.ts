@@ -85,6 +85,8 @@ class HttpError extends Error {
   constructor(
     readonly status: number,
     readonly body: Record<string, unknown>,
+    /** Response headers that come with the answer (e.g. `Retry-After`). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(String(body.message ?? body.error));
   }
@@ -319,6 +321,7 @@ export function createApp(deps: AppDeps): Koa<OnboardState> {
         : { request_id: requestId };
       if (error instanceof HttpError) {
         ctx.status = error.status;
+        for (const [name, value] of Object.entries(error.headers)) ctx.set(name, value);
         ctx.body = { ...error.body, ...ids };
       } else {
         ctx.status = 500;
@@ -403,6 +406,18 @@ export function createApp(deps: AppDeps): Koa<OnboardState> {
             fields: [{ field: IDEMPOTENCY_HEADER, message: "already used with a different body" }],
           });
         }
+        if (claim.kind === "in_use") {
+          // Another request with this key is sending right now (it holds the key's lease): sending too would race it.
+          throw new HttpError(
+            409,
+            {
+              error: "idempotency_key_in_use",
+              message: `A request with this Idempotency-Key is still being processed; nothing was sent: retry after ${claim.retryAfterSeconds} s with the same Idempotency-Key`,
+              fields: [{ field: IDEMPOTENCY_HEADER, message: "in use by a request still being processed" }],
+            },
+            { "retry-after": String(claim.retryAfterSeconds) },
+          );
+        }
         if (claim.kind === "replay") {
           ctx.status = 202;
           ctx.set("idempotent-replayed", "true");
@@ -425,6 +440,17 @@ export function createApp(deps: AppDeps): Koa<OnboardState> {
       try {
         ({ messageId } = await publisher.publish(message, otelContext));
       } catch (error) {
+        if (idempotencyKey && idempotency) {
+          // Not sent, or unknown: give the key's lease back so a retry with the key re-sends at once (not a 409). If
+          // this write fails too, the lease runs out by itself (IDEMPOTENCY_LEASE_MS).
+          await idempotency.release(idempotencyKey, requestId, otelContext).catch((releaseError: unknown) => {
+            logger.warn(
+              "onboard.idempotency_lease_not_released",
+              { request_id: sendRequestId, error: releaseError },
+              otelContext,
+            );
+          });
+        }
         if (error instanceof PublishError && error.rejectedContent) {
           // SQS refused the content itself: permanent and caused by the request, so a 400 (a retry cannot help).
           // Validation should have caught it first: warn, so the gap gets fixed.

@@ -7,10 +7,18 @@
  * with the response. A later request with the same key within 24 h:
  *
  * - same body, `sent`: the first response again (same `request_id`), nothing sent;
- * - same body, `pending` (the first send failed or its outcome is unknown: SQS may have taken a message the API gave up
- *   on): sent again with the SAME `request_id`, so the consumer's conditional write keeps one record (a duplicate
- *   delivery is reported as `duplicate`);
+ * - same body, `pending` with a live lease (`claimed_at` younger than {@link IDEMPOTENCY_LEASE_MS}: a request is sending
+ *   it right now): `in_use` (the API answers 409 with `Retry-After`), nothing sent — as Stripe does for a key "still
+ *   being processed" (https://docs.stripe.com/api/idempotent_requests);
+ * - same body, `pending` without a live lease (the first send failed or its outcome is unknown, and that request gave
+ *   the lease back with {@link IdempotencyStore.release}; or it died mid-send and the lease ran out): the lease is taken
+ *   over with one conditional `UpdateItem` (only one of several concurrent retries wins; the others see a live lease)
+ *   and the request is sent again with the SAME `request_id`, so the consumer's conditional write keeps one record (a
+ *   duplicate delivery is reported as `duplicate`);
  * - another body: `mismatch` (the API answers 422).
+ *
+ * The lease costs no extra call on the success path (it is written by the claim's `PutItem` and ends with the `sent`
+ * update); only a failed send (the release) and a takeover write once more.
  *
  * DynamoDB's TTL deletes expired items only eventually (typically within two days, and "items that have expired and not
  * been deleted will still show up in reads"), so the expiry is checked here too, not left to TTL:
@@ -21,6 +29,7 @@ import type { IncomingMessage } from "node:http";
 import { GetItemCommand, PutItemCommand, UpdateItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Context, Tracer } from "@opentelemetry/api";
 import { tracedDynamoCall } from "../../telemetry/dynamodb";
+import { DEFAULT_SQS_TIMEOUTS } from "./publisher";
 import type { OnboardRequest } from "../../contract/onboarding";
 import {
   ACCEPTED_KEY_PREFIX,
@@ -37,6 +46,17 @@ export const IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60;
  * no longer be on the queue, so "accepted, not processed yet" would no longer be true.
  */
 export const ACCEPTED_NOTE_SECONDS = 14 * 24 * 60 * 60;
+
+const CALL_TIMEOUT_MS = 2500;
+/**
+ * How long a `pending` claim holds its key against other requests. The holder claims (one write, capped at
+ * `CALL_TIMEOUT_MS`), sends (capped at the publish timeout, `DEFAULT_SQS_TIMEOUTS.publishTimeoutMillis`, retries
+ * included) and marks the key `sent` (another capped write); a lease shorter than that would let a second request
+ * re-send while the first send may still succeed. 1 s more absorbs clock skew between API tasks (`claimed_at` is
+ * written by one task and judged by another). A holder that fails gives the lease back at once, so this only delays a
+ * retry after a holder died mid-send.
+ */
+export const IDEMPOTENCY_LEASE_MS = DEFAULT_SQS_TIMEOUTS.publishTimeoutMillis + 2 * CALL_TIMEOUT_MS + 1000;
 
 /** 1–255 printable ASCII characters (space to tilde). */
 const KEY_PATTERN = /^[\x20-\x7e]{1,255}$/;
@@ -71,20 +91,31 @@ export type Claim =
   | { readonly kind: "new" }
   | { readonly kind: "replay"; readonly response: AcceptedResponse }
   | { readonly kind: "resend"; readonly requestId: string; readonly acceptedAt: string }
-  | { readonly kind: "mismatch" };
+  | { readonly kind: "mismatch" }
+  /** Another request holds the key's lease (it is sending now): retry after `retryAfterSeconds`. */
+  | { readonly kind: "in_use"; readonly retryAfterSeconds: number };
 
 export interface ClaimRequest {
   readonly key: string;
   readonly bodyHash: string;
-  /** What this request would send if the key is new. */
+  /** What this request would send if the key is new; also names this request as the lease's holder. */
   readonly requestId: string;
   readonly customerId: string;
   readonly acceptedAt: string;
 }
 
 export interface IdempotencyStore {
-  /** Claims the key for this request, or says what the key's earlier request became. Rejects when unreadable. */
+  /**
+   * Claims the key for this request (`new`, `resend`: this request now holds the lease), or says what the key's earlier
+   * request became. Rejects when unreadable.
+   */
   claim(request: ClaimRequest, parent: Context): Promise<Claim>;
+  /**
+   * The send of the lease holder `requestId` failed or its outcome is unknown: give the lease back (only if that request
+   * still holds it), so a retry with the key re-sends at once instead of waiting out the lease. Rejects when the write
+   * fails (the lease then simply expires).
+   */
+  release(key: string, requestId: string, parent: Context): Promise<void>;
   /** The key's request was taken by SQS: remember the response, and note the request as `accepted`. */
   complete(key: string, response: AcceptedResponse, parent: Context): Promise<void>;
 }
@@ -101,15 +132,19 @@ const itemKey = (key: string) => ({
 });
 const isConditionFailed = (error: unknown) =>
   (error as { name?: string } | undefined)?.name === "ConditionalCheckFailedException";
-const CALL_TIMEOUT_MS = 2500;
+/** The lease: when it was taken (epoch ms) and by which request (its `x-request-id`). */
+const CLAIMED_AT = "claimed_at";
+const CLAIMED_BY = "claimed_by";
 
 export function createDynamoIdempotencyStore(options: DynamoIdempotencyStoreOptions): IdempotencyStore {
   const { client, tableName, tracer } = options;
-  const nowSeconds = () => Math.floor((options.now ?? (() => new Date()))().getTime() / 1000);
+  const nowMillis = () => (options.now ?? (() => new Date()))().getTime();
+  const nowSeconds = () => Math.floor(nowMillis() / 1000);
   const signal = () => ({ abortSignal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
 
   const put = (request: ClaimRequest, parent: Context) => {
-    const now = nowSeconds();
+    const nowMs = nowMillis();
+    const now = Math.floor(nowMs / 1000);
     return tracedDynamoCall(
       tracer,
       parent,
@@ -126,6 +161,8 @@ export function createDynamoIdempotencyStore(options: DynamoIdempotencyStoreOpti
               body_sha256: { S: request.bodyHash },
               customer_id: { S: request.customerId },
               accepted_at: { S: request.acceptedAt },
+              [CLAIMED_AT]: { N: String(nowMs) },
+              [CLAIMED_BY]: { S: request.requestId },
               [EXPIRES_AT_ATTRIBUTE]: { N: String(now + IDEMPOTENCY_WINDOW_SECONDS) },
             },
             ConditionExpression: "attribute_not_exists(#key) OR #expires < :now",
@@ -138,10 +175,52 @@ export function createDynamoIdempotencyStore(options: DynamoIdempotencyStoreOpti
     );
   };
 
+  /**
+   * Takes over the lease of a `pending` item whose lease is gone (released, or older than the lease); false when another
+   * request took it first (or the item changed meanwhile).
+   */
+  const takeOver = async (request: ClaimRequest, firstRequestId: string, parent: Context): Promise<boolean> => {
+    const nowMs = nowMillis();
+    try {
+      await tracedDynamoCall(
+        tracer,
+        parent,
+        "UpdateItem",
+        tableName,
+        () =>
+          client.send(
+            new UpdateItemCommand({
+              TableName: tableName,
+              Key: itemKey(request.key),
+              UpdateExpression: "SET #claimed_at = :now, #claimed_by = :me",
+              ConditionExpression:
+                "#state = :pending AND first_request_id = :first AND " +
+                "(attribute_not_exists(#claimed_at) OR #claimed_at < :lapsed)",
+              ExpressionAttributeNames: { "#state": "state", "#claimed_at": CLAIMED_AT, "#claimed_by": CLAIMED_BY },
+              ExpressionAttributeValues: {
+                ":now": { N: String(nowMs) },
+                ":me": { S: request.requestId },
+                ":pending": { S: "pending" },
+                ":first": { S: firstRequestId },
+                ":lapsed": { N: String(nowMs - IDEMPOTENCY_LEASE_MS) },
+              },
+            }),
+            signal(),
+          ),
+        isConditionFailed,
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailed(error)) return false;
+      throw error;
+    }
+  };
+
   return {
     async claim(request, parent) {
-      // Twice at most: the live item found by a failed put can expire before it is read (then the key is free again).
-      for (let attempt = 0; attempt < 2; attempt++) {
+      // Three rounds at most: the live item found by a failed put can expire before it is read (then the key is free
+      // again), and a lost takeover is decided by reading the item again (now held, or sent).
+      for (let attempt = 0; attempt < 3; attempt++) {
         try {
           await put(request, parent);
           return { kind: "new" };
@@ -167,9 +246,41 @@ export function createDynamoIdempotencyStore(options: DynamoIdempotencyStoreOpti
             },
           };
         }
-        return { kind: "resend", requestId, acceptedAt: item.accepted_at?.S ?? "" };
+        const claimedAt = Number(item[CLAIMED_AT]?.N ?? Number.NaN);
+        const leaseLeft = claimedAt + IDEMPOTENCY_LEASE_MS - nowMillis();
+        if (leaseLeft > 0) return { kind: "in_use", retryAfterSeconds: Math.max(1, Math.ceil(leaseLeft / 1000)) };
+        if (await takeOver(request, requestId, parent)) {
+          return { kind: "resend", requestId, acceptedAt: item.accepted_at?.S ?? "" };
+        }
       }
-      throw new Error("Idempotency-Key claim raced with its expiry twice");
+      throw new Error("Idempotency-Key claim raced with its expiry or with other claims three times");
+    },
+
+    async release(key, requestId, parent) {
+      try {
+        await tracedDynamoCall(
+          tracer,
+          parent,
+          "UpdateItem",
+          tableName,
+          () =>
+            client.send(
+              new UpdateItemCommand({
+                TableName: tableName,
+                Key: itemKey(key),
+                UpdateExpression: "REMOVE #claimed_at, #claimed_by",
+                // Only this request's own lease on a still-pending item: never one a later request took over.
+                ConditionExpression: "#state = :pending AND #claimed_by = :me",
+                ExpressionAttributeNames: { "#state": "state", "#claimed_at": CLAIMED_AT, "#claimed_by": CLAIMED_BY },
+                ExpressionAttributeValues: { ":pending": { S: "pending" }, ":me": { S: requestId } },
+              }),
+              signal(),
+            ),
+          isConditionFailed,
+        );
+      } catch (error) {
+        if (!isConditionFailed(error)) throw error; // not (or no longer) this request's lease: nothing to give back
+      }
     },
 
     async complete(key, response, parent) {
