@@ -3,6 +3,8 @@
  * forwards SendMessage but holds SQS's answer past the API's publish timeout (SQS took the message; the API answers
  * 503), a retry with the same Idempotency-Key once the hop heals (202, the same request_id), then the Lambda consumer
  * over everything on the queue against dynalite: exactly one record, the second delivery reported as `duplicate`.
+ * And two simultaneous first requests with one key while SendMessage's answer is held: one SendMessage, one 202, and a
+ * 409 `idempotency_key_in_use` with `Retry-After` for the other (the key's lease; app/src/idempotency.ts).
  */
 import assert from "node:assert/strict";
 import { once } from "node:events";
@@ -36,10 +38,16 @@ const PUBLISH_TIMEOUT_MS = 400;
 
 /**
  * An HTTP hop to `target`: every request is forwarded; while `holding`, the upstream answer is kept back (never sent:
- * the client has given up by then). `forwarded` counts the requests that reached the target.
+ * the client has given up by then); while `gated`, it is kept back until {@link openGate}. `forwarded` counts the
+ * requests that reached the target.
  */
 async function startHoldingHop(target: string) {
-  const state = { holding: false, forwarded: 0, held: 0 };
+  const state = { holding: false, gated: false, forwarded: 0, held: 0 };
+  const waiting: (() => void)[] = [];
+  const openGate = () => {
+    state.gated = false;
+    for (const release of waiting.splice(0)) release();
+  };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -52,8 +60,12 @@ async function startHoldingHop(target: string) {
           up.resume(); // SQS answered; the answer never reaches the API
           return;
         }
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
+        const answer = () => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        };
+        if (state.gated) waiting.push(answer);
+        else answer();
       });
       upstream.on("error", () => res.destroy());
       upstream.end(Buffer.concat(chunks));
@@ -62,7 +74,7 @@ async function startHoldingHop(target: string) {
   });
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
-  return { state, endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+  return { state, openGate, endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
 describe("runtime: a 503 retried with the same Idempotency-Key is one customer (fauxqs, dynalite)", function () {
@@ -72,6 +84,7 @@ describe("runtime: a 503 retried with the same Idempotency-Key is one customer (
   let dynamo: DynamoDBClient;
   let hop: Awaited<ReturnType<typeof startHoldingHop>>;
   let api: Server;
+  let raceApi: Server | undefined;
   let reader: SQSClient;
 
   before(async () => {
@@ -84,6 +97,8 @@ describe("runtime: a 503 retried with the same Idempotency-Key is one customer (
   after(async () => {
     api?.closeAllConnections();
     api?.close();
+    raceApi?.closeAllConnections();
+    raceApi?.close();
     hop?.server.closeAllConnections();
     hop?.server.close();
     reader?.destroy();
@@ -187,6 +202,98 @@ describe("runtime: a 503 retried with the same Idempotency-Key is one customer (
     assert.equal(records.Items?.[0].request_id.S, requestId);
     const status = (await (await fetch(`${base}/onboard/${requestId}`)).json()) as { status: string };
     assert.equal(status.status, "processed");
+    publisher.close();
+  });
+
+  it("two concurrent first requests with one key while SendMessage is held → one SendMessage, one 202, one 409 with Retry-After", async () => {
+    const queue = sqs.createQueue("onboarding-race");
+    const { provider } = lambdaTelemetry();
+    const tracer = provider.getTracer("api") as Tracer;
+    const publisher = createSqsPublisher({
+      queueUrl: queue.queueUrl,
+      tracer,
+      client: createSqsClient({
+        endpoint: hop.endpoint,
+        credentials: TEST_CREDENTIALS,
+        // Long enough that the held answer is still awaited when the gate opens.
+        timeouts: {
+          connectionTimeoutMillis: 1000,
+          requestTimeoutMillis: 10_000,
+          maxAttempts: 1,
+          publishTimeoutMillis: 8000,
+        },
+      }),
+    });
+    const app = createApp({
+      publisher,
+      tracer,
+      logger: lambdaTelemetry().logger,
+      idempotency: createDynamoIdempotencyStore({ client: dynamo, tableName: TABLE, tracer }),
+    });
+    const server = createServer(app.callback());
+    raceApi = server;
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const post = () =>
+      fetch(`${base}/onboard`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "idempotency-key": "signup-race-1" },
+        body: JSON.stringify(VALID_REQUEST),
+      });
+
+    const before = hop.state.forwarded;
+    hop.state.gated = true;
+    const answered: number[] = [];
+    const requests = [post(), post()].map((p) =>
+      p.then((res) => {
+        answered.push(res.status);
+        return res;
+      }),
+    );
+    // One SendMessage is in flight (its answer held) and the other request answered — or, as before the lease, a
+    // second SendMessage reached SQS while the first was in flight.
+    await waitUntil(
+      () => (hop.state.forwarded - before >= 1 && answered.length >= 1) || hop.state.forwarded - before >= 2,
+    );
+    await new Promise((r) => setTimeout(r, 300)); // room for a second SendMessage, if one were coming
+    const sentWhileHeld = hop.state.forwarded - before;
+    hop.openGate();
+    const responses = await Promise.all(requests);
+    assert.equal(sentWhileHeld, 1, "exactly one SendMessage reached SQS while the first was in flight");
+    assert.deepEqual(responses.map((r) => r.status).sort(), [202, 409]);
+    assert.deepEqual(answered, [409, 202], "the 409 came back while the first send was still in flight");
+
+    const conflict = responses.find((r) => r.status === 409)!;
+    const retryAfter = Number(conflict.headers.get("retry-after"));
+    assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1, `Retry-After: ${conflict.headers.get("retry-after")}`);
+    const conflictBody = (await conflict.json()) as {
+      error: string;
+      message: string;
+      fields: { field: string }[];
+      request_id: string;
+      trace_id: string;
+    };
+    assert.equal(conflictBody.error, "idempotency_key_in_use");
+    assert.match(conflictBody.message, /still being processed.*same Idempotency-Key/);
+    assert.deepEqual(
+      conflictBody.fields.map((f) => f.field),
+      ["idempotency-key"],
+    );
+    assert.match(conflictBody.request_id, /^[0-9a-f-]{36}$/);
+    assert.match(conflictBody.trace_id, /^[0-9a-f]{32}$/);
+
+    const accepted = (await responses.find((r) => r.status === 202)!.json()) as { request_id: string };
+    const messages = await receiveAll(reader, queue.queueUrl, 1);
+    assert.equal((JSON.parse(messages[0].Body ?? "{}") as { request_id: string }).request_id, accepted.request_id);
+    assert.equal(hop.state.forwarded - before, 1, "and nothing was sent afterwards");
+
+    // Once sent, the key replays the 202.
+    const replay = await post();
+    assert.equal(replay.status, 202);
+    assert.equal(replay.headers.get("idempotent-replayed"), "true");
+    assert.equal(((await replay.json()) as { request_id: string }).request_id, accepted.request_id);
+    assert.equal(hop.state.forwarded - before, 1);
     publisher.close();
   });
 });
