@@ -1,21 +1,24 @@
 /**
  * `POST /onboard` with an `Idempotency-Key`, against dynalite: the header is validated (400 naming it); the same key
  * and body within 24 h answer the first response and send nothing; another body is 422; without the header nothing
- * changes; an unreadable store is a 503 that sends nothing. The API writes only its own prefixed items.
+ * changes; an unreadable store is a 503 that sends nothing. The API writes only its own prefixed items. A key whose
+ * request is still being sent (its lease is live) is a 409 with Retry-After that sends nothing; a failed send gives the
+ * lease back, and an expired lease is taken over by exactly one retry.
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
-import { PutItemCommand, ScanCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { type Tracer } from "@opentelemetry/api";
+import { PutItemCommand, ScanCommand, UpdateItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SpanKind, type Tracer } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { createApp } from "../../app/src/app";
-import { canonicalBodyHash, createDynamoIdempotencyStore } from "../../app/src/idempotency";
+import { canonicalBodyHash, createDynamoIdempotencyStore, IDEMPOTENCY_LEASE_MS } from "../../app/src/idempotency";
+import type { OnboardingMessage } from "../../contract/onboarding";
 import type { OnboardRequest } from "../../contract/onboarding";
 import type { Publisher } from "../../app/src/publisher";
-import { PublishError } from "../../app/src/publisher";
+import { DEFAULT_SQS_TIMEOUTS, PublishError } from "../../app/src/publisher";
 import { ACCEPTED_KEY_PREFIX, IDEMPOTENCY_KEY_PREFIX } from "../../packages/traced-components/src/contract/store-keys";
 import { localDynamoClient } from "../../local/dynamodb";
 import { createJsonLogger } from "../../telemetry/logger";
@@ -71,6 +74,44 @@ describe("runtime: POST /onboard with an Idempotency-Key (dynalite)", function (
       for (const [name, values] of grouped) req.setHeader(name, values.length === 1 ? values[0] : values);
       req.end(body);
     });
+  /** A publisher whose sends wait until `open()` (a SendMessage in flight). */
+  const gatedPublisher = () => {
+    const { publisher: ok, published } = recordingPublisher();
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const publisher: Publisher = {
+      ...ok,
+      publish: async (message: OnboardingMessage) => {
+        published.push(message);
+        await gate;
+        return { messageId: `m-${published.length}` };
+      },
+    };
+    return { publisher, published, open };
+  };
+  /** Writes the key's item as a request that claimed it and never finished would have left it. */
+  const writePending = (key: string, requestId: string, claimedAtMs: number | undefined, nowMs: number) =>
+    table.client.send(
+      new PutItemCommand({
+        TableName: TABLE,
+        Item: {
+          request_id: { S: IDEMPOTENCY_KEY_PREFIX + createHash("sha256").update(key).digest("hex") },
+          state: { S: "pending" },
+          first_request_id: { S: requestId },
+          body_sha256: { S: canonicalBodyHash(VALID_REQUEST as OnboardRequest) },
+          customer_id: { S: VALID_REQUEST.customer_id },
+          accepted_at: { S: new Date(nowMs - 60_000).toISOString() },
+          ...(claimedAtMs === undefined
+            ? {}
+            : { claimed_at: { N: String(claimedAtMs) }, claimed_by: { S: "0f0e0d0c-0b0a-4900-8000-000000000000" } }),
+          expires_at: { N: String(Math.floor(nowMs / 1000) + 3600) },
+        },
+      }),
+    );
+  const waitUntil = async (check: () => boolean) => {
+    for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(check(), "condition never held");
+  };
   const apiItems = async () =>
     ((await table.client.send(new ScanCommand({ TableName: TABLE }))).Items ?? []).map((i) => i.request_id.S!);
 
@@ -238,6 +279,140 @@ describe("runtime: POST /onboard with an Idempotency-Key (dynalite)", function (
     assert.equal(published.length, 0);
     assert.equal((await post(base, VALID_REQUEST)).status, 202, "without the header the store is not needed");
     down.destroy();
+  });
+
+  it("the lease is the publish timeout plus a margin (claim write, sent write, clock skew)", () => {
+    assert.equal(IDEMPOTENCY_LEASE_MS, DEFAULT_SQS_TIMEOUTS.publishTimeoutMillis + 2 * 2500 + 1000);
+  });
+
+  it("a pending key whose holder is still sending → 409 idempotency_key_in_use with Retry-After, nothing sent; once its lease ran out (the holder died) → re-sent with the SAME request_id", async () => {
+    const { publisher, published } = recordingPublisher();
+    let clock = Date.parse("2026-03-01T12:00:00Z");
+    const base = await serve(publisher, { now: () => new Date(clock) });
+    const requestId = "1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d";
+    await writePending("died-1", requestId, clock - 1000, clock);
+    const held = await post(base, VALID_REQUEST, "died-1");
+    assert.equal(held.status, 409);
+    assert.equal(held.headers.get("retry-after"), String(Math.ceil((IDEMPOTENCY_LEASE_MS - 1000) / 1000)));
+    const body = (await held.json()) as { error: string; fields: { field: string }[]; request_id: string };
+    assert.equal(body.error, "idempotency_key_in_use");
+    assert.deepEqual(
+      body.fields.map((f) => f.field),
+      ["idempotency-key"],
+    );
+    assert.notEqual(body.request_id, requestId, "the 409's own request id");
+    // Another body is still a mismatch, lease or not.
+    assert.equal((await post(base, { ...VALID_REQUEST, name: "Grace" }, "died-1")).status, 422);
+    assert.equal(published.length, 0);
+
+    clock += IDEMPOTENCY_LEASE_MS - 1000 - 500; // 0.5 s left: Retry-After rounds up
+    const later = await post(base, VALID_REQUEST, "died-1");
+    assert.equal(later.status, 409);
+    assert.equal(later.headers.get("retry-after"), "1");
+
+    clock += 501; // the lease ran out
+    const resent = await post(base, VALID_REQUEST, "died-1");
+    assert.equal(resent.status, 202);
+    assert.equal(((await resent.json()) as { request_id: string }).request_id, requestId);
+    assert.deepEqual(
+      published.map((m) => m.request_id),
+      [requestId],
+    );
+    assert.equal((await post(base, VALID_REQUEST, "died-1")).headers.get("idempotent-replayed"), "true");
+    assert.equal(published.length, 1);
+  });
+
+  it("a pending key with an expired lease, two concurrent retries → one takes the lease over and sends, the other 409", async () => {
+    const { publisher, published, open } = gatedPublisher();
+    const base = await serve(publisher);
+    const requestId = "2c3d4e5f-6071-4b8c-9d0e-1f2a3b4c5d6e";
+    await writePending("died-2", requestId, Date.now() - IDEMPOTENCY_LEASE_MS - 1000, Date.now());
+    const answered: number[] = [];
+    const requests = [post(base, VALID_REQUEST, "died-2"), post(base, VALID_REQUEST, "died-2")].map((p) =>
+      p.then((res) => {
+        answered.push(res.status);
+        return res;
+      }),
+    );
+    await waitUntil(() => (published.length >= 1 && answered.length >= 1) || published.length >= 2);
+    await new Promise((r) => setTimeout(r, 100));
+    const sentWhileHeld = published.length;
+    open();
+    const responses = await Promise.all(requests);
+    assert.equal(sentWhileHeld, 1, "one takeover sends");
+    assert.deepEqual(answered, [409, 202]);
+    assert.ok(Number(responses.find((r) => r.status === 409)!.headers.get("retry-after")) >= 1);
+    const accepted = (await responses.find((r) => r.status === 202)!.json()) as { request_id: string };
+    assert.equal(accepted.request_id, requestId);
+    assert.deepEqual(
+      published.map((m) => m.request_id),
+      [requestId],
+    );
+  });
+
+  it("two concurrent first requests with one key while the first send is in flight → one send, one 202, one 409", async () => {
+    const { publisher, published, open } = gatedPublisher();
+    const base = await serve(publisher);
+    const answered: number[] = [];
+    const requests = [post(base, VALID_REQUEST, "twice-1"), post(base, VALID_REQUEST, "twice-1")].map((p) =>
+      p.then((res) => {
+        answered.push(res.status);
+        return res;
+      }),
+    );
+    await waitUntil(() => (published.length >= 1 && answered.length >= 1) || published.length >= 2);
+    await new Promise((r) => setTimeout(r, 100));
+    const sentWhileHeld = published.length;
+    open();
+    await Promise.all(requests);
+    assert.equal(sentWhileHeld, 1);
+    assert.deepEqual(answered, [409, 202]);
+    assert.equal(published.length, 1);
+  });
+
+  it("a failed send whose lease release fails too → the retry is a 409 until the lease runs out, then re-sends the SAME request_id", async () => {
+    const { publisher: ok, published } = recordingPublisher();
+    let failing = true;
+    const publisher: Publisher = {
+      ...ok,
+      publish: async (message, parent) => {
+        if (failing) throw new PublishError("SQS SendMessage failed: aborted", "AbortError");
+        return ok.publish(message, parent);
+      },
+    };
+    // The table refuses UpdateItem (the release) while `failing`.
+    const flaky = {
+      send: (command: unknown, options?: unknown) =>
+        failing && command instanceof UpdateItemCommand
+          ? Promise.reject(Object.assign(new Error("throttled"), { name: "ThrottlingException" }))
+          : (table.client.send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options),
+    } as unknown as DynamoDBClient;
+    let clock = Date.now();
+    const base = await serve(publisher, { client: flaky, now: () => new Date(clock) });
+    assert.equal((await post(base, VALID_REQUEST, "unreleased-1")).status, 503);
+    failing = false;
+    const early = await post(base, VALID_REQUEST, "unreleased-1");
+    assert.equal(early.status, 409, "the lease was not given back");
+    assert.ok(Number(early.headers.get("retry-after")) >= 1);
+    clock += IDEMPOTENCY_LEASE_MS + 1;
+    const retried = await post(base, VALID_REQUEST, "unreleased-1");
+    assert.equal(retried.status, 202);
+    assert.equal(published.length, 1);
+  });
+
+  it("DynamoDB calls: none without the header; a keyed first request that is sent: PutItem, then UpdateItem + PutItem (no lease call)", async () => {
+    const { publisher } = recordingPublisher();
+    const base = await serve(publisher);
+    const dynamoSpans = () =>
+      exporter
+        .getFinishedSpans()
+        .filter((s) => s.kind === SpanKind.CLIENT && s.name.endsWith(` ${TABLE}`))
+        .map((s) => s.name.split(" ")[0]);
+    exporter.reset();
+    assert.equal((await post(base, VALID_REQUEST)).status, 202);
+    assert.deepEqual(dynamoSpans(), []);
+    assert.equal((await post(base, VALID_REQUEST, "calls-1")).status, 202);
+    assert.deepEqual(dynamoSpans().sort(), ["PutItem", "PutItem", "UpdateItem"]);
   });
 
   it("canonicalBodyHash: equal for equal validated requests, different when any field differs", () => {
