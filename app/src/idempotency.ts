@@ -26,7 +26,13 @@
  */
 import { createHash } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { GetItemCommand, PutItemCommand, UpdateItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type DynamoDBClient,
+  type UpdateItemCommandInput,
+} from "@aws-sdk/client-dynamodb";
 import type { Context, Tracer } from "@opentelemetry/api";
 import { tracedDynamoCall } from "../../telemetry/dynamodb";
 import { DEFAULT_SQS_TIMEOUTS } from "./publisher";
@@ -176,11 +182,14 @@ export function createDynamoIdempotencyStore(options: DynamoIdempotencyStoreOpti
   };
 
   /**
-   * Takes over the lease of a `pending` item whose lease is gone (released, or older than the lease); false when another
-   * request took it first (or the item changed meanwhile).
+   * One conditional UpdateItem on the key's item; false when its condition did not hold (a
+   * ConditionalCheckFailedException, which the span records as an expected outcome, not an error).
    */
-  const takeOver = async (request: ClaimRequest, firstRequestId: string, parent: Context): Promise<boolean> => {
-    const nowMs = nowMillis();
+  const updateIf = async (
+    key: string,
+    update: Pick<UpdateItemCommandInput, "UpdateExpression" | "ConditionExpression" | "ExpressionAttributeValues">,
+    parent: Context,
+  ): Promise<boolean> => {
     try {
       await tracedDynamoCall(
         tracer,
@@ -191,19 +200,9 @@ export function createDynamoIdempotencyStore(options: DynamoIdempotencyStoreOpti
           client.send(
             new UpdateItemCommand({
               TableName: tableName,
-              Key: itemKey(request.key),
-              UpdateExpression: "SET #claimed_at = :now, #claimed_by = :me",
-              ConditionExpression:
-                "#state = :pending AND first_request_id = :first AND " +
-                "(attribute_not_exists(#claimed_at) OR #claimed_at < :lapsed)",
+              Key: itemKey(key),
               ExpressionAttributeNames: { "#state": "state", "#claimed_at": CLAIMED_AT, "#claimed_by": CLAIMED_BY },
-              ExpressionAttributeValues: {
-                ":now": { N: String(nowMs) },
-                ":me": { S: request.requestId },
-                ":pending": { S: "pending" },
-                ":first": { S: firstRequestId },
-                ":lapsed": { N: String(nowMs - IDEMPOTENCY_LEASE_MS) },
-              },
+              ...update,
             }),
             signal(),
           ),
@@ -214,6 +213,31 @@ export function createDynamoIdempotencyStore(options: DynamoIdempotencyStoreOpti
       if (isConditionFailed(error)) return false;
       throw error;
     }
+  };
+
+  /**
+   * Takes over the lease of a `pending` item whose lease is gone (released, or older than the lease); false when another
+   * request took it first (or the item changed meanwhile).
+   */
+  const takeOver = (request: ClaimRequest, firstRequestId: string, parent: Context): Promise<boolean> => {
+    const nowMs = nowMillis();
+    return updateIf(
+      request.key,
+      {
+        UpdateExpression: "SET #claimed_at = :now, #claimed_by = :me",
+        ConditionExpression:
+          "#state = :pending AND first_request_id = :first AND " +
+          "(attribute_not_exists(#claimed_at) OR #claimed_at < :lapsed)",
+        ExpressionAttributeValues: {
+          ":now": { N: String(nowMs) },
+          ":me": { S: request.requestId },
+          ":pending": { S: "pending" },
+          ":first": { S: firstRequestId },
+          ":lapsed": { N: String(nowMs - IDEMPOTENCY_LEASE_MS) },
+        },
+      },
+      parent,
+    );
   };
 
   return {
@@ -257,30 +281,17 @@ export function createDynamoIdempotencyStore(options: DynamoIdempotencyStoreOpti
     },
 
     async release(key, requestId, parent) {
-      try {
-        await tracedDynamoCall(
-          tracer,
-          parent,
-          "UpdateItem",
-          tableName,
-          () =>
-            client.send(
-              new UpdateItemCommand({
-                TableName: tableName,
-                Key: itemKey(key),
-                UpdateExpression: "REMOVE #claimed_at, #claimed_by",
-                // Only this request's own lease on a still-pending item: never one a later request took over.
-                ConditionExpression: "#state = :pending AND #claimed_by = :me",
-                ExpressionAttributeNames: { "#state": "state", "#claimed_at": CLAIMED_AT, "#claimed_by": CLAIMED_BY },
-                ExpressionAttributeValues: { ":pending": { S: "pending" }, ":me": { S: requestId } },
-              }),
-              signal(),
-            ),
-          isConditionFailed,
-        );
-      } catch (error) {
-        if (!isConditionFailed(error)) throw error; // not (or no longer) this request's lease: nothing to give back
-      }
+      // Only this request's own lease on a still-pending item: never one a later request took over. When the
+      // condition fails it is not (or no longer) this request's lease: nothing to give back.
+      await updateIf(
+        key,
+        {
+          UpdateExpression: "REMOVE #claimed_at, #claimed_by",
+          ConditionExpression: "#state = :pending AND #claimed_by = :me",
+          ExpressionAttributeValues: { ":pending": { S: "pending" }, ":me": { S: requestId } },
+        },
+        parent,
+      );
     },
 
     async complete(key, response, parent) {

@@ -322,13 +322,13 @@ describe("runtime: POST /onboard with an Idempotency-Key (dynalite)", function (
     assert.equal(published.length, 1);
   });
 
-  it("a pending key with an expired lease, two concurrent retries → one takes the lease over and sends, the other 409", async () => {
-    const { publisher, published, open } = gatedPublisher();
-    const base = await serve(publisher);
-    const requestId = "2c3d4e5f-6071-4b8c-9d0e-1f2a3b4c5d6e";
-    await writePending("died-2", requestId, Date.now() - IDEMPOTENCY_LEASE_MS - 1000, Date.now());
+  /**
+   * Two requests with one key at once against a publisher that holds every send: waits until one was sent and the
+   * other answered (or both sent), lets the sends through, and returns the statuses in the order they were answered.
+   */
+  async function raceTwo(base: string, key: string, published: readonly unknown[], open: () => void) {
     const answered: number[] = [];
-    const requests = [post(base, VALID_REQUEST, "died-2"), post(base, VALID_REQUEST, "died-2")].map((p) =>
+    const requests = [post(base, VALID_REQUEST, key), post(base, VALID_REQUEST, key)].map((p) =>
       p.then((res) => {
         answered.push(res.status);
         return res;
@@ -339,6 +339,15 @@ describe("runtime: POST /onboard with an Idempotency-Key (dynalite)", function (
     const sentWhileHeld = published.length;
     open();
     const responses = await Promise.all(requests);
+    return { answered, sentWhileHeld, responses };
+  }
+
+  it("a pending key with an expired lease, two concurrent retries → one takes the lease over and sends, the other 409", async () => {
+    const { publisher, published, open } = gatedPublisher();
+    const base = await serve(publisher);
+    const requestId = "2c3d4e5f-6071-4b8c-9d0e-1f2a3b4c5d6e";
+    await writePending("died-2", requestId, Date.now() - IDEMPOTENCY_LEASE_MS - 1000, Date.now());
+    const { answered, sentWhileHeld, responses } = await raceTwo(base, "died-2", published, open);
     assert.equal(sentWhileHeld, 1, "one takeover sends");
     assert.deepEqual(answered, [409, 202]);
     assert.ok(Number(responses.find((r) => r.status === 409)!.headers.get("retry-after")) >= 1);
@@ -353,18 +362,7 @@ describe("runtime: POST /onboard with an Idempotency-Key (dynalite)", function (
   it("two concurrent first requests with one key while the first send is in flight → one send, one 202, one 409", async () => {
     const { publisher, published, open } = gatedPublisher();
     const base = await serve(publisher);
-    const answered: number[] = [];
-    const requests = [post(base, VALID_REQUEST, "twice-1"), post(base, VALID_REQUEST, "twice-1")].map((p) =>
-      p.then((res) => {
-        answered.push(res.status);
-        return res;
-      }),
-    );
-    await waitUntil(() => (published.length >= 1 && answered.length >= 1) || published.length >= 2);
-    await new Promise((r) => setTimeout(r, 100));
-    const sentWhileHeld = published.length;
-    open();
-    await Promise.all(requests);
+    const { answered, sentWhileHeld } = await raceTwo(base, "twice-1", published, open);
     assert.equal(sentWhileHeld, 1);
     assert.deepEqual(answered, [409, 202]);
     assert.equal(published.length, 1);

@@ -87,6 +87,19 @@ describe("runtime: a 503 retried with the same Idempotency-Key is one customer (
   let raceApi: Server | undefined;
   let reader: SQSClient;
 
+  /** The API's SQS publisher, sending through the hop that can hold SendMessage's reply; one attempt, no SDK retry. */
+  function publisherThroughHop(queueUrl: string, tracer: Tracer, publishTimeoutMillis: number) {
+    return createSqsPublisher({
+      queueUrl,
+      tracer,
+      client: createSqsClient({
+        endpoint: hop.endpoint,
+        credentials: TEST_CREDENTIALS,
+        timeouts: { connectionTimeoutMillis: 1000, requestTimeoutMillis: 10_000, maxAttempts: 1, publishTimeoutMillis },
+      }),
+    });
+  }
+
   before(async () => {
     [sqs, db] = await Promise.all([startFauxqs(), startDynamoDb()]);
     await createOnboardingTable(db.endpoint, TABLE);
@@ -111,20 +124,7 @@ describe("runtime: a 503 retried with the same Idempotency-Key is one customer (
     const queue = sqs.createQueue("onboarding-retry");
     const { provider: apiProvider } = lambdaTelemetry();
     const tracer = apiProvider.getTracer("api") as Tracer;
-    const publisher = createSqsPublisher({
-      queueUrl: queue.queueUrl,
-      tracer,
-      client: createSqsClient({
-        endpoint: hop.endpoint,
-        credentials: TEST_CREDENTIALS,
-        timeouts: {
-          connectionTimeoutMillis: 1000,
-          requestTimeoutMillis: 10_000,
-          maxAttempts: 1,
-          publishTimeoutMillis: PUBLISH_TIMEOUT_MS,
-        },
-      }),
-    });
+    const publisher = publisherThroughHop(queue.queueUrl, tracer, PUBLISH_TIMEOUT_MS);
     const app = createApp({
       publisher,
       tracer,
@@ -209,21 +209,8 @@ describe("runtime: a 503 retried with the same Idempotency-Key is one customer (
     const queue = sqs.createQueue("onboarding-race");
     const { provider } = lambdaTelemetry();
     const tracer = provider.getTracer("api") as Tracer;
-    const publisher = createSqsPublisher({
-      queueUrl: queue.queueUrl,
-      tracer,
-      client: createSqsClient({
-        endpoint: hop.endpoint,
-        credentials: TEST_CREDENTIALS,
-        // Long enough that the held answer is still awaited when the gate opens.
-        timeouts: {
-          connectionTimeoutMillis: 1000,
-          requestTimeoutMillis: 10_000,
-          maxAttempts: 1,
-          publishTimeoutMillis: 8000,
-        },
-      }),
-    });
+    // Long enough that the held answer is still awaited when the gate opens.
+    const publisher = publisherThroughHop(queue.queueUrl, tracer, 8000);
     const app = createApp({
       publisher,
       tracer,
