@@ -8,6 +8,8 @@ const main = $("#main");
 const searchForm = $("#search");
 const REFRESH_MS = 3000;
 let refreshTimer;
+/** Counts navigations: a late answer or a refresh timer from before the latest navigation is dropped. */
+let routeSeq = 0;
 
 function esc(value) {
   return String(value).replace(
@@ -137,8 +139,9 @@ async function loadOperations(service, selected) {
 }
 
 // ---- search results ----
-async function renderSearch(params) {
+async function renderSearch(params, seq) {
   const { status, body } = await getJson("/api/local/traces?" + apiQuery(params).toString());
+  if (seq !== routeSeq) return; // navigated away meanwhile: never paint over the newer view
   if (status !== 200) {
     main.innerHTML = '<div class="notice">Search failed: ' + esc(body.error || status) + "</div>";
     return;
@@ -431,18 +434,19 @@ function linkedTraces(data) {
   );
 }
 
-async function renderTrace(traceId, keepScroll) {
+async function renderTrace(traceId, keepScroll, seq) {
   if (!/^[0-9a-f]{32}$/.test(traceId)) {
     main.innerHTML = '<div class="notice">"' + esc(traceId) + '" is not a trace id (32 hex characters).</div>';
     return;
   }
   const { status, body } = await getJson("/api/local/traces/" + traceId);
+  if (seq !== routeSeq) return;
   if (status === 404) {
     main.innerHTML =
       '<div class="notice" id="not-found">Trace <span class="mono">' +
       esc(traceId) +
       "</span> not found (yet). Spans arrive within a second of the request; this page keeps looking.</div>";
-    scheduleRefresh(() => renderTrace(traceId, false));
+    scheduleRefresh(() => renderTrace(traceId, false, seq), seq);
     return;
   }
   const hashSpan = (location.hash.match(/^#span-([0-9a-f]{16})$/) || [])[1];
@@ -487,7 +491,7 @@ async function renderTrace(traceId, keepScroll) {
     (selected ? renderDetail(body, selected) : '<p class="muted">Click a span for its details.</p>');
   if (keepScroll) window.scrollTo(0, scroll);
   else if (selected) document.getElementById("span-" + selected).scrollIntoView({ block: "center" });
-  if (body.state === "open") scheduleRefresh(() => renderTrace(traceId, true));
+  if (body.state === "open") scheduleRefresh(() => renderTrace(traceId, true, seq), seq);
 }
 
 main.addEventListener("click", (event) => {
@@ -504,12 +508,25 @@ main.addEventListener("click", (event) => {
   document.getElementById("detail").scrollIntoView({ block: "nearest" });
 });
 
-function scheduleRefresh(fn) {
+/** Re-renders the view of navigation `seq` later, unless another navigation came since (its own timer stays). */
+function scheduleRefresh(fn, seq) {
+  if (seq !== routeSeq) return;
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(fn, REFRESH_MS);
 }
 
+// aria-busy on #main while a view loads (set before the first await, cleared by the latest navigation only): assistive
+// technology and the browser tests can tell a rendered view from the one still on screen while the next one loads.
 async function route() {
+  const seq = ++routeSeq;
+  main.setAttribute("aria-busy", "true");
+  try {
+    await showRoute(seq);
+  } finally {
+    if (seq === routeSeq) main.setAttribute("aria-busy", "false");
+  }
+}
+async function showRoute(seq) {
   clearTimeout(refreshTimer);
   const match = location.pathname.match(/^\/trace\/([^/]+)$/);
   if (match) {
@@ -518,7 +535,7 @@ async function route() {
     $("#find-id").value = id;
     document.title = "trace " + id + " — local traces";
     if (!$("#service").options.length) void loadServices("").then(() => loadOperations("", ""));
-    await renderTrace(id, false);
+    await renderTrace(id, false, seq);
     return;
   }
   current = undefined;
@@ -528,8 +545,8 @@ async function route() {
   await loadServices(params.get("service") || "");
   await loadOperations(params.get("service") || "", params.get("operation") || "");
   const refresh = async () => {
-    await renderSearch(params);
-    scheduleRefresh(refresh);
+    await renderSearch(params, seq);
+    scheduleRefresh(refresh, seq);
   };
   await refresh();
 }

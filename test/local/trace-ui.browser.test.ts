@@ -45,6 +45,11 @@ describe("trace UI in Chromium (playwright-core)", function () {
   });
 
   const rowOf = (name: string) => page.locator(".span-row", { has: page.locator(".name", { hasText: name }) });
+  /**
+   * Waits until the view the URL names is on screen: navigation is client-side (pushState, then a fetch), so the URL
+   * changes before the view does, and the previous view is still readable meanwhile.
+   */
+  const rendered = () => page.locator('#main[aria-busy="false"]').waitFor();
 
   it("finds the trace_id an API response returned and shows every hop on a time axis", async () => {
     await page.goto(`${stack.traceView!.url}/`);
@@ -99,11 +104,13 @@ describe("trace UI in Chromium (playwright-core)", function () {
     assert.notEqual(batchTraceId, traceId);
     await link.click();
     await page.waitForURL(`**/trace/${batchTraceId}#span-*`);
+    await rendered();
     await page.locator("#detail").waitFor();
     assert.match((await page.locator("#detail").textContent())!, /messaging\.batch\.message_count/);
     const back = page.locator(`.linked a[href="/trace/${traceId}"]`);
     await back.click();
     await page.waitForURL(`**/trace/${traceId}`);
+    await rendered();
     await rowOf("POST /onboard").waitFor();
   });
 
@@ -112,6 +119,7 @@ describe("trace UI in Chromium (playwright-core)", function () {
     await page.selectOption("#errors", "1");
     await page.click("#search button[type=submit]");
     await page.waitForURL(/\/search\?.*errors=1/);
+    await rendered();
     const errorRow = page.locator(`tr.trace-row.error[data-trace-id="${rejectedTraceId}"]`);
     await errorRow.waitFor();
     assert.match((await errorRow.textContent())!, /1 error/);
@@ -119,6 +127,7 @@ describe("trace UI in Chromium (playwright-core)", function () {
 
     await errorRow.locator("a").click();
     await page.waitForURL(`**/trace/${rejectedTraceId}`);
+    await rendered();
     const server = rowOf("POST /onboard");
     await server.waitFor();
     assert.match((await server.getAttribute("class"))!, /\berror\b/);
@@ -135,6 +144,7 @@ describe("trace UI in Chromium (playwright-core)", function () {
     await page.selectOption("#operation", "process onboarding");
     await page.click("#search button[type=submit]");
     await page.waitForURL(/service=onboarding-lambda/);
+    await rendered();
     await page.locator(`tr[data-trace-id="${traceId}"]`).waitFor();
     // The URL changes before the filtered list replaces the previous one: wait for the re-render, don't sample it.
     await page.locator(`tr[data-trace-id="${rejectedTraceId}"]`).waitFor({ state: "detached", timeout: 15_000 });
@@ -144,6 +154,7 @@ describe("trace UI in Chromium (playwright-core)", function () {
     await page.check("#batch");
     await page.click("#search button[type=submit]");
     await page.waitForURL(/batch=1/);
+    await rendered();
     await page.waitForFunction(`document.querySelectorAll("tr.trace-row").length > ${rows}`);
     assert.ok((await page.locator(".badge.batch").count()) > 0, "batch traces listed when asked");
   });
@@ -200,5 +211,30 @@ describe("trace UI in Chromium (playwright-core)", function () {
 
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
     assert.equal(download.suggestedFilename(), `trace-${EVENT_TRACE}.otlp.json`);
+  });
+
+  it("on a slow server, a search answer that arrives after leaving the page never paints over the trace", async () => {
+    const slow = await browser!.context.newPage();
+    try {
+      // Every search answer takes 1.5 s: the list's first load (and each 3 s refresh) is still in flight when the
+      // trace is opened.
+      await slow.route("**/api/local/traces?*", async (route) => {
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        await route.continue();
+      });
+      await slow.goto(`${stack.traceView!.url}/`);
+      await slow.fill("#find-id", traceId);
+      await slow.click("#find button");
+      await slow.waitForURL(`**/trace/${traceId}`);
+      await slow.locator('#main[aria-busy="false"]').waitFor();
+      await slow.locator(".span-row").nth(3).waitFor();
+      // Past the late search answer and one refresh period: the trace must still be what is shown.
+      await new Promise((resolve) => setTimeout(resolve, 4000));
+      assert.equal(await slow.locator("tr.trace-row").count(), 0, "no search list painted over the trace");
+      assert.equal(await slow.locator(".span-row").count(), 4);
+      assert.match(slow.url(), new RegExp(`/trace/${traceId}$`));
+    } finally {
+      await slow.close();
+    }
   });
 });
