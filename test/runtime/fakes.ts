@@ -1,7 +1,7 @@
 /** In-process stand-ins shared by the API and consumer tests: a recording publisher, the Lambda's telemetry. */
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
 import type { OnboardingMessage } from "../../contract/onboarding";
-import type { Publisher } from "../../app/src/publisher";
+import { PublishError, type Publisher } from "../../app/src/publisher";
 import { createJsonLogger } from "../../telemetry/logger";
 import { createTracerProvider } from "../../telemetry/provider";
 import { createServiceResource } from "../../telemetry/resource";
@@ -18,6 +18,26 @@ export function recordingPublisher(): { publisher: Publisher; published: Onboard
     close: () => undefined,
   };
   return { publisher, published };
+}
+
+/**
+ * A recording publisher whose sends fail (an aborted SendMessage: the outcome unknown to the API) until `heal()`.
+ * `takenAnyway`: SQS took each failed message although the API gave up waiting (it is recorded as published).
+ */
+export function failingPublisher(options: { takenAnyway: boolean }) {
+  const { publisher: ok, published } = recordingPublisher();
+  let failing = true;
+  const publisher: Publisher = {
+    ...ok,
+    publish: async (message, parent) => {
+      if (failing) {
+        if (options.takenAnyway) published.push(message);
+        throw new PublishError("SQS SendMessage failed: aborted", "AbortError");
+      }
+      return ok.publish(message, parent);
+    },
+  };
+  return { publisher, published, heal: () => (failing = false), isFailing: () => failing };
 }
 
 /** One Lambda environment's telemetry: a provider over an in-memory exporter and a logger that keeps its lines. */

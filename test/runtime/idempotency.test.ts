@@ -18,12 +18,12 @@ import { canonicalBodyHash, createDynamoIdempotencyStore, IDEMPOTENCY_LEASE_MS }
 import type { OnboardingMessage } from "../../contract/onboarding";
 import type { OnboardRequest } from "../../contract/onboarding";
 import type { Publisher } from "../../app/src/publisher";
-import { DEFAULT_SQS_TIMEOUTS, PublishError } from "../../app/src/publisher";
+import { DEFAULT_SQS_TIMEOUTS } from "../../app/src/publisher";
 import { ACCEPTED_KEY_PREFIX, IDEMPOTENCY_KEY_PREFIX } from "../../packages/traced-components/src/contract/store-keys";
 import { localDynamoClient } from "../../local/dynamodb";
 import { createJsonLogger } from "../../telemetry/logger";
 import { closedPort, VALID_REQUEST } from "./helpers";
-import { recordingPublisher } from "./fakes";
+import { failingPublisher, recordingPublisher } from "./fakes";
 import { useOnboardingTable } from "./onboarding-table-fixture";
 
 const TABLE = "onboarding-idempotency";
@@ -209,18 +209,8 @@ describe("runtime: POST /onboard with an Idempotency-Key (dynalite)", function (
   });
 
   it("a send that failed → 503 saying it may have been accepted; the retry with the key re-sends the SAME request_id", async () => {
-    const { publisher: ok, published } = recordingPublisher();
-    let failing = true;
-    const publisher: Publisher = {
-      ...ok,
-      publish: async (message, parent) => {
-        if (failing) {
-          published.push(message); // SQS took it, but the API gave up waiting
-          throw new PublishError("SQS SendMessage failed: aborted", "AbortError");
-        }
-        return ok.publish(message, parent);
-      },
-    };
+    // SQS took the message, but the API gave up waiting.
+    const { publisher, published, heal } = failingPublisher({ takenAnyway: true });
     const base = await serve(publisher);
     const unsure = await post(base, VALID_REQUEST, "retry-me");
     assert.equal(unsure.status, 503);
@@ -229,7 +219,7 @@ describe("runtime: POST /onboard with an Idempotency-Key (dynalite)", function (
     assert.match(body.message, /may have been accepted.*same Idempotency-Key/);
     assert.equal(body.retry_with_same_idempotency_key, true);
 
-    failing = false;
+    heal();
     const retried = await post(base, VALID_REQUEST, "retry-me");
     assert.equal(retried.status, 202);
     const { request_id: requestId } = (await retried.json()) as { request_id: string };
@@ -369,26 +359,18 @@ describe("runtime: POST /onboard with an Idempotency-Key (dynalite)", function (
   });
 
   it("a failed send whose lease release fails too → the retry is a 409 until the lease runs out, then re-sends the SAME request_id", async () => {
-    const { publisher: ok, published } = recordingPublisher();
-    let failing = true;
-    const publisher: Publisher = {
-      ...ok,
-      publish: async (message, parent) => {
-        if (failing) throw new PublishError("SQS SendMessage failed: aborted", "AbortError");
-        return ok.publish(message, parent);
-      },
-    };
-    // The table refuses UpdateItem (the release) while `failing`.
+    const { publisher, published, heal, isFailing } = failingPublisher({ takenAnyway: false });
+    // The table refuses UpdateItem (the release) while the publisher fails.
     const flaky = {
       send: (command: unknown, options?: unknown) =>
-        failing && command instanceof UpdateItemCommand
+        isFailing() && command instanceof UpdateItemCommand
           ? Promise.reject(Object.assign(new Error("throttled"), { name: "ThrottlingException" }))
           : (table.client.send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options),
     } as unknown as DynamoDBClient;
     let clock = Date.now();
     const base = await serve(publisher, { client: flaky, now: () => new Date(clock) });
     assert.equal((await post(base, VALID_REQUEST, "unreleased-1")).status, 503);
-    failing = false;
+    heal();
     const early = await post(base, VALID_REQUEST, "unreleased-1");
     assert.equal(early.status, 409, "the lease was not given back");
     assert.ok(Number(early.headers.get("retry-after")) >= 1);
