@@ -89,8 +89,15 @@ describe("runtime: POST /onboard with an Idempotency-Key (dynalite)", function (
     };
     return { publisher, published, open };
   };
-  /** Writes the key's item as a request that claimed it and never finished would have left it. */
-  const writePending = (key: string, requestId: string, claimedAtMs: number | undefined, nowMs: number) =>
+  /**
+   * Writes the key's item as a request that claimed it and never finished would have left it; `legacy`: as an item
+   * written before the API recorded the customer, accepted_at and a lease.
+   */
+  const writePending = (
+    key: string,
+    requestId: string,
+    { claimedAtMs, nowMs = Date.now(), legacy = false }: { claimedAtMs?: number; nowMs?: number; legacy?: boolean },
+  ) =>
     table.client.send(
       new PutItemCommand({
         TableName: TABLE,
@@ -99,8 +106,12 @@ describe("runtime: POST /onboard with an Idempotency-Key (dynalite)", function (
           state: { S: "pending" },
           first_request_id: { S: requestId },
           body_sha256: { S: canonicalBodyHash(VALID_REQUEST as OnboardRequest) },
-          customer_id: { S: VALID_REQUEST.customer_id },
-          accepted_at: { S: new Date(nowMs - 60_000).toISOString() },
+          ...(legacy
+            ? {}
+            : {
+                customer_id: { S: VALID_REQUEST.customer_id },
+                accepted_at: { S: new Date(nowMs - 60_000).toISOString() },
+              }),
           ...(claimedAtMs === undefined
             ? {}
             : { claimed_at: { N: String(claimedAtMs) }, claimed_by: { S: "0f0e0d0c-0b0a-4900-8000-000000000000" } }),
@@ -239,18 +250,7 @@ describe("runtime: POST /onboard with an Idempotency-Key (dynalite)", function (
     const base = await serve(publisher);
     const key = "legacy-1";
     const requestId = "6f1c2b9e-8a51-4f0e-9a8c-3d2e1f0a9b7c";
-    await table.client.send(
-      new PutItemCommand({
-        TableName: TABLE,
-        Item: {
-          request_id: { S: IDEMPOTENCY_KEY_PREFIX + createHash("sha256").update(key).digest("hex") },
-          state: { S: "pending" },
-          first_request_id: { S: requestId },
-          body_sha256: { S: canonicalBodyHash(VALID_REQUEST as OnboardRequest) },
-          expires_at: { N: String(Math.floor(Date.now() / 1000) + 3600) },
-        },
-      }),
-    );
+    await writePending(key, requestId, { legacy: true });
     const res = await post(base, VALID_REQUEST, key);
     assert.equal(res.status, 202);
     assert.equal(((await res.json()) as { request_id: string }).request_id, requestId);
@@ -280,7 +280,7 @@ describe("runtime: POST /onboard with an Idempotency-Key (dynalite)", function (
     let clock = Date.parse("2026-03-01T12:00:00Z");
     const base = await serve(publisher, { now: () => new Date(clock) });
     const requestId = "1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d";
-    await writePending("died-1", requestId, clock - 1000, clock);
+    await writePending("died-1", requestId, { claimedAtMs: clock - 1000, nowMs: clock });
     const held = await post(base, VALID_REQUEST, "died-1");
     assert.equal(held.status, 409);
     assert.equal(held.headers.get("retry-after"), String(Math.ceil((IDEMPOTENCY_LEASE_MS - 1000) / 1000)));
@@ -336,7 +336,7 @@ describe("runtime: POST /onboard with an Idempotency-Key (dynalite)", function (
     const { publisher, published, open } = gatedPublisher();
     const base = await serve(publisher);
     const requestId = "2c3d4e5f-6071-4b8c-9d0e-1f2a3b4c5d6e";
-    await writePending("died-2", requestId, Date.now() - IDEMPOTENCY_LEASE_MS - 1000, Date.now());
+    await writePending("died-2", requestId, { claimedAtMs: Date.now() - IDEMPOTENCY_LEASE_MS - 1000 });
     const { answered, sentWhileHeld, responses } = await raceTwo(base, "died-2", published, open);
     assert.equal(sentWhileHeld, 1, "one takeover sends");
     assert.deepEqual(answered, [409, 202]);
