@@ -1,6 +1,6 @@
 /**
- * CLIENT spans for DynamoDB calls, shared by the consumer's write (lambda/src/store.ts) and the API's status read
- * (app/src/status.ts): database semconv (`db.system.name=aws.dynamodb`, `db.operation.name`, `db.collection.name`)
+ * CLIENT spans for DynamoDB calls, shared by the consumer's write (lambda/src/store.ts), the API's status read
+ * (app/src/status.ts) and its Idempotency-Key writes (app/src/idempotency.ts): database semconv (`db.system.name=aws.dynamodb`, `db.operation.name`, `db.collection.name`)
  * plus the AWS SDK convention `aws.dynamodb.table_names`.
  */
 import { SpanKind, SpanStatusCode, type Context, type Tracer } from "@opentelemetry/api";
@@ -45,5 +45,30 @@ export async function tracedDynamoCall<T>(
     throw error;
   } finally {
     span.end();
+  }
+}
+
+/** DynamoDB's answer when a write's `ConditionExpression` does not hold: an expected outcome, not an error. */
+export function isConditionFailed(error: unknown): boolean {
+  return (error as { name?: string } | undefined)?.name === "ConditionalCheckFailedException";
+}
+
+/**
+ * One conditional write inside a CLIENT span: true when DynamoDB applied it, false when its condition did not hold
+ * (the span stays unset); any other error is thrown.
+ */
+export async function tracedConditionalWrite(
+  tracer: Tracer,
+  parent: Context,
+  operation: string,
+  tableName: string,
+  call: () => Promise<unknown>,
+): Promise<boolean> {
+  try {
+    await tracedDynamoCall(tracer, parent, operation, tableName, call, isConditionFailed);
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
   }
 }

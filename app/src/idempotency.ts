@@ -34,7 +34,7 @@ import {
   type UpdateItemCommandInput,
 } from "@aws-sdk/client-dynamodb";
 import type { Context, Tracer } from "@opentelemetry/api";
-import { tracedDynamoCall } from "../../telemetry/dynamodb";
+import { tracedConditionalWrite, tracedDynamoCall } from "../../telemetry/dynamodb";
 import { DEFAULT_SQS_TIMEOUTS } from "./publisher";
 import type { OnboardRequest } from "../../contract/onboarding";
 import {
@@ -136,8 +136,6 @@ export interface DynamoIdempotencyStoreOptions {
 const itemKey = (key: string) => ({
   [TABLE_HASH_KEY]: { S: IDEMPOTENCY_KEY_PREFIX + createHash("sha256").update(key).digest("hex") },
 });
-const isConditionFailed = (error: unknown) =>
-  (error as { name?: string } | undefined)?.name === "ConditionalCheckFailedException";
 /** The lease: when it was taken (epoch ms) and by which request (its `x-request-id`). */
 const CLAIMED_AT = "claimed_at";
 const CLAIMED_BY = "claimed_by";
@@ -151,69 +149,47 @@ export function createDynamoIdempotencyStore(options: DynamoIdempotencyStoreOpti
   const put = (request: ClaimRequest, parent: Context) => {
     const nowMs = nowMillis();
     const now = Math.floor(nowMs / 1000);
-    return tracedDynamoCall(
-      tracer,
-      parent,
-      "PutItem",
-      tableName,
-      () =>
-        client.send(
-          new PutItemCommand({
-            TableName: tableName,
-            Item: {
-              ...itemKey(request.key),
-              state: { S: "pending" },
-              first_request_id: { S: request.requestId },
-              body_sha256: { S: request.bodyHash },
-              customer_id: { S: request.customerId },
-              accepted_at: { S: request.acceptedAt },
-              [CLAIMED_AT]: { N: String(nowMs) },
-              [CLAIMED_BY]: { S: request.requestId },
-              [EXPIRES_AT_ATTRIBUTE]: { N: String(now + IDEMPOTENCY_WINDOW_SECONDS) },
-            },
-            ConditionExpression: "attribute_not_exists(#key) OR #expires < :now",
-            ExpressionAttributeNames: { "#key": TABLE_HASH_KEY, "#expires": EXPIRES_AT_ATTRIBUTE },
-            ExpressionAttributeValues: { ":now": { N: String(now) } },
-          }),
-          signal(),
-        ),
-      isConditionFailed,
+    return tracedConditionalWrite(tracer, parent, "PutItem", tableName, () =>
+      client.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: {
+            ...itemKey(request.key),
+            state: { S: "pending" },
+            first_request_id: { S: request.requestId },
+            body_sha256: { S: request.bodyHash },
+            customer_id: { S: request.customerId },
+            accepted_at: { S: request.acceptedAt },
+            [CLAIMED_AT]: { N: String(nowMs) },
+            [CLAIMED_BY]: { S: request.requestId },
+            [EXPIRES_AT_ATTRIBUTE]: { N: String(now + IDEMPOTENCY_WINDOW_SECONDS) },
+          },
+          ConditionExpression: "attribute_not_exists(#key) OR #expires < :now",
+          ExpressionAttributeNames: { "#key": TABLE_HASH_KEY, "#expires": EXPIRES_AT_ATTRIBUTE },
+          ExpressionAttributeValues: { ":now": { N: String(now) } },
+        }),
+        signal(),
+      ),
     );
   };
 
-  /**
-   * One conditional UpdateItem on the key's item; false when its condition did not hold (a
-   * ConditionalCheckFailedException, which the span records as an expected outcome, not an error).
-   */
-  const updateIf = async (
+  /** One conditional UpdateItem on the key's item; false when its condition did not hold. */
+  const updateIf = (
     key: string,
     update: Pick<UpdateItemCommandInput, "UpdateExpression" | "ConditionExpression" | "ExpressionAttributeValues">,
     parent: Context,
-  ): Promise<boolean> => {
-    try {
-      await tracedDynamoCall(
-        tracer,
-        parent,
-        "UpdateItem",
-        tableName,
-        () =>
-          client.send(
-            new UpdateItemCommand({
-              TableName: tableName,
-              Key: itemKey(key),
-              ExpressionAttributeNames: { "#state": "state", "#claimed_at": CLAIMED_AT, "#claimed_by": CLAIMED_BY },
-              ...update,
-            }),
-            signal(),
-          ),
-        isConditionFailed,
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailed(error)) return false;
-      throw error;
-    }
-  };
+  ): Promise<boolean> =>
+    tracedConditionalWrite(tracer, parent, "UpdateItem", tableName, () =>
+      client.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: itemKey(key),
+          ExpressionAttributeNames: { "#state": "state", "#claimed_at": CLAIMED_AT, "#claimed_by": CLAIMED_BY },
+          ...update,
+        }),
+        signal(),
+      ),
+    );
 
   /**
    * Takes over the lease of a `pending` item whose lease is gone (released, or older than the lease); false when another
@@ -245,12 +221,7 @@ export function createDynamoIdempotencyStore(options: DynamoIdempotencyStoreOpti
       // Three rounds at most: the live item found by a failed put can expire before it is read (then the key is free
       // again), and a lost takeover is decided by reading the item again (now held, or sent).
       for (let attempt = 0; attempt < 3; attempt++) {
-        try {
-          await put(request, parent);
-          return { kind: "new" };
-        } catch (error) {
-          if (!isConditionFailed(error)) throw error;
-        }
+        if (await put(request, parent)) return { kind: "new" };
         const { Item: item } = await tracedDynamoCall(tracer, parent, "GetItem", tableName, () =>
           client.send(
             new GetItemCommand({ TableName: tableName, Key: itemKey(request.key), ConsistentRead: true }),

@@ -13,15 +13,12 @@
  * call is one signed JSON-protocol POST (aws-json.ts). Each call is a CLIENT span (`db.system.name=aws.dynamodb`).
  */
 import type { Context, Tracer } from "@opentelemetry/api";
-import { tracedDynamoCall } from "../../telemetry/dynamodb";
+import { tracedConditionalWrite } from "../../telemetry/dynamodb";
 import { ONBOARDING_TABLE_NAME_ENV } from "../../packages/traced-components/src/contract/runtime-env";
 import { createAwsJsonClient, credentialsFromEnv, regionFromEnv, type AwsJsonCall } from "./aws-json";
 import type { OnboardingRecord, OnboardingStore, RecordOutcome } from "./onboarding";
 
 const DYNAMODB = { signingName: "dynamodb", targetPrefix: "DynamoDB_20120810", jsonVersion: "1.0" } as const;
-
-const isConditionFailed = (error: unknown): boolean =>
-  (error as { name?: string } | undefined)?.name === "ConditionalCheckFailedException";
 
 export interface DynamoOnboardingStoreOptions {
   /** A DynamoDB JSON-protocol call ({@link createDynamoCall}). */
@@ -35,38 +32,27 @@ export function createDynamoOnboardingStore(options: DynamoOnboardingStoreOption
   const { call, tableName, tracer } = options;
   return {
     async record(record: OnboardingRecord, parent: Context): Promise<RecordOutcome> {
-      try {
-        await tracedDynamoCall(
-          tracer,
-          parent,
-          "UpdateItem",
-          tableName,
-          () =>
-            call("UpdateItem", {
-              TableName: tableName,
-              Key: { request_id: { S: record.request_id } },
-              UpdateExpression:
-                "SET #status = :processed, customer_id = :customer_id, email = :email, " +
-                "company_size = :company_size, #name = :name, accepted_at = :accepted_at, processed_at = :processed_at",
-              ConditionExpression: "attribute_not_exists(processed_at)",
-              ExpressionAttributeNames: { "#status": "status", "#name": "name" },
-              ExpressionAttributeValues: {
-                ":processed": { S: "processed" },
-                ":customer_id": { S: record.customer_id },
-                ":email": { S: record.email },
-                ":company_size": { S: record.company_size },
-                ":name": { S: record.name },
-                ":accepted_at": { S: record.accepted_at },
-                ":processed_at": { S: record.processed_at },
-              },
-            }),
-          isConditionFailed,
-        );
-        return "processed";
-      } catch (error) {
-        if (isConditionFailed(error)) return "duplicate";
-        throw error;
-      }
+      const applied = await tracedConditionalWrite(tracer, parent, "UpdateItem", tableName, () =>
+        call("UpdateItem", {
+          TableName: tableName,
+          Key: { request_id: { S: record.request_id } },
+          UpdateExpression:
+            "SET #status = :processed, customer_id = :customer_id, email = :email, " +
+            "company_size = :company_size, #name = :name, accepted_at = :accepted_at, processed_at = :processed_at",
+          ConditionExpression: "attribute_not_exists(processed_at)",
+          ExpressionAttributeNames: { "#status": "status", "#name": "name" },
+          ExpressionAttributeValues: {
+            ":processed": { S: "processed" },
+            ":customer_id": { S: record.customer_id },
+            ":email": { S: record.email },
+            ":company_size": { S: record.company_size },
+            ":name": { S: record.name },
+            ":accepted_at": { S: record.accepted_at },
+            ":processed_at": { S: record.processed_at },
+          },
+        }),
+      );
+      return applied ? "processed" : "duplicate";
     },
   };
 }
