@@ -73,13 +73,14 @@ export async function sharedAcrossProcesses<T, D>(
   }
 
   const deadline = Date.now() + timeoutMs;
+  let owner = 0; // read until the owner's write of its pid is visible, then kept
   for (;;) {
     if (fs.existsSync(resultFile)) {
       const entry = JSON.parse(fs.readFileSync(resultFile, "utf8")) as Entry<T, D>;
       if ("ok" in entry) return entry.ok;
       throw rebuild(entry.failed);
     }
-    const owner = Number(fs.readFileSync(lockFile, "utf8"));
+    owner ||= Number(fs.readFileSync(lockFile, "utf8"));
     // The owner wrote the lock before computing; if it is gone without a result, nobody will write one.
     if (owner && !isAlive(owner) && !fs.existsSync(resultFile)) {
       throw new Error(`shared run ${path.basename(base)}: process ${owner} claimed it and exited without a result`);
