@@ -9,9 +9,8 @@ import net from "node:net";
 import path from "node:path";
 import { ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { ReceivedSpan } from "../../local/otlp-receiver";
-import { freePorts } from "../../local/ports";
 import { PortInUseError, REPO_ROOT, startLocalStack, type LocalStack } from "../../local/stack";
-import { EMPTY, waitFor } from "./helpers";
+import { EMPTY, freePortEnv, waitFor } from "./helpers";
 import { ensureBundles } from "../runtime/helpers";
 
 const TOKEN = "local-test-key";
@@ -361,12 +360,8 @@ describe("local stack (npm start) end to end", function () {
     });
 
     it("npm start: prints the sample trace, then SIGTERM stops everything and exits 0", async () => {
-      const [api, traceView, otlp, otlpHttp, sqs] = await freePorts(5);
-      const ports = { PORT: api, TRACE_VIEW_PORT: traceView, OTLP_PORT: otlp, OTLP_HTTP_PORT: otlpHttp, SQS_PORT: sqs };
-      const run = await runMain(
-        { ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), SAMPLE_REQUESTS: "1" },
-        /waiting for requests/,
-      );
+      const ports = await freePortEnv();
+      const run = await runMain({ ...ports, SAMPLE_REQUESTS: "1" }, /waiting for requests/);
       const { stdout } = run.output();
       assert.match(stdout, /POST \/onboard TEST-001 → 202/);
       assert.match(stdout, /trace [0-9a-f]{32} {2}4 spans, .* complete/);
@@ -381,7 +376,7 @@ describe("local stack (npm start) end to end", function () {
         const free = await new Promise<boolean>((resolve) => {
           const probe = net.createServer();
           probe.once("error", () => resolve(false));
-          probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
+          probe.listen(Number(port), "127.0.0.1", () => probe.close(() => resolve(true)));
         });
         assert.ok(free, `port ${port} released`);
       }

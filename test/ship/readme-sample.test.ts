@@ -7,8 +7,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { freePorts } from "../../local/ports";
-import { waitFor } from "../local/helpers";
+import { freePortEnv, waitFor } from "../local/helpers";
 import { ensureBundles } from "../runtime/helpers";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -97,16 +96,10 @@ describe("README.md Quickstart sample output", function () {
       "this test runs local/main.ts the way the start script does",
     );
 
-    // Every port free, the OTLP/HTTP one too: a default port (4318) would collide with an `npm start` running beside.
-    const [api, traceView, otlp, otlpHttp, sqs] = await freePorts(5);
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? "",
-      PORT: String(api),
-      TRACE_VIEW_PORT: String(traceView),
-      OTLP_PORT: String(otlp),
-      OTLP_HTTP_PORT: String(otlpHttp),
-      SQS_PORT: String(sqs),
+      ...(await freePortEnv()),
     };
     // Its own process group, so the SIGINT below reaches it and its children at once, as Ctrl-C in a terminal does.
     const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "local/main.ts")], {
